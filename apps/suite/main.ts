@@ -1,0 +1,13 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PlatformModule, startService, type SuiteConfig } from '@mrw/platform';
+import { RegistryModule } from '@mrw/registry';
+
+/** Embedded mode: every service module in one process, one port, one SQLite event store. */
+const suiteModule = (config: SuiteConfig): DynamicModule => {
+  @Module({})
+  class SuiteModule {}
+  return { module: SuiteModule, imports: [PlatformModule.forRoot(config), RegistryModule] };
+};
+
+void startService('model-registry-workflows', suiteModule);

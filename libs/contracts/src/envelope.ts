@@ -1,0 +1,39 @@
+/** Who caused an event: a person authenticated by token, or one of the suite's services. */
+export interface Actor {
+  readonly kind: 'user' | 'service';
+  readonly id: string;
+}
+
+/**
+ * Metadata carried by every stored event. `prevHash`/`hash` are filled in by the event
+ * store when it appends, so producers never compute them.
+ */
+export interface EventMetadata {
+  readonly eventId: string;
+  readonly occurredAt: string;
+  readonly actor: Actor;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly schemaVersion: number;
+  readonly prevHash?: string | null;
+  readonly hash?: string;
+}
+
+/** A domain event as the deciders produce it: no metadata yet. */
+export interface DomainEvent<Type extends string = string, Data = unknown> {
+  readonly type: Type;
+  readonly data: Data;
+}
+
+/** What a command carries besides its payload: identity, actor and the time it is decided at. */
+export interface CommandMetadata {
+  /** Idempotency key; the first resulting event reuses it as its id. */
+  readonly commandId: string;
+  readonly actor: Actor;
+  /** The decider's clock: deciders never read the wall clock. */
+  readonly now: string;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+}
+
+export const SCHEMA_VERSION = 1;

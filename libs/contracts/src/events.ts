@@ -1,0 +1,251 @@
+import type { Actor, DomainEvent } from './envelope';
+import type {
+  ApprovalRule,
+  Comparison,
+  DeploymentTarget,
+  Evidence,
+  GateCheck,
+  ModelPolicy,
+  Stage,
+  Verdict,
+} from './lifecycle';
+
+// ---- model-<name> -------------------------------------------------------------------
+
+export type ModelCreated = DomainEvent<
+  'ModelCreated',
+  { model: string; description: string; tags: Record<string, string> }
+>;
+export type ModelPolicySet = DomainEvent<'ModelPolicySet', { model: string; policy: ModelPolicy }>;
+/** Claims the next version number before the version's own stream is written. */
+export type ModelVersionNumberReserved = DomainEvent<
+  'ModelVersionNumberReserved',
+  { model: string; version: number; commandId: string }
+>;
+export type ModelAliasSet = DomainEvent<
+  'ModelAliasSet',
+  { model: string; alias: string; version: number; previousVersion: number | null }
+>;
+export type ModelAliasRemoved = DomainEvent<
+  'ModelAliasRemoved',
+  { model: string; alias: string; version: number }
+>;
+/** The version that serves traffic changed: "what was in Production on date X". */
+export type ModelServingVersionChanged = DomainEvent<
+  'ModelServingVersionChanged',
+  { model: string; version: number; previousVersion: number | null; deploymentId: string }
+>;
+
+export type ModelEvent =
+  | ModelCreated
+  | ModelPolicySet
+  | ModelVersionNumberReserved
+  | ModelAliasSet
+  | ModelAliasRemoved
+  | ModelServingVersionChanged;
+
+// ---- modelVersion-<name>@<version> --------------------------------------------------
+
+export type ModelVersionRegistered = DomainEvent<
+  'ModelVersionRegistered',
+  {
+    model: string;
+    version: number;
+    source: string;
+    artifactDigest: string | null;
+    runId: string | null;
+    metrics: Record<string, number>;
+    tags: Record<string, string>;
+    description: string;
+    registeredBy: Actor;
+  }
+>;
+export type ModelVersionTagSet = DomainEvent<'ModelVersionTagSet', { key: string; value: string }>;
+export type ModelVersionTagRemoved = DomainEvent<'ModelVersionTagRemoved', { key: string }>;
+
+export type StageTransitionRequested = DomainEvent<
+  'StageTransitionRequested',
+  { requestId: string; fromStage: Stage; toStage: Stage; comment: string; requestedBy: Actor }
+>;
+
+/** Why a stage changed. */
+export type TransitionTrigger =
+  | { kind: 'request'; requestId: string }
+  | { kind: 'approval'; requestId: string; approvalId: string }
+  | { kind: 'deployment-failed'; deploymentId: string }
+  | { kind: 'rollback'; rollbackId: string }
+  | { kind: 'archival'; rule: string; detail: string };
+
+export type StageTransitioned = DomainEvent<
+  'StageTransitioned',
+  { fromStage: Stage; toStage: Stage; trigger: TransitionTrigger }
+>;
+
+/** The automated gates refused a promotion: audited like any other decision. */
+export type PromotionRefused = DomainEvent<
+  'PromotionRefused',
+  { requestId: string; toStage: Stage; checks: GateCheck[] }
+>;
+
+export type EvaluationRequested = DomainEvent<
+  'EvaluationRequested',
+  {
+    evaluationId: string;
+    set: { name: string; digest: string | null };
+    /** The champion to compare against, if one serves. */
+    championVersion: number | null;
+    reason: 'entered-staging' | 'requested';
+  }
+>;
+export type EvaluationProgressed = DomainEvent<
+  'EvaluationProgressed',
+  { evaluationId: string; rowsDone: number; rowsTotal: number }
+>;
+export type EvaluationCompleted = DomainEvent<
+  'EvaluationCompleted',
+  {
+    evaluationId: string;
+    set: { name: string; digest: string };
+    metrics: Record<string, number>;
+    comparison: Comparison | null;
+    verdict: Verdict;
+  }
+>;
+export type EvaluationFailed = DomainEvent<
+  'EvaluationFailed',
+  { evaluationId: string; reason: string; code: string }
+>;
+
+export type ApprovalRequested = DomainEvent<
+  'ApprovalRequested',
+  {
+    approvalId: string;
+    requestId: string;
+    purpose: 'promotion' | 'rollback';
+    targetStage: Stage;
+    rule: ApprovalRule;
+    requestedBy: Actor;
+    expiresAt: string;
+    evidence: Evidence;
+    checks: GateCheck[];
+    /** Emergency rollbacks deploy first; this approval reviews them after the fact. */
+    afterTheFact: boolean;
+  }
+>;
+export type ApprovalGranted = DomainEvent<
+  'ApprovalGranted',
+  { approvalId: string; by: Actor; comment: string; count: number; required: number }
+>;
+export type ApprovalRejected = DomainEvent<
+  'ApprovalRejected',
+  { approvalId: string; by: Actor; comment: string }
+>;
+export type ApprovalExpired = DomainEvent<'ApprovalExpired', { approvalId: string; expiresAt: string }>;
+/** Evidence changed before quorum: collected approvals are void (rule 5). */
+export type ApprovalEvidenceChanged = DomainEvent<
+  'ApprovalEvidenceChanged',
+  {
+    approvalId: string;
+    previous: Evidence;
+    current: Evidence;
+    voided: Actor[];
+    /** Re-opened on the new evidence, or closed because it no longer passes the gates. */
+    outcome: 'reopened' | 'closed';
+    checks: GateCheck[];
+  }
+>;
+export type ApprovalQuorumReached = DomainEvent<
+  'ApprovalQuorumReached',
+  { approvalId: string; approvers: Actor[] }
+>;
+
+export type DeploymentRequested = DomainEvent<
+  'DeploymentRequested',
+  {
+    deploymentId: string;
+    /** The transition request or rollback this deployment carries out. */
+    requestId: string;
+    /** Sent to CI/CD so a redelivered trigger can be deduplicated there. */
+    idempotencyKey: string;
+    purpose: 'promotion' | 'rollback';
+    targets: DeploymentTarget[];
+    /** Stage to return to if the deployment fails (rule 7). */
+    previousStage: Stage;
+    /** The version serving when the deployment was requested. */
+    replacing: number | null;
+  }
+>;
+export type DeploymentStarted = DomainEvent<
+  'DeploymentStarted',
+  { deploymentId: string; environment: string; target: string }
+>;
+export type DeploymentSucceeded = DomainEvent<
+  'DeploymentSucceeded',
+  { deploymentId: string; endpoint: string | null }
+>;
+export type DeploymentFailed = DomainEvent<'DeploymentFailed', { deploymentId: string; reason: string }>;
+
+/** This version stopped serving because another one took over. */
+export type ServingEnded = DomainEvent<
+  'ServingEnded',
+  { supersededBy: number; deploymentId: string; reason: 'superseded' | 'rolled-back' }
+>;
+
+export type RollbackRequested = DomainEvent<
+  'RollbackRequested',
+  {
+    rollbackId: string;
+    fromVersion: number | null;
+    reason: string;
+    emergency: boolean;
+    requestedBy: Actor;
+  }
+>;
+
+export type ModelVersionEvent =
+  | ModelVersionRegistered
+  | ModelVersionTagSet
+  | ModelVersionTagRemoved
+  | StageTransitionRequested
+  | StageTransitioned
+  | PromotionRefused
+  | EvaluationRequested
+  | EvaluationProgressed
+  | EvaluationCompleted
+  | EvaluationFailed
+  | ApprovalRequested
+  | ApprovalGranted
+  | ApprovalRejected
+  | ApprovalExpired
+  | ApprovalEvidenceChanged
+  | ApprovalQuorumReached
+  | DeploymentRequested
+  | DeploymentStarted
+  | DeploymentSucceeded
+  | DeploymentFailed
+  | ServingEnded
+  | RollbackRequested;
+
+// ---- accessToken-<id> ---------------------------------------------------------------
+
+export type Role = 'viewer' | 'contributor' | 'reviewer' | 'deployer' | 'admin' | 'service';
+export const ROLES: readonly Role[] = ['viewer', 'contributor', 'reviewer', 'deployer', 'admin', 'service'];
+
+export type AccessTokenIssued = DomainEvent<
+  'AccessTokenIssued',
+  {
+    tokenId: string;
+    subject: string;
+    kind: 'user' | 'service';
+    roles: Role[];
+    /** Reviewer scope: the models this token may review; empty means every model. */
+    models: string[];
+    /** sha256 of the secret; the secret itself is never stored. */
+    secretHash: string;
+  }
+>;
+export type AccessTokenRevoked = DomainEvent<'AccessTokenRevoked', { tokenId: string }>;
+export type AccessTokenEvent = AccessTokenIssued | AccessTokenRevoked;
+
+export type RegistryEvent = ModelEvent | ModelVersionEvent | AccessTokenEvent;
+export type RegistryEventType = RegistryEvent['type'];

@@ -1,0 +1,15 @@
+import { createHash } from 'node:crypto';
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);
+
+/**
+ * A deterministic UUID (version 8, RFC 9562) derived from a seed and a label. Replaying a
+ * command derives the same ids, so its events and side effects deduplicate.
+ */
+export const deriveId = (seed: string, label = ''): string => {
+  const hex = createHash('sha256').update(`${seed}\u0000${label}`).digest('hex');
+  const variant = ((parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+};

@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './stream-names';
+export * from './lifecycle';
+export * from './events';
+export * from './ids';

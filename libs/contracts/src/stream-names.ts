@@ -1,0 +1,24 @@
+/** Model names: what the registry accepts (DESIGN section 8). */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export const modelStream = (model: string): string => `model-${model}`;
+
+export const modelVersionStream = (model: string, version: number): string =>
+  `modelVersion-${model}@${version}`;
+
+export const accessTokenStream = (tokenId: string): string => `accessToken-${tokenId}`;
+
+/** The category of a stream: the part before the first `-`. */
+export const streamCategory = (stream: string): string => {
+  const dash = stream.indexOf('-');
+  return dash < 0 ? stream : stream.slice(0, dash);
+};
+
+/** Parses `modelVersion-<model>@<version>`; undefined for any other stream. */
+export const parseModelVersionStream = (
+  stream: string,
+): { model: string; version: number } | undefined => {
+  const match = /^modelVersion-(.+)@([1-9][0-9]*)$/.exec(stream);
+  if (!match) return undefined;
+  return { model: match[1] as string, version: Number(match[2]) };
+};

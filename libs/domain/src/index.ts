@@ -1,0 +1,11 @@
+export * from './shared/result';
+export * from './shared/duration';
+export type { Timed } from './shared/timed';
+export * from './gates/check-thresholds';
+export * from './gates/promotion-gates';
+export * from './policy/validate-policy';
+export * from './model/model.decider';
+export * from './model-version/model-version.state';
+export * from './model-version/model-version.commands';
+export * from './model-version/model-version.decider';
+export * from './access-token/access-token.decider';

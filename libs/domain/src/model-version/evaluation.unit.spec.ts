@@ -1,0 +1,193 @@
+import { deriveId } from '@mrw/contracts';
+import {
+  bob,
+  CANDIDATE_METRICS,
+  COMPARISON_WITH_CHAMPION,
+  CONTEXT,
+  contextWith,
+  EVAL_SET,
+  evaluatedInStaging,
+  evaluationCompleted,
+  evaluationFailed,
+  evaluationProgressed,
+  evaluationRequested,
+  evaluator,
+  modelVersionSpec as spec,
+  NEWER_SET_DIGEST,
+  NOW,
+  policyWith,
+  registeredVersion,
+  SET_DIGEST,
+  versionCommand,
+  versionInStaging,
+} from '@mrw/testing';
+import type { GateContext } from '../gates/promotion-gates';
+
+const requestEvaluation = (context: GateContext = CONTEXT) =>
+  versionCommand('RequestEvaluation', { context }, { by: bob, at: NOW, id: 'cmd-evaluate' });
+
+const progress = (evaluationId: string, rowsDone: number, rowsTotal: number) =>
+  versionCommand('RecordEvaluationProgress', { evaluationId, rowsDone, rowsTotal }, { by: evaluator, at: NOW, id: 'cmd-progress' });
+
+const result = (evaluationId: string, context: GateContext = CONTEXT) => {
+  const { evaluationId: _id, ...data } = evaluationCompleted(evaluationId).data;
+  return versionCommand('RecordEvaluationResult', { evaluationId, ...data, context }, { by: evaluator, at: NOW, id: 'cmd-result' });
+};
+
+const failure = (evaluationId: string, reason = 'model input has 31 features, the set has 30', code = 'SCHEMA_MISMATCH') =>
+  versionCommand('RecordEvaluationFailure', { evaluationId, reason, code }, { by: evaluator, at: NOW, id: 'cmd-failure' });
+
+describe('requesting an evaluation again', () => {
+  it('evaluates a version in Staging on the current set, against the current champion', () => {
+    spec
+      .given(...evaluatedInStaging())
+      .when(requestEvaluation(contextWith({ currentSetDigest: NEWER_SET_DIGEST, servingVersion: 6 })))
+      .then(
+        evaluationRequested(deriveId('cmd-evaluate', 'evaluation'), {
+          set: { name: EVAL_SET, digest: NEWER_SET_DIGEST },
+          championVersion: 6,
+          reason: 'requested',
+        }),
+      );
+  });
+
+  it('refuses a version outside Staging: NOT_IN_STAGING', () => {
+    spec.given(...registeredVersion()).when(requestEvaluation()).thenFails('NOT_IN_STAGING');
+  });
+
+  it('refuses when the model has no evaluation set in its policy: NO_EVALUATION_POLICY', () => {
+    spec
+      .given(...evaluatedInStaging())
+      .when(requestEvaluation(contextWith({ policy: policyWith({ evaluation: undefined }) })))
+      .thenFails('NO_EVALUATION_POLICY');
+  });
+
+  it('refuses while the last evaluation still runs: EVALUATION_RUNNING', () => {
+    spec.given(...versionInStaging()).when(requestEvaluation()).thenFails('EVALUATION_RUNNING');
+  });
+
+  it('does not touch the Staging request that already completed', () => {
+    spec
+      .given(...evaluatedInStaging())
+      .when(requestEvaluation())
+      .thenState((state) => {
+        expect(state).toMatchObject({
+          requests: [{ id: 'req-staging', status: 'completed', evaluationId: 'eval-1' }],
+          evaluations: [
+            { id: 'eval-1', status: 'completed' },
+            { id: deriveId('cmd-evaluate', 'evaluation'), status: 'running' },
+          ],
+        });
+      });
+  });
+});
+
+describe('evaluation progress', () => {
+  it('records progress of a running evaluation', () => {
+    spec
+      .given(...versionInStaging())
+      .when(progress('eval-1', 25_000, 100_000))
+      .then(evaluationProgressed('eval-1', 25_000, 100_000));
+  });
+
+  it('shows the progress on the evaluation', () => {
+    spec
+      .given(...versionInStaging(), evaluationProgressed('eval-1', 25_000, 100_000))
+      .when(progress('eval-1', 50_000, 100_000))
+      .thenState((state) => {
+        expect(state).toMatchObject({ evaluations: [{ id: 'eval-1', status: 'running', progress: { rowsDone: 50_000, rowsTotal: 100_000 } }] });
+      });
+  });
+
+  it('refuses progress for an unknown evaluation: EVALUATION_NOT_FOUND', () => {
+    spec.given(...versionInStaging()).when(progress('eval-404', 1, 2)).thenFails('EVALUATION_NOT_FOUND');
+  });
+
+  it('refuses progress for a finished evaluation: EVALUATION_NOT_RUNNING', () => {
+    spec.given(...evaluatedInStaging()).when(progress('eval-1', 1, 2)).thenFails('EVALUATION_NOT_RUNNING');
+  });
+});
+
+describe('evaluation results', () => {
+  it('records a completed evaluation with its metrics, comparison and verdict', () => {
+    spec.given(...versionInStaging()).when(result('eval-1')).then(evaluationCompleted('eval-1'));
+  });
+
+  it('completes the Staging request and shows the evaluation on the version', () => {
+    spec
+      .given(...versionInStaging())
+      .when(result('eval-1'))
+      .thenState((state) => {
+        expect(state).toMatchObject({
+          requests: [{ id: 'req-staging', status: 'completed' }],
+          evaluations: [
+            {
+              id: 'eval-1',
+              status: 'completed',
+              set: { name: EVAL_SET, digest: SET_DIGEST },
+              championVersion: 5,
+              finishedAt: NOW,
+              metrics: CANDIDATE_METRICS,
+              comparison: COMPARISON_WITH_CHAMPION,
+              verdict: { passed: true, checks: [] },
+              reason: null,
+            },
+          ],
+        });
+      });
+  });
+
+  it('refuses a result for an unknown evaluation: EVALUATION_NOT_FOUND', () => {
+    spec.given(...versionInStaging()).when(result('eval-404')).thenFails('EVALUATION_NOT_FOUND');
+  });
+
+  it('refuses a second result for the same evaluation: EVALUATION_NOT_RUNNING', () => {
+    spec.given(...evaluatedInStaging()).when(result('eval-1')).thenFails('EVALUATION_NOT_RUNNING');
+  });
+
+  it('refuses a result for an evaluation that already failed: EVALUATION_NOT_RUNNING', () => {
+    spec
+      .given(...versionInStaging(), evaluationFailed('eval-1', 'out of memory', 'OOM'))
+      .when(result('eval-1'))
+      .thenFails('EVALUATION_NOT_RUNNING');
+  });
+});
+
+describe('evaluation failures', () => {
+  it('records the failure with its reason and code', () => {
+    spec
+      .given(...versionInStaging())
+      .when(failure('eval-1'))
+      .then(evaluationFailed('eval-1', 'model input has 31 features, the set has 30', 'SCHEMA_MISMATCH'));
+  });
+
+  it('shows the failed evaluation and completes the Staging request (the stage change itself succeeded)', () => {
+    spec
+      .given(...versionInStaging())
+      .when(failure('eval-1'))
+      .thenState((state) => {
+        expect(state).toMatchObject({
+          stage: 'Staging',
+          requests: [{ id: 'req-staging', status: 'completed' }],
+          evaluations: [
+            { id: 'eval-1', status: 'failed', finishedAt: NOW, reason: 'model input has 31 features, the set has 30', code: 'SCHEMA_MISMATCH' },
+          ],
+        });
+      });
+  });
+
+  it('refuses a failure for an unknown evaluation: EVALUATION_NOT_FOUND', () => {
+    spec.given(...versionInStaging()).when(failure('eval-404')).thenFails('EVALUATION_NOT_FOUND');
+  });
+
+  it('refuses a failure for a completed evaluation: EVALUATION_NOT_RUNNING', () => {
+    spec.given(...evaluatedInStaging()).when(failure('eval-1')).thenFails('EVALUATION_NOT_RUNNING');
+  });
+
+  it('lets a new evaluation be requested after a failure', () => {
+    spec
+      .given(...versionInStaging(), evaluationFailed('eval-1', 'out of memory', 'OOM'))
+      .when(requestEvaluation())
+      .thenEvents((events) => expect(events).toEqual([evaluationRequested(deriveId('cmd-evaluate', 'evaluation'), { reason: 'requested' })]));
+  });
+});

@@ -1,0 +1,142 @@
+import type { Comparison, CommandMetadata, ModelPolicy, Role, Stage, Verdict } from '@mrw/contracts';
+import type { GateContext } from '../gates/promotion-gates';
+
+type Command<Type extends string, Data> = {
+  readonly type: Type;
+  readonly data: Data;
+  readonly metadata: CommandMetadata;
+};
+
+/** Who is acting, as far as approval rules care: roles and reviewer scope from their token. */
+export interface Principal {
+  readonly roles: readonly Role[];
+  /** Models a scoped reviewer may review; empty means all. */
+  readonly models: readonly string[];
+}
+
+export type RegisterModelVersion = Command<
+  'RegisterModelVersion',
+  {
+    model: string;
+    version: number;
+    source: string;
+    artifactDigest: string | null;
+    runId: string | null;
+    metrics: Record<string, number>;
+    tags: Record<string, string>;
+    description: string;
+  }
+>;
+export type SetVersionTag = Command<'SetVersionTag', { key: string; value: string }>;
+export type RemoveVersionTag = Command<'RemoveVersionTag', { key: string }>;
+export type RequestStageTransition = Command<
+  'RequestStageTransition',
+  { toStage: Stage; comment: string; context: GateContext }
+>;
+export type RequestEvaluation = Command<'RequestEvaluation', { context: GateContext }>;
+export type RecordEvaluationProgress = Command<
+  'RecordEvaluationProgress',
+  { evaluationId: string; rowsDone: number; rowsTotal: number }
+>;
+export type RecordEvaluationResult = Command<
+  'RecordEvaluationResult',
+  {
+    evaluationId: string;
+    set: { name: string; digest: string };
+    metrics: Record<string, number>;
+    comparison: Comparison | null;
+    verdict: Verdict;
+    context: GateContext;
+  }
+>;
+export type RecordEvaluationFailure = Command<
+  'RecordEvaluationFailure',
+  { evaluationId: string; reason: string; code: string }
+>;
+export type GrantApproval = Command<
+  'GrantApproval',
+  { approvalId: string; comment: string; principal: Principal; context: GateContext }
+>;
+export type RejectApproval = Command<
+  'RejectApproval',
+  { approvalId: string; comment: string; principal: Principal }
+>;
+export type ExpireApproval = Command<'ExpireApproval', { approvalId: string }>;
+export type RecordDeploymentStarted = Command<
+  'RecordDeploymentStarted',
+  { deploymentId: string; environment: string; target: string }
+>;
+export type RecordDeploymentSucceeded = Command<
+  'RecordDeploymentSucceeded',
+  { deploymentId: string; endpoint: string | null }
+>;
+export type RecordDeploymentFailed = Command<'RecordDeploymentFailed', { deploymentId: string; reason: string }>;
+/** Another version took over serving; optionally archive this one (policy or rollback). */
+export type EndServing = Command<
+  'EndServing',
+  { supersededBy: number; deploymentId: string; reason: 'superseded' | 'rolled-back'; archive: boolean }
+>;
+export type RequestRollback = Command<
+  'RequestRollback',
+  {
+    reason: string;
+    emergency: boolean;
+    principal: Principal;
+    policy: ModelPolicy;
+    servingVersion: number | null;
+  }
+>;
+export type ArchiveModelVersion = Command<
+  'ArchiveModelVersion',
+  { rule: string; detail: string; servingVersion: number | null }
+>;
+
+export type ModelVersionCommand =
+  | RegisterModelVersion
+  | SetVersionTag
+  | RemoveVersionTag
+  | RequestStageTransition
+  | RequestEvaluation
+  | RecordEvaluationProgress
+  | RecordEvaluationResult
+  | RecordEvaluationFailure
+  | GrantApproval
+  | RejectApproval
+  | ExpireApproval
+  | RecordDeploymentStarted
+  | RecordDeploymentSucceeded
+  | RecordDeploymentFailed
+  | EndServing
+  | RequestRollback
+  | ArchiveModelVersion;
+
+export type ModelVersionErrorCode =
+  | 'VERSION_NOT_FOUND'
+  | 'VERSION_ALREADY_EXISTS'
+  | 'TAG_NOT_FOUND'
+  | 'ALREADY_IN_STAGE'
+  | 'TRANSITION_NOT_ALLOWED'
+  | 'ROLLBACK_REQUIRED'
+  | 'APPROVAL_PENDING'
+  | 'DEPLOYMENT_IN_PROGRESS'
+  | 'VERSION_IS_SERVING'
+  | 'NO_EVALUATION_POLICY'
+  | 'NOT_IN_STAGING'
+  | 'EVALUATION_NOT_FOUND'
+  | 'EVALUATION_NOT_RUNNING'
+  | 'EVALUATION_RUNNING'
+  | 'APPROVAL_NOT_FOUND'
+  | 'APPROVAL_NOT_PENDING'
+  | 'APPROVAL_EXPIRED'
+  | 'APPROVAL_NOT_EXPIRED'
+  | 'NOT_A_REVIEWER'
+  | 'APPROVER_IS_REQUESTER'
+  | 'APPROVER_IS_REGISTRANT'
+  | 'ALREADY_APPROVED'
+  | 'DEPLOYMENT_NOT_FOUND'
+  | 'DEPLOYMENT_NOT_ACTIVE'
+  | 'NOT_SERVING'
+  | 'ALREADY_SERVING'
+  | 'ROLLBACK_TARGET_NEVER_SERVED'
+  | 'ROLLBACK_TARGET_NOT_ELIGIBLE'
+  | 'EMERGENCY_NOT_ALLOWED';

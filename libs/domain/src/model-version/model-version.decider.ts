@@ -1,0 +1,555 @@
+import {
+  DEFAULT_PRODUCTION_APPROVAL,
+  DEFAULT_ROLLBACK_APPROVAL,
+  deriveId,
+  type Actor,
+  type ApprovalRule,
+  type CommandMetadata,
+  type DeploymentTarget,
+  type Evidence,
+  type GateCheck,
+  type ModelPolicy,
+  type ModelVersionEvent,
+  type Stage,
+} from '@mrw/contracts';
+import { checkPromotionGates, sameEvidence, type GateContext } from '../gates/promotion-gates';
+import { addDuration } from '../shared/duration';
+import { assertNever, fail, ok, type Result } from '../shared/result';
+import type {
+  GrantApproval,
+  ModelVersionCommand,
+  ModelVersionErrorCode,
+  Principal,
+  RecordDeploymentFailed,
+  RequestRollback,
+  RequestStageTransition,
+} from './model-version.commands';
+import {
+  deploymentInFlight,
+  evolveModelVersion,
+  latestEvaluation,
+  pendingApproval,
+  type ApprovalView,
+  type ModelVersionState,
+  type RegisteredVersion,
+} from './model-version.state';
+
+type Decision = Result<ModelVersionEvent[], ModelVersionErrorCode>;
+
+/** Stage changes a person may request directly (rule 1); Archived → Production is rollback only. */
+export const ALLOWED_TRANSITIONS: Readonly<Record<Stage, readonly Stage[]>> = {
+  None: ['Staging', 'Archived'],
+  Staging: ['Production', 'None', 'Archived'],
+  Production: ['Archived'],
+  Archived: ['Staging'],
+};
+
+/** Used when a policy names no deployment target. */
+export const DEFAULT_DEPLOYMENT_TARGETS: readonly DeploymentTarget[] = [
+  { kind: 'local', environment: 'production' },
+];
+
+export const sameActor = (a: Actor, b: Actor): boolean => a.kind === b.kind && a.id === b.id;
+
+/** Whether a principal belongs to an approval rule's reviewer group for this model. */
+export const isEligibleReviewer = (
+  reviewers: readonly string[],
+  actor: Actor,
+  principal: Principal,
+  model: string,
+): boolean => {
+  const inScope = principal.models.length === 0 || principal.models.includes(model);
+  const inGroup = reviewers.some((entry) =>
+    entry.startsWith('role:')
+      ? principal.roles.some((role) => `role:${role}` === entry)
+      : entry === `user:${actor.id}` && actor.kind === 'user',
+  );
+  return inScope && inGroup;
+};
+
+const evolveAll = (state: RegisteredVersion, events: readonly ModelVersionEvent[], at: string): RegisteredVersion =>
+  events.reduce<ModelVersionState>((s, e) => evolveModelVersion(s, { ...e, at }), state) as RegisteredVersion;
+
+const championOf = (state: RegisteredVersion, context: { servingVersion: number | null }): number | null =>
+  context.servingVersion !== null && context.servingVersion !== state.version ? context.servingVersion : null;
+
+const approvalRequested = (
+  state: RegisteredVersion,
+  meta: CommandMetadata,
+  opening: {
+    requestId: string;
+    purpose: 'promotion' | 'rollback';
+    rule: ApprovalRule;
+    evidence: Evidence;
+    checks: GateCheck[];
+    afterTheFact: boolean;
+  },
+): ModelVersionEvent => ({
+  type: 'ApprovalRequested',
+  data: {
+    approvalId: deriveId(meta.commandId, 'approval'),
+    requestId: opening.requestId,
+    purpose: opening.purpose,
+    targetStage: 'Production',
+    rule: opening.rule,
+    requestedBy: meta.actor,
+    expiresAt: addDuration(meta.now, opening.rule.expiresIn),
+    evidence: opening.evidence,
+    checks: opening.checks,
+    afterTheFact: opening.afterTheFact,
+  },
+});
+
+const deploymentRequested = (
+  state: RegisteredVersion,
+  meta: CommandMetadata,
+  deployment: { requestId: string; purpose: 'promotion' | 'rollback'; policy: ModelPolicy; replacing: number | null },
+): ModelVersionEvent => {
+  const deploymentId = deriveId(meta.commandId, 'deployment');
+  return {
+    type: 'DeploymentRequested',
+    data: {
+      deploymentId,
+      requestId: deployment.requestId,
+      idempotencyKey: `${state.model}@${state.version}/${deploymentId}`,
+      purpose: deployment.purpose,
+      targets: [...(deployment.policy.deployment?.targets ?? DEFAULT_DEPLOYMENT_TARGETS)],
+      previousStage: state.stage,
+      replacing: deployment.replacing,
+    },
+  };
+};
+
+/** The stage change and deployment that follow an approved (or approval-free) promotion or rollback. */
+const promote = (
+  state: RegisteredVersion,
+  meta: CommandMetadata,
+  how: { requestId: string; purpose: 'promotion' | 'rollback'; approvalId: string | null; policy: ModelPolicy; replacing: number | null },
+): ModelVersionEvent[] => {
+  const events: ModelVersionEvent[] = [];
+  if (state.stage !== 'Production') {
+    events.push({
+      type: 'StageTransitioned',
+      data: {
+        fromStage: state.stage,
+        toStage: 'Production',
+        trigger:
+          how.purpose === 'rollback'
+            ? { kind: 'rollback', rollbackId: how.requestId }
+            : how.approvalId
+              ? { kind: 'approval', requestId: how.requestId, approvalId: how.approvalId }
+              : { kind: 'request', requestId: how.requestId },
+      },
+    });
+  }
+  events.push(deploymentRequested(state, meta, how));
+  return events;
+};
+
+/** Rule 5: when the evidence under a pending promotion approval changes, its approvals are void. */
+const reviewEvidence = (
+  before: RegisteredVersion,
+  after: RegisteredVersion,
+  context: GateContext,
+): ModelVersionEvent[] => {
+  const approval = pendingApproval(before);
+  if (!approval || approval.purpose !== 'promotion') return [];
+  const gates = checkPromotionGates(after, context);
+  if (gates.passed && sameEvidence(approval.evidence, gates.evidence)) return [];
+  return [
+    {
+      type: 'ApprovalEvidenceChanged',
+      data: {
+        approvalId: approval.id,
+        previous: approval.evidence,
+        current: gates.evidence,
+        voided: approval.approvals.map((a) => a.by),
+        outcome: gates.passed ? 'reopened' : 'closed',
+        checks: gates.checks,
+      },
+    },
+  ];
+};
+
+const requestTransition = (command: RequestStageTransition, state: RegisteredVersion): Decision => {
+  const { toStage, comment, context } = command.data;
+  const meta = command.metadata;
+  const from = state.stage;
+  if (toStage === from) return fail('ALREADY_IN_STAGE', `version ${state.version} is already in ${from}`);
+  if (from === 'Archived' && toStage === 'Production') {
+    return fail('ROLLBACK_REQUIRED', 'an archived version returns to Production only by rollback: POST /rollback');
+  }
+  if (!ALLOWED_TRANSITIONS[from].includes(toStage)) {
+    return fail('TRANSITION_NOT_ALLOWED', `${from} → ${toStage} is not an allowed transition`, {
+      from,
+      allowed: ALLOWED_TRANSITIONS[from],
+    });
+  }
+  const approval = pendingApproval(state);
+  if (approval) {
+    return fail('APPROVAL_PENDING', `approval ${approval.id} is pending: approve, reject or let it expire first`, {
+      approvalId: approval.id,
+    });
+  }
+  const deployment = deploymentInFlight(state);
+  if (deployment) {
+    return fail('DEPLOYMENT_IN_PROGRESS', `deployment ${deployment.id} is in progress`, { deploymentId: deployment.id });
+  }
+  if (toStage === 'Archived' && context.servingVersion === state.version) {
+    return fail('VERSION_IS_SERVING', `version ${state.version} serves traffic: roll back or promote another first`);
+  }
+  const requestId = meta.commandId;
+  const requested: ModelVersionEvent = {
+    type: 'StageTransitionRequested',
+    data: { requestId, fromStage: from, toStage, comment, requestedBy: meta.actor },
+  };
+  if (toStage === 'Production') {
+    const gates = checkPromotionGates(state, context);
+    if (!gates.passed) {
+      return ok([requested, { type: 'PromotionRefused', data: { requestId, toStage, checks: gates.checks } }]);
+    }
+    const rule = context.policy.approval?.Production ?? DEFAULT_PRODUCTION_APPROVAL;
+    if (rule.required === 0) {
+      return ok([
+        requested,
+        ...promote(state, meta, {
+          requestId,
+          purpose: 'promotion',
+          approvalId: null,
+          policy: context.policy,
+          replacing: context.servingVersion,
+        }),
+      ]);
+    }
+    return ok([
+      requested,
+      approvalRequested(state, meta, {
+        requestId,
+        purpose: 'promotion',
+        rule,
+        evidence: gates.evidence,
+        checks: gates.checks,
+        afterTheFact: false,
+      }),
+    ]);
+  }
+  const events: ModelVersionEvent[] = [
+    requested,
+    { type: 'StageTransitioned', data: { fromStage: from, toStage, trigger: { kind: 'request', requestId } } },
+  ];
+  if (toStage === 'Staging' && context.policy.evaluation) {
+    events.push(evaluationRequested(state, meta, context, 'entered-staging'));
+  }
+  return ok(events);
+};
+
+const evaluationRequested = (
+  state: RegisteredVersion,
+  meta: CommandMetadata,
+  context: GateContext,
+  reason: 'entered-staging' | 'requested',
+): ModelVersionEvent => ({
+  type: 'EvaluationRequested',
+  data: {
+    evaluationId: deriveId(meta.commandId, 'evaluation'),
+    // `as` is safe: callers check that the policy names a set.
+    set: { name: (context.policy.evaluation as { set: string }).set, digest: context.currentSetDigest },
+    championVersion: championOf(state, context),
+    reason,
+  },
+});
+
+const findApproval = (state: RegisteredVersion, approvalId: string): Result<ApprovalView, ModelVersionErrorCode> => {
+  const approval = state.approvals.find((a) => a.id === approvalId);
+  if (!approval) return fail('APPROVAL_NOT_FOUND', `no approval ${approvalId} on version ${state.version}`);
+  if (approval.status !== 'pending') {
+    return fail('APPROVAL_NOT_PENDING', `approval ${approvalId} is ${approval.status}`, { status: approval.status });
+  }
+  return ok(approval);
+};
+
+const grantApproval = (command: GrantApproval, state: RegisteredVersion): Decision => {
+  const { approvalId, comment, principal, context } = command.data;
+  const meta = command.metadata;
+  const found = findApproval(state, approvalId);
+  if (!found.ok) return found;
+  const approval = found.value;
+  if (meta.now >= approval.expiresAt) {
+    return fail('APPROVAL_EXPIRED', `approval ${approvalId} expired at ${approval.expiresAt}`);
+  }
+  if (!isEligibleReviewer(approval.rule.reviewers, meta.actor, principal, state.model)) {
+    return fail('NOT_A_REVIEWER', `${meta.actor.id} is not among the reviewers (${approval.rule.reviewers.join(', ')})`);
+  }
+  if (sameActor(meta.actor, approval.requestedBy)) {
+    return fail('APPROVER_IS_REQUESTER', 'the person who requested the promotion cannot approve it');
+  }
+  if (sameActor(meta.actor, state.registeredBy)) {
+    return fail('APPROVER_IS_REGISTRANT', 'the person who registered this version cannot approve it');
+  }
+  if (approval.approvals.some((a) => sameActor(a.by, meta.actor))) {
+    return fail('ALREADY_APPROVED', `${meta.actor.id} already approved; each person counts once`);
+  }
+  if (approval.purpose === 'promotion' && !approval.afterTheFact) {
+    const latest = latestEvaluation(state);
+    if (latest?.status === 'running') {
+      return fail('EVALUATION_RUNNING', `evaluation ${latest.id} is running: approve once it has finished`);
+    }
+    const evidenceChange = reviewEvidence(state, state, context);
+    // The grant itself is not recorded: the reviewer saw evidence that no longer holds.
+    if (evidenceChange.length > 0) return ok(evidenceChange);
+  }
+  const count = approval.approvals.length + 1;
+  const events: ModelVersionEvent[] = [
+    { type: 'ApprovalGranted', data: { approvalId, by: meta.actor, comment, count, required: approval.rule.required } },
+  ];
+  if (count < approval.rule.required) return ok(events);
+  events.push({
+    type: 'ApprovalQuorumReached',
+    data: { approvalId, approvers: [...approval.approvals.map((a) => a.by), meta.actor] },
+  });
+  if (approval.afterTheFact) return ok(events);
+  if (context.servingVersion === state.version) {
+    return fail('ALREADY_SERVING', `version ${state.version} already serves`);
+  }
+  return ok([
+    ...events,
+    ...promote(state, meta, {
+      requestId: approval.requestId,
+      purpose: approval.purpose,
+      approvalId,
+      policy: context.policy,
+      replacing: context.servingVersion,
+    }),
+  ]);
+};
+
+const requestRollback = (command: RequestRollback, state: RegisteredVersion): Decision => {
+  const { reason, emergency, principal, policy, servingVersion } = command.data;
+  const meta = command.metadata;
+  if (servingVersion === state.version) return fail('ALREADY_SERVING', `version ${state.version} already serves`);
+  if (!state.hasServed) {
+    return fail('ROLLBACK_TARGET_NEVER_SERVED', `version ${state.version} never served: roll back to a version that did`);
+  }
+  if (state.stage !== 'Archived' && state.stage !== 'Production') {
+    return fail('ROLLBACK_TARGET_NOT_ELIGIBLE', `version ${state.version} is in ${state.stage}, not Archived or Production`);
+  }
+  const approval = pendingApproval(state);
+  if (approval) return fail('APPROVAL_PENDING', `approval ${approval.id} is pending`, { approvalId: approval.id });
+  const deployment = deploymentInFlight(state);
+  if (deployment) {
+    return fail('DEPLOYMENT_IN_PROGRESS', `deployment ${deployment.id} is in progress`, { deploymentId: deployment.id });
+  }
+  const mayBypass = principal.roles.includes('deployer') || principal.roles.includes('admin');
+  if (emergency && (!mayBypass || policy.rollback?.allowEmergency === false)) {
+    return fail('EMERGENCY_NOT_ALLOWED', 'emergency rollback needs the deployer role and a policy that allows it');
+  }
+  const rule: ApprovalRule = policy.approval?.Rollback ?? {
+    ...DEFAULT_ROLLBACK_APPROVAL,
+    required: policy.rollback?.required ?? DEFAULT_ROLLBACK_APPROVAL.required,
+  };
+  const rollbackId = meta.commandId;
+  const events: ModelVersionEvent[] = [
+    {
+      type: 'RollbackRequested',
+      data: { rollbackId, fromVersion: servingVersion, reason, emergency, requestedBy: meta.actor },
+    },
+  ];
+  const evidence: Evidence = { evaluationId: null, datasetDigest: null, championVersion: servingVersion };
+  if (!emergency && rule.required > 0) {
+    events.push(
+      approvalRequested(state, meta, { requestId: rollbackId, purpose: 'rollback', rule, evidence, checks: [], afterTheFact: false }),
+    );
+    return ok(events);
+  }
+  events.push(
+    ...promote(state, meta, { requestId: rollbackId, purpose: 'rollback', approvalId: null, policy, replacing: servingVersion }),
+  );
+  if (emergency) {
+    const review = { ...rule, required: Math.max(1, rule.required) };
+    events.push(
+      approvalRequested(state, meta, { requestId: rollbackId, purpose: 'rollback', rule: review, evidence, checks: [], afterTheFact: true }),
+    );
+  }
+  return ok(events);
+};
+
+const recordDeploymentFailed = (command: RecordDeploymentFailed, state: RegisteredVersion): Decision => {
+  const deployment = state.deployments.find((d) => d.id === command.data.deploymentId);
+  if (!deployment) return fail('DEPLOYMENT_NOT_FOUND', `no deployment ${command.data.deploymentId}`);
+  if (deployment.status === 'succeeded' || deployment.status === 'failed') {
+    return fail('DEPLOYMENT_NOT_ACTIVE', `deployment ${deployment.id} already ${deployment.status}`);
+  }
+  const events: ModelVersionEvent[] = [
+    { type: 'DeploymentFailed', data: { deploymentId: deployment.id, reason: command.data.reason } },
+  ];
+  // Rule 7, the compensating step: back to where the version stood; the champion keeps serving.
+  if (state.stage !== deployment.previousStage) {
+    events.push({
+      type: 'StageTransitioned',
+      data: {
+        fromStage: state.stage,
+        toStage: deployment.previousStage,
+        trigger: { kind: 'deployment-failed', deploymentId: deployment.id },
+      },
+    });
+  }
+  return ok(events);
+};
+
+const requireRunningEvaluation = (state: RegisteredVersion, evaluationId: string): Result<true, ModelVersionErrorCode> => {
+  const evaluation = state.evaluations.find((e) => e.id === evaluationId);
+  if (!evaluation) return fail('EVALUATION_NOT_FOUND', `no evaluation ${evaluationId} on version ${state.version}`);
+  if (evaluation.status !== 'running') {
+    return fail('EVALUATION_NOT_RUNNING', `evaluation ${evaluationId} already ${evaluation.status}`);
+  }
+  return ok(true);
+};
+
+/** Decides a command against a version's state: the events to append, or a typed refusal. */
+export const decideModelVersion = (command: ModelVersionCommand, state: ModelVersionState): Decision => {
+  if (command.type === 'RegisterModelVersion') {
+    if (state.status === 'registered') {
+      return fail('VERSION_ALREADY_EXISTS', `version ${command.data.version} of ${command.data.model} already exists`);
+    }
+    return ok([{ type: 'ModelVersionRegistered', data: { ...command.data, registeredBy: command.metadata.actor } }]);
+  }
+  if (state.status !== 'registered') return fail('VERSION_NOT_FOUND', 'this model version does not exist');
+  const meta = command.metadata;
+  switch (command.type) {
+    case 'SetVersionTag': {
+      const { key, value } = command.data;
+      return ok(state.tags[key] === value ? [] : [{ type: 'ModelVersionTagSet', data: { key, value } }]);
+    }
+    case 'RemoveVersionTag': {
+      const { key } = command.data;
+      if (!Object.hasOwn(state.tags, key)) return fail('TAG_NOT_FOUND', `version ${state.version} has no tag ${key}`);
+      return ok([{ type: 'ModelVersionTagRemoved', data: { key } }]);
+    }
+    case 'RequestStageTransition':
+      return requestTransition(command, state);
+    case 'RequestEvaluation': {
+      const { context } = command.data;
+      if (state.stage !== 'Staging') return fail('NOT_IN_STAGING', 'only a version in Staging is evaluated');
+      if (!context.policy.evaluation) {
+        return fail('NO_EVALUATION_POLICY', `model ${state.model} has no evaluation set in its policy`);
+      }
+      const latest = latestEvaluation(state);
+      if (latest?.status === 'running') {
+        return fail('EVALUATION_RUNNING', `evaluation ${latest.id} is still running`);
+      }
+      return ok([evaluationRequested(state, meta, context, 'requested')]);
+    }
+    case 'RecordEvaluationProgress': {
+      const running = requireRunningEvaluation(state, command.data.evaluationId);
+      if (!running.ok) return running;
+      return ok([{ type: 'EvaluationProgressed', data: command.data }]);
+    }
+    case 'RecordEvaluationResult': {
+      const { context, ...result } = command.data;
+      const running = requireRunningEvaluation(state, result.evaluationId);
+      if (!running.ok) return running;
+      const completed: ModelVersionEvent[] = [{ type: 'EvaluationCompleted', data: result }];
+      return ok([...completed, ...reviewEvidence(state, evolveAll(state, completed, meta.now), context)]);
+    }
+    case 'RecordEvaluationFailure': {
+      const running = requireRunningEvaluation(state, command.data.evaluationId);
+      if (!running.ok) return running;
+      const failed: ModelVersionEvent[] = [{ type: 'EvaluationFailed', data: command.data }];
+      const approval = pendingApproval(state);
+      if (!approval || approval.purpose !== 'promotion') return ok(failed);
+      return ok([
+        ...failed,
+        {
+          type: 'ApprovalEvidenceChanged',
+          data: {
+            approvalId: approval.id,
+            previous: approval.evidence,
+            current: { ...approval.evidence, evaluationId: command.data.evaluationId, datasetDigest: null },
+            voided: approval.approvals.map((a) => a.by),
+            outcome: 'closed',
+            checks: [
+              { metric: 'evaluation', rule: 'completed', passed: false, detail: `evaluation failed: ${command.data.reason}` },
+            ],
+          },
+        },
+      ]);
+    }
+    case 'GrantApproval':
+      return grantApproval(command, state);
+    case 'RejectApproval': {
+      const found = findApproval(state, command.data.approvalId);
+      if (!found.ok) return found;
+      if (!isEligibleReviewer(found.value.rule.reviewers, meta.actor, command.data.principal, state.model)) {
+        return fail('NOT_A_REVIEWER', `${meta.actor.id} is not among the reviewers`);
+      }
+      return ok([
+        { type: 'ApprovalRejected', data: { approvalId: found.value.id, by: meta.actor, comment: command.data.comment } },
+      ]);
+    }
+    case 'ExpireApproval': {
+      const found = findApproval(state, command.data.approvalId);
+      if (!found.ok) return found;
+      if (meta.now < found.value.expiresAt) {
+        return fail('APPROVAL_NOT_EXPIRED', `approval ${found.value.id} expires at ${found.value.expiresAt}`);
+      }
+      return ok([{ type: 'ApprovalExpired', data: { approvalId: found.value.id, expiresAt: found.value.expiresAt } }]);
+    }
+    case 'RecordDeploymentStarted': {
+      const deployment = state.deployments.find((d) => d.id === command.data.deploymentId);
+      if (!deployment) return fail('DEPLOYMENT_NOT_FOUND', `no deployment ${command.data.deploymentId}`);
+      if (deployment.status === 'started') return ok([]);
+      if (deployment.status !== 'requested') {
+        return fail('DEPLOYMENT_NOT_ACTIVE', `deployment ${deployment.id} already ${deployment.status}`);
+      }
+      return ok([{ type: 'DeploymentStarted', data: command.data }]);
+    }
+    case 'RecordDeploymentSucceeded': {
+      const deployment = state.deployments.find((d) => d.id === command.data.deploymentId);
+      if (!deployment) return fail('DEPLOYMENT_NOT_FOUND', `no deployment ${command.data.deploymentId}`);
+      if (deployment.status === 'succeeded' || deployment.status === 'failed') {
+        return fail('DEPLOYMENT_NOT_ACTIVE', `deployment ${deployment.id} already ${deployment.status}`);
+      }
+      return ok([{ type: 'DeploymentSucceeded', data: command.data }]);
+    }
+    case 'RecordDeploymentFailed':
+      return recordDeploymentFailed(command, state);
+    case 'EndServing': {
+      const { supersededBy, deploymentId, reason, archive } = command.data;
+      const events: ModelVersionEvent[] = state.serving
+        ? [{ type: 'ServingEnded', data: { supersededBy, deploymentId, reason } }]
+        : [];
+      if (archive && state.stage !== 'Archived' && !deploymentInFlight(state) && !pendingApproval(state)) {
+        events.push({
+          type: 'StageTransitioned',
+          data: {
+            fromStage: state.stage,
+            toStage: 'Archived',
+            trigger: { kind: 'archival', rule: reason, detail: `v${supersededBy} took over serving` },
+          },
+        });
+      }
+      return ok(events);
+    }
+    case 'RequestRollback':
+      return requestRollback(command, state);
+    case 'ArchiveModelVersion': {
+      const { rule, detail, servingVersion } = command.data;
+      if (state.stage === 'Archived') return fail('ALREADY_IN_STAGE', `version ${state.version} is already archived`);
+      if (servingVersion === state.version) {
+        return fail('VERSION_IS_SERVING', `version ${state.version} serves traffic and cannot be archived`);
+      }
+      const approval = pendingApproval(state);
+      if (approval) return fail('APPROVAL_PENDING', `approval ${approval.id} is pending`, { approvalId: approval.id });
+      const deployment = deploymentInFlight(state);
+      if (deployment) return fail('DEPLOYMENT_IN_PROGRESS', `deployment ${deployment.id} is in progress`);
+      return ok([
+        {
+          type: 'StageTransitioned',
+          data: { fromStage: state.stage, toStage: 'Archived', trigger: { kind: 'archival', rule, detail } },
+        },
+      ]);
+    }
+    default:
+      return assertNever(command);
+  }
+};

@@ -1,0 +1,166 @@
+import type { CommandMetadata, ModelEvent, ModelPolicy } from '@mrw/contracts';
+import { assertNever, fail, ok, type Result } from '../shared/result';
+import type { Timed } from '../shared/timed';
+
+type Command<Type extends string, Data> = { readonly type: Type; readonly data: Data; readonly metadata: CommandMetadata };
+
+export type CreateModel = Command<'CreateModel', { name: string; description: string; tags: Record<string, string> }>;
+export type SetModelPolicy = Command<'SetModelPolicy', { policy: ModelPolicy }>;
+export type ReserveVersionNumber = Command<'ReserveVersionNumber', Record<string, never>>;
+export type SetAlias = Command<'SetAlias', { alias: string; version: number; versionExists: boolean }>;
+export type RemoveAlias = Command<'RemoveAlias', { alias: string }>;
+export type RecordServingVersion = Command<'RecordServingVersion', { version: number; deploymentId: string }>;
+
+export type ModelCommand = CreateModel | SetModelPolicy | ReserveVersionNumber | SetAlias | RemoveAlias | RecordServingVersion;
+
+export type ModelErrorCode =
+  | 'MODEL_ALREADY_EXISTS'
+  | 'MODEL_NOT_FOUND'
+  | 'INVALID_ALIAS'
+  | 'ALIAS_NOT_FOUND'
+  | 'VERSION_NOT_FOUND';
+
+export interface ServingPeriod {
+  readonly version: number;
+  readonly since: string;
+  readonly deploymentId: string;
+}
+
+export interface CreatedModel {
+  readonly status: 'created';
+  readonly name: string;
+  readonly description: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly policy: ModelPolicy;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly lastVersion: number;
+  /** Which command reserved which number, so a replayed registration gets its own number back. */
+  readonly reservations: Readonly<Record<string, number>>;
+  readonly aliases: Readonly<Record<string, number>>;
+  /** Newest last; the last entry is the version serving now. */
+  readonly servingHistory: readonly ServingPeriod[];
+}
+
+export type ModelState = { readonly status: 'absent' } | CreatedModel;
+
+export const initialModelState = (): ModelState => ({ status: 'absent' });
+
+/** Aliases name versions (`champion`, `challenger`); `latest` and `v<digits>` are reserved, as in MLflow. */
+export const ALIAS_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const isReservedAlias = (alias: string): boolean => alias.toLowerCase() === 'latest' || /^v\d+$/i.test(alias);
+
+export const servingVersionOf = (state: ModelState): number | null =>
+  state.status === 'created' ? (state.servingHistory[state.servingHistory.length - 1]?.version ?? null) : null;
+
+/** The last version that served before the current one: the default rollback target. */
+export const previousServingVersion = (state: ModelState): number | null => {
+  if (state.status !== 'created') return null;
+  const current = servingVersionOf(state);
+  for (let i = state.servingHistory.length - 1; i >= 0; i -= 1) {
+    const period = state.servingHistory[i] as ServingPeriod;
+    if (period.version !== current) return period.version;
+  }
+  return null;
+};
+
+export const evolveModel = (state: ModelState, event: Timed<ModelEvent>): ModelState => {
+  if (event.type === 'ModelCreated') {
+    return {
+      status: 'created',
+      name: event.data.model,
+      description: event.data.description,
+      tags: event.data.tags,
+      policy: {},
+      createdAt: event.at,
+      updatedAt: event.at,
+      lastVersion: 0,
+      reservations: {},
+      aliases: {},
+      servingHistory: [],
+    };
+  }
+  if (state.status !== 'created') return state;
+  const s: CreatedModel = { ...state, updatedAt: event.at };
+  switch (event.type) {
+    case 'ModelPolicySet':
+      return { ...s, policy: event.data.policy };
+    case 'ModelVersionNumberReserved':
+      return {
+        ...s,
+        lastVersion: Math.max(s.lastVersion, event.data.version),
+        reservations: { ...s.reservations, [event.data.commandId]: event.data.version },
+      };
+    case 'ModelAliasSet':
+      return { ...s, aliases: { ...s.aliases, [event.data.alias]: event.data.version } };
+    case 'ModelAliasRemoved': {
+      const { [event.data.alias]: _removed, ...aliases } = s.aliases;
+      return { ...s, aliases };
+    }
+    case 'ModelServingVersionChanged':
+      return {
+        ...s,
+        servingHistory: [
+          ...s.servingHistory,
+          { version: event.data.version, since: event.at, deploymentId: event.data.deploymentId },
+        ],
+      };
+    default:
+      return assertNever(event);
+  }
+};
+
+export const foldModel = (events: ReadonlyArray<Timed<ModelEvent>>): ModelState =>
+  events.reduce(evolveModel, initialModelState());
+
+/** Decides a model-level command: the events to append to `model-<name>`, or a typed refusal. */
+export const decideModel = (command: ModelCommand, state: ModelState): Result<ModelEvent[], ModelErrorCode> => {
+  if (command.type === 'CreateModel') {
+    if (state.status === 'created') return fail('MODEL_ALREADY_EXISTS', `model ${command.data.name} already exists`);
+    const { name, description, tags } = command.data;
+    return ok([{ type: 'ModelCreated', data: { model: name, description, tags } }]);
+  }
+  if (state.status !== 'created') return fail('MODEL_NOT_FOUND', 'this model does not exist');
+  const model = state.name;
+  switch (command.type) {
+    case 'SetModelPolicy':
+      return ok([{ type: 'ModelPolicySet', data: { model, policy: command.data.policy } }]);
+    case 'ReserveVersionNumber': {
+      if (command.metadata.commandId in state.reservations) return ok([]);
+      return ok([
+        {
+          type: 'ModelVersionNumberReserved',
+          data: { model, version: state.lastVersion + 1, commandId: command.metadata.commandId },
+        },
+      ]);
+    }
+    case 'SetAlias': {
+      const { alias, version, versionExists } = command.data;
+      if (!ALIAS_PATTERN.test(alias) || isReservedAlias(alias)) {
+        return fail('INVALID_ALIAS', `alias ${alias} is invalid: letters, digits, _ and -; 'latest' and 'v<n>' are reserved`);
+      }
+      if (!versionExists) return fail('VERSION_NOT_FOUND', `model ${model} has no version ${version}`);
+      const previousVersion = Object.hasOwn(state.aliases, alias) ? (state.aliases[alias] ?? null) : null;
+      if (previousVersion === version) return ok([]);
+      return ok([{ type: 'ModelAliasSet', data: { model, alias, version, previousVersion } }]);
+    }
+    case 'RemoveAlias': {
+      const version = Object.hasOwn(state.aliases, command.data.alias) ? state.aliases[command.data.alias] : undefined;
+      if (version === undefined) return fail('ALIAS_NOT_FOUND', `model ${model} has no alias ${command.data.alias}`);
+      return ok([{ type: 'ModelAliasRemoved', data: { model, alias: command.data.alias, version } }]);
+    }
+    case 'RecordServingVersion': {
+      const { version, deploymentId } = command.data;
+      const current = state.servingHistory[state.servingHistory.length - 1];
+      if (current?.deploymentId === deploymentId) return ok([]);
+      return ok([
+        {
+          type: 'ModelServingVersionChanged',
+          data: { model, version, previousVersion: current?.version ?? null, deploymentId },
+        },
+      ]);
+    }
+    default:
+      return assertNever(command);
+  }
+};

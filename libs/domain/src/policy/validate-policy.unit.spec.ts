@@ -1,0 +1,144 @@
+import type { ApprovalRule, ModelPolicy } from '@mrw/contracts';
+import { validatePolicy } from './validate-policy';
+
+const VALID: ModelPolicy = {
+  evaluation: {
+    set: 'churn-holdout',
+    setVersion: 'sha256:2735725cc4df17d752fe892db0428df4f94ee61daba771fbed4b228f28af7cbb',
+    thresholds: {
+      accuracy: { threshold: 0.85, greaterIsBetter: true },
+      roc_auc: { minAbsoluteChange: 0, requireConfidenceBound: true },
+      log_loss: { threshold: 0.35, minRelativeChange: 0.02 },
+      f1_macro: { threshold: 0.8 },
+    },
+  },
+  approval: {
+    Production: { required: 2, reviewers: ['role:reviewer', 'user:carol'], expiresIn: 'P3D' },
+    Rollback: { required: 1, reviewers: ['role:deployer'], expiresIn: 'PT4H' },
+  },
+  deployment: { targets: [{ kind: 'kubernetes', environment: 'production', namespace: 'ml-serving' }] },
+  archival: { supersededAfterDays: 30, archivePreviousOnSuccess: false },
+  rollback: { required: 1, allowEmergency: true },
+};
+
+const withThreshold = (metric: string, rule: object): ModelPolicy => ({ evaluation: { set: 'churn-holdout', thresholds: { [metric]: rule } } });
+const withApproval = (rule: Partial<ApprovalRule>): ModelPolicy => ({
+  approval: { Production: { required: 1, reviewers: ['role:reviewer'], expiresIn: 'P3D', ...rule } },
+});
+const fields = (policy: ModelPolicy): string[] => validatePolicy(policy).map((p) => p.field);
+
+describe('validatePolicy', () => {
+  it('finds nothing wrong with a complete, sensible policy', () => {
+    expect(validatePolicy(VALID)).toEqual([]);
+  });
+
+  it('finds nothing wrong with an empty policy: every part is optional', () => {
+    expect(validatePolicy({})).toEqual([]);
+  });
+
+  describe('evaluation', () => {
+    it('refuses a metric the evaluator does not compute, naming the known ones', () => {
+      const [problem, ...rest] = validatePolicy(withThreshold('acuracy', { threshold: 0.9 }));
+      expect(rest).toEqual([]);
+      expect(problem?.field).toBe('evaluation.thresholds.acuracy');
+      expect(problem?.message).toMatch(/^unknown metric acuracy; known: accuracy, balanced_accuracy, /);
+    });
+
+    it('refuses a metric rule without any number to check', () => {
+      expect(validatePolicy(withThreshold('accuracy', { greaterIsBetter: true }))).toEqual([
+        { field: 'evaluation.thresholds.accuracy', message: 'give at least one of threshold, minAbsoluteChange, minRelativeChange' },
+      ]);
+    });
+
+    it.each(['threshold', 'minAbsoluteChange', 'minRelativeChange'])('refuses a %s that is not a finite number', (key) => {
+      expect(fields(withThreshold('accuracy', { [key]: Number.NaN }))).toEqual([`evaluation.thresholds.accuracy.${key}`]);
+      expect(fields(withThreshold('accuracy', { [key]: Infinity }))).toEqual([`evaluation.thresholds.accuracy.${key}`]);
+      expect(fields(withThreshold('accuracy', { [key]: '0.9' }))).toEqual([`evaluation.thresholds.accuracy.${key}`]);
+    });
+
+    it('refuses requireConfidenceBound without a change rule to bound', () => {
+      expect(validatePolicy(withThreshold('accuracy', { threshold: 0.9, requireConfidenceBound: true }))).toEqual([
+        {
+          field: 'evaluation.thresholds.accuracy.requireConfidenceBound',
+          message: 'applies to change rules: add minAbsoluteChange or minRelativeChange',
+        },
+      ]);
+    });
+
+    it('refuses a set version that is not a sha256 digest', () => {
+      expect(fields({ evaluation: { set: 'churn-holdout', setVersion: 'v3' } })).toEqual(['evaluation.setVersion']);
+      expect(fields({ evaluation: { set: 'churn-holdout', setVersion: 'sha256:ABC' } })).toEqual(['evaluation.setVersion']);
+    });
+  });
+
+  describe('approval', () => {
+    it.each([-1, 1.5, 21])('refuses required = %d (an integer from 0 to 20)', (required) => {
+      expect(validatePolicy(withApproval({ required }))).toContainEqual({
+        field: 'approval.Production.required',
+        message: 'must be an integer from 0 to 20',
+      });
+    });
+
+    it('accepts required 0 (gates suffice) and 20', () => {
+      expect(validatePolicy(withApproval({ required: 0 }))).toEqual([]);
+      expect(validatePolicy(withApproval({ required: 20 }))).toEqual([]);
+    });
+
+    it('refuses an empty reviewer group when approvals are required, and accepts it when none are', () => {
+      expect(fields(withApproval({ reviewers: [] }))).toEqual(['approval.Production.reviewers']);
+      expect(validatePolicy(withApproval({ required: 0, reviewers: [] }))).toEqual([]);
+    });
+
+    it.each(['role:superuser', 'carol', 'user:', 'user:carol smith', 'group:ml-leads'])(
+      'refuses the reviewer entry %s (neither role:<role> nor user:<subject>)',
+      (entry) => {
+        const problems = validatePolicy(withApproval({ reviewers: ['role:reviewer', entry] }));
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatchObject({ field: 'approval.Production.reviewers', message: expect.stringContaining(entry) });
+      },
+    );
+
+    it.each(['three days', 'P0D', 'P', 'P1M'])('refuses expiresIn %s (a positive ISO 8601 duration)', (expiresIn) => {
+      expect(fields(withApproval({ expiresIn }))).toEqual(['approval.Production.expiresIn']);
+    });
+
+    it('checks the Rollback rule like the Production rule', () => {
+      expect(fields({ approval: { Rollback: { required: 30, reviewers: ['admins'], expiresIn: 'soon' } } })).toEqual([
+        'approval.Rollback.required',
+        'approval.Rollback.reviewers',
+        'approval.Rollback.expiresIn',
+      ]);
+    });
+  });
+
+  it('refuses a deployment target without kind or environment', () => {
+    expect(
+      validatePolicy({ deployment: { targets: [{ kind: 'kubernetes', environment: 'production' }, { kind: '', environment: '' }] } }),
+    ).toEqual([
+      { field: 'deployment.targets[1].kind', message: 'must not be empty' },
+      { field: 'deployment.targets[1].environment', message: 'must not be empty' },
+    ]);
+  });
+
+  it.each([-1, 2.5])('refuses archival.supersededAfterDays = %d', (days) => {
+    expect(fields({ archival: { supersededAfterDays: days } })).toEqual(['archival.supersededAfterDays']);
+  });
+
+  it('accepts archiving as soon as a newer version serves (0 days)', () => {
+    expect(validatePolicy({ archival: { supersededAfterDays: 0 } })).toEqual([]);
+  });
+
+  it.each([-1, 0.5, 21])('refuses rollback.required = %d', (required) => {
+    expect(fields({ rollback: { required } })).toEqual(['rollback.required']);
+  });
+
+  it('reports every problem at once', () => {
+    expect(
+      fields({
+        evaluation: { set: 'churn-holdout', thresholds: { acuracy: { threshold: 0.9 } } },
+        approval: { Production: { required: -1, reviewers: ['role:reviewer'], expiresIn: 'P3D' } },
+        rollback: { required: 99 },
+      }),
+    ).toEqual(['evaluation.thresholds.acuracy', 'approval.Production.required', 'rollback.required']);
+  });
+});

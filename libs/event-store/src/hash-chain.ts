@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import type { EventMetadata } from '@mrw/contracts';
+import type { EventToAppend, RecordedEvent } from './event-store.port';
+
+/**
+ * Canonical JSON: object keys sorted (UTF-16 code unit order) at every depth, no
+ * whitespace, numbers and strings as `JSON.stringify` writes them, so it matches
+ * RFC 8785 (JCS) for ordinary input.
+ *
+ * It follows JSON's own conversions where they are lossless on a round trip through
+ * storage (`toJSON()`, `undefined` properties dropped, `undefined` array items as
+ * `null`), so the hash of an event before it is stored equals the hash recomputed from
+ * what is read back. Where JSON would silently lose data it throws instead: non-finite
+ * numbers, bigint, functions, symbols, Map/Set/typed arrays, cycles.
+ */
+export function canonicalJson(value: unknown): string {
+  const encoded = encode(value, '$', new Set<object>());
+  if (encoded === undefined) {
+    throw new TypeError('canonicalJson: the top-level value is not representable in JSON');
+  }
+  return encoded;
+}
+
+function encode(value: unknown, path: string, ancestors: Set<object>): string | undefined {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(path);
+  }
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new TypeError(`canonicalJson: non-finite number at ${path}`);
+      }
+      return JSON.stringify(value);
+    case 'undefined':
+      return undefined;
+    case 'bigint':
+      throw new TypeError(`canonicalJson: bigint at ${path} (encode it as a string)`);
+    case 'function':
+    case 'symbol':
+      throw new TypeError(`canonicalJson: ${typeof value} at ${path}`);
+    case 'object':
+      break;
+  }
+  if (value === null) return 'null';
+  const object = value as object;
+  if (object instanceof Map || object instanceof Set || ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
+    throw new TypeError(`canonicalJson: ${object.constructor.name} at ${path} has no faithful JSON form`);
+  }
+  if (ancestors.has(object)) {
+    throw new TypeError(`canonicalJson: cycle at ${path}`);
+  }
+  ancestors.add(object);
+  try {
+    if (Array.isArray(object)) {
+      const items = object.map((item: unknown, index) => encode(item, `${path}[${index}]`, ancestors) ?? 'null');
+      return `[${items.join(',')}]`;
+    }
+    const members: string[] = [];
+    for (const key of Object.keys(object).sort()) {
+      const member = encode((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
+      if (member !== undefined) members.push(`${JSON.stringify(key)}:${member}`);
+    }
+    return `{${members.join(',')}}`;
+  } finally {
+    ancestors.delete(object);
+  }
+}
+
+/** What the hash of one event covers: its place in the stream, its content and the link to its predecessor. */
+export interface HashableEvent {
+  readonly streamName: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly data: unknown;
+  /** Must carry `prevHash`; a `hash` field, if present, is ignored. */
+  readonly metadata: EventMetadata;
+}
+
+/** Hex sha256 of the canonical encoding of an event, its metadata including `prevHash` but not `hash`. */
+export function computeEventHash(event: HashableEvent): string {
+  // The store-assigned global position is deliberately left out: it differs between
+  // adapters and a stream copied to another store must still verify.
+  const { hash: _ignored, ...metadata } = event.metadata;
+  if (metadata.prevHash === undefined) {
+    throw new TypeError('computeEventHash: metadata.prevHash is required (null for revision 0)');
+  }
+  const canonical = canonicalJson({
+    streamName: event.streamName,
+    revision: event.revision,
+    type: event.type,
+    data: event.data,
+    metadata,
+  });
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+/** An event with its place in the stream and its hash-chain links filled in, ready to store. */
+export interface ChainedEvent {
+  readonly streamName: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: Required<EventMetadata>;
+}
+
+/** Assigns revisions from `startRevision` and links each event to the previous one's hash. */
+export function chainEvents(
+  prevHash: string | null,
+  startRevision: number,
+  streamName: string,
+  events: readonly EventToAppend[],
+): ChainedEvent[] {
+  if (!Number.isSafeInteger(startRevision) || startRevision < 0) {
+    throw new RangeError(`chainEvents: invalid start revision ${startRevision}`);
+  }
+  if ((startRevision === 0) !== (prevHash === null)) {
+    throw new RangeError('chainEvents: prevHash must be null exactly when starting at revision 0');
+  }
+  let previous = prevHash;
+  return events.map((event, index) => {
+    // Spread first so a stale prevHash/hash on a copied event can never survive.
+    const metadata = { ...event.metadata, prevHash: previous };
+    const revision = startRevision + index;
+    const hash = computeEventHash({ streamName, revision, type: event.type, data: event.data, metadata });
+    previous = hash;
+    return { streamName, revision, type: event.type, data: event.data, metadata: { ...metadata, hash } };
+  });
+}
+
+/** The verdict on one stream's hash chain. `brokenAt` is the first revision that cannot be trusted. */
+export type ChainVerification =
+  | { readonly valid: true; readonly events: number; readonly head: string | null }
+  | { readonly valid: false; readonly events: number; readonly brokenAt: number; readonly reason: string };
+
+/** Checks a whole stream, read forwards from revision 0: revision continuity, prevHash links and every hash. */
+export function verifyChain(
+  events: readonly Pick<RecordedEvent, 'streamName' | 'revision' | 'type' | 'data' | 'metadata'>[],
+): ChainVerification {
+  const count = events.length;
+  const broken = (brokenAt: number, reason: string): ChainVerification => ({
+    valid: false,
+    events: count,
+    brokenAt,
+    reason,
+  });
+  let previous: string | null = null;
+  const streamName = events[0]?.streamName;
+  for (const [index, event] of events.entries()) {
+    if (event.streamName !== streamName) {
+      return broken(index, `event at index ${index} belongs to stream ${event.streamName}, not ${String(streamName)}`);
+    }
+    if (event.revision !== index) {
+      return broken(index, `expected revision ${index}, found ${event.revision}`);
+    }
+    if (event.metadata.prevHash !== previous) {
+      return broken(index, `prevHash does not match the hash of revision ${index - 1}`);
+    }
+    if (typeof event.metadata.hash !== 'string') {
+      return broken(index, 'hash missing');
+    }
+    let recomputed: string;
+    try {
+      recomputed = computeEventHash(event);
+    } catch (error) {
+      return broken(index, `cannot encode event: ${(error as Error).message}`);
+    }
+    if (recomputed !== event.metadata.hash) {
+      return broken(index, 'hash does not match the event content');
+    }
+    previous = event.metadata.hash;
+  }
+  return { valid: true, events: count, head: previous };
+}

@@ -1,0 +1,192 @@
+import type { EventToAppend, RecordedEvent } from './event-store.port';
+import { canonicalJson, chainEvents, computeEventHash, verifyChain, type ChainedEvent } from './hash-chain';
+
+const metadata = (eventId: string): EventToAppend['metadata'] => ({
+  eventId,
+  occurredAt: '2030-01-01T00:00:00.000Z',
+  actor: { kind: 'user', id: 'alice' },
+  correlationId: 'c-1',
+  causationId: null,
+  schemaVersion: 1,
+});
+
+const STREAM = 'modelVersion-churn@7';
+
+const chained = (count: number): ChainedEvent[] =>
+  chainEvents(
+    null,
+    0,
+    STREAM,
+    Array.from({ length: count }, (_, index) => ({ type: `Step${index}`, data: { index }, metadata: metadata(`e-${index}`) })),
+  );
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and writes no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { z: [3, { y: 1, x: 2 }], c: null } })).toBe('{"a":{"c":null,"z":[3,{"x":2,"y":1}]},"b":1}');
+  });
+
+  it('does not depend on key insertion order', () => {
+    expect(canonicalJson({ a: 1, b: { c: 2, d: 3 } })).toBe(canonicalJson({ b: { d: 3, c: 2 }, a: 1 }));
+  });
+
+  it('sorts by UTF-16 code units and escapes strings as JSON does', () => {
+    expect(canonicalJson({ é: 1, Z: 2, a: 3, '\u0000': 4 })).toBe('{"\\u0000":4,"Z":2,"a":3,"é":1}');
+    expect(canonicalJson('line\n"quote"')).toBe('"line\\n\\"quote\\""');
+  });
+
+  it('follows JSON for numbers, undefined properties, undefined array items and toJSON', () => {
+    expect(canonicalJson([1e21, 0.1, -0, 5])).toBe('[1e+21,0.1,0,5]');
+    expect(canonicalJson({ kept: 1, gone: undefined })).toBe('{"kept":1}');
+    expect(canonicalJson([undefined])).toBe('[null]');
+    expect(canonicalJson({ at: new Date('2030-01-01T00:00:00Z') })).toBe('{"at":"2030-01-01T00:00:00.000Z"}');
+  });
+
+  it.each([
+    ['NaN', { x: Number.NaN }, /non-finite number at \$\.x/],
+    ['Infinity', [Number.POSITIVE_INFINITY], /non-finite number at \$\[0\]/],
+    ['bigint', { n: 1n }, /bigint at \$\.n/],
+    ['function', { f: () => 1 }, /function/],
+    ['Map', { m: new Map() }, /Map/],
+    ['top-level undefined', undefined, /top-level/],
+  ])('rejects %s', (_label, value, message) => {
+    expect(() => canonicalJson(value)).toThrow(message);
+  });
+
+  it('rejects cycles but accepts shared (non-cyclic) references', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(() => canonicalJson(cyclic)).toThrow(/cycle/);
+    const shared = { v: 1 };
+    expect(canonicalJson({ a: shared, b: shared })).toBe('{"a":{"v":1},"b":{"v":1}}');
+  });
+});
+
+describe('computeEventHash', () => {
+  const registered = {
+    streamName: STREAM,
+    revision: 0,
+    type: 'ModelVersionRegistered',
+    data: { labels: ['churn', 'stay'], accuracy: 0.91 },
+    metadata: { ...metadata('e-1'), prevHash: null },
+  };
+
+  it('matches a known vector (sha256 of the canonical encoding, computed with sha256sum)', () => {
+    expect(computeEventHash(registered)).toBe('74fb14cb80a0e19efac99a7b1c5248a8b05a91d3e3d91529984073ee0c5c2e88');
+  });
+
+  it('ignores a hash already present in the metadata', () => {
+    expect(computeEventHash({ ...registered, metadata: { ...registered.metadata, hash: 'stale' } })).toBe(
+      computeEventHash(registered),
+    );
+  });
+
+  it('requires prevHash', () => {
+    const { prevHash: _prevHash, ...withoutPrevHash } = registered.metadata;
+    expect(() => computeEventHash({ ...registered, metadata: withoutPrevHash })).toThrow(/prevHash/);
+  });
+});
+
+describe('chainEvents', () => {
+  it('assigns revisions and links each event to the previous hash', () => {
+    const events = chained(3);
+    expect(events.map((event) => event.revision)).toEqual([0, 1, 2]);
+    expect(events[0]?.metadata.prevHash).toBeNull();
+    expect(events[1]?.metadata.prevHash).toBe(events[0]?.metadata.hash);
+    expect(events[2]?.metadata.prevHash).toBe(events[1]?.metadata.hash);
+    expect(events[0]?.metadata.eventId).toBe('e-0');
+  });
+
+  it('continues a chain: two appends hash the same as one', () => {
+    const all = chained(3);
+    const head = all[1]?.metadata.hash ?? null;
+    const [continued] = chainEvents(head, 2, STREAM, [{ type: 'Step2', data: { index: 2 }, metadata: metadata('e-2') }]);
+    expect(continued).toEqual(all[2]);
+  });
+
+  it('overwrites stale chain fields on the input', () => {
+    const stale = { type: 'Step0', data: { index: 0 }, metadata: { ...metadata('e-0'), prevHash: 'x', hash: 'y' } };
+    expect(chainEvents(null, 0, STREAM, [stale])).toEqual(chained(1));
+  });
+
+  it('refuses a prevHash that contradicts the start revision', () => {
+    expect(() => chainEvents('abc', 0, STREAM, [])).toThrow(RangeError);
+    expect(() => chainEvents(null, 3, STREAM, [])).toThrow(RangeError);
+  });
+});
+
+describe('verifyChain', () => {
+  const recorded = (events: readonly ChainedEvent[]): RecordedEvent[] =>
+    events.map((event, index) => ({ ...event, position: BigInt(index + 1) }));
+
+  it('accepts an intact chain and reports its head', () => {
+    const events = recorded(chained(4));
+    expect(verifyChain(events)).toEqual({ valid: true, events: 4, head: events[3]?.metadata.hash });
+  });
+
+  it('accepts an empty stream', () => {
+    expect(verifyChain([])).toEqual({ valid: true, events: 0, head: null });
+  });
+
+  it('survives a JSON round trip, as events read back from storage', () => {
+    const events = JSON.parse(JSON.stringify(chained(3))) as ChainedEvent[];
+    expect(verifyChain(events).valid).toBe(true);
+  });
+
+  const tamper = (change: (events: RecordedEvent[]) => RecordedEvent[]) => verifyChain(change(recorded(chained(4))));
+
+  it('detects changed data', () => {
+    expect(tamper((events) => events.map((e) => (e.revision === 2 ? { ...e, data: { index: 99 } } : e)))).toMatchObject({
+      valid: false,
+      events: 4,
+      brokenAt: 2,
+      reason: expect.stringMatching(/hash/),
+    });
+  });
+
+  it('detects a changed type', () => {
+    expect(tamper((events) => events.map((e) => (e.revision === 1 ? { ...e, type: 'Forged' } : e)))).toMatchObject({
+      valid: false,
+      brokenAt: 1,
+    });
+  });
+
+  it('detects changed metadata (who did it)', () => {
+    const forged = (e: RecordedEvent): RecordedEvent => ({ ...e, metadata: { ...e.metadata, actor: { kind: 'user', id: 'mallory' } } });
+    expect(tamper((events) => events.map((e) => (e.revision === 3 ? forged(e) : e)))).toMatchObject({ valid: false, brokenAt: 3 });
+  });
+
+  it('detects a removed event', () => {
+    expect(tamper((events) => events.filter((e) => e.revision !== 1))).toMatchObject({
+      valid: false,
+      events: 3,
+      brokenAt: 1,
+      reason: 'expected revision 1, found 2',
+    });
+  });
+
+  it('detects a removed event even when revisions are renumbered', () => {
+    const renumbered = (events: RecordedEvent[]): RecordedEvent[] =>
+      events.filter((e) => e.revision !== 1).map((e, index) => ({ ...e, revision: index }));
+    expect(tamper(renumbered)).toMatchObject({ valid: false, brokenAt: 1, reason: expect.stringMatching(/prevHash/) });
+  });
+
+  it('detects reordered events', () => {
+    expect(tamper((events) => [events[0], events[2], events[1], events[3]] as RecordedEvent[])).toMatchObject({
+      valid: false,
+      brokenAt: 1,
+    });
+  });
+
+  it('detects a first event that claims a predecessor', () => {
+    const [first, ...rest] = recorded(chained(2));
+    const relinked = { ...(first as RecordedEvent), metadata: { ...(first as RecordedEvent).metadata, prevHash: 'f'.repeat(64) } };
+    expect(verifyChain([relinked, ...rest])).toMatchObject({ valid: false, brokenAt: 0 });
+  });
+
+  it('detects an event from another stream', () => {
+    expect(tamper((events) => events.map((e) => (e.revision === 2 ? { ...e, streamName: 'modelVersion-churn@8' } : e)))).toMatchObject({
+      valid: false,
+      brokenAt: 2,
+    });
+  });
+});

@@ -1,0 +1,11 @@
+export * from './event-store.port';
+export {
+  canonicalJson,
+  chainEvents,
+  computeEventHash,
+  verifyChain,
+  type ChainedEvent,
+  type ChainVerification,
+  type HashableEvent,
+} from './hash-chain';
+export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.adapter';

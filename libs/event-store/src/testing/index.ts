@@ -1,0 +1,2 @@
+export { describeEventStoreConformance, type EventStoreFixture } from './event-store.conformance';
+export { waitFor } from './wait-for';

@@ -1,0 +1,62 @@
+import { isAbsolute, resolve } from 'node:path';
+
+/** Process configuration, from environment variables only (DESIGN section 6). */
+export interface SuiteConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly adminToken: string | undefined;
+  readonly bus: 'embedded' | 'kafka';
+  readonly store: 'sqlite' | 'eventstoredb';
+  readonly kafkaBrokers: readonly string[];
+  readonly eventStoreDbUrl: string | undefined;
+  /** Whether a version's source may be a `file://` path on this machine. */
+  readonly allowFileSources: boolean;
+  /** A JSON file of tokens to seed: `[{subject, roles, models?, token}]`. */
+  readonly seedTokensFile: string | undefined;
+  /** The base URL people reach this suite on, for links in notifications and responses. */
+  readonly publicUrl: string;
+  /** SQLite durability: FULL survives power loss, NORMAL only process crashes. */
+  readonly sqliteSynchronous: 'FULL' | 'NORMAL';
+  readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const oneOf = <T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T => {
+  if (value === undefined || value === '') return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(`${name}=${value} is not one of ${allowed.join(', ')}`);
+};
+
+/** Reads and checks the configuration; throws ConfigError with what to fix. */
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig => {
+  const port = Number(env['PORT'] ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT=${env['PORT']} is not a port number`);
+  const dataDir = env['MRW_DATA_DIR'] ?? './data';
+  const store = oneOf('MRW_STORE', env['MRW_STORE'], ['sqlite', 'eventstoredb'] as const, 'sqlite');
+  const bus = oneOf('MRW_BUS', env['MRW_BUS'], ['embedded', 'kafka'] as const, 'embedded');
+  if (store === 'eventstoredb' && !env['EVENTSTOREDB_URL']) {
+    throw new ConfigError('MRW_STORE=eventstoredb needs EVENTSTOREDB_URL (e.g. esdb://localhost:2113?tls=false)');
+  }
+  const host = env['HOST'] ?? '0.0.0.0';
+  return {
+    port,
+    host,
+    dataDir: isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir),
+    adminToken: env['MRW_ADMIN_TOKEN'] || undefined,
+    bus,
+    store,
+    kafkaBrokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
+    eventStoreDbUrl: env['EVENTSTOREDB_URL'] || undefined,
+    allowFileSources: env['MRW_ALLOW_FILE_SOURCES'] === 'true',
+    seedTokensFile: env['MRW_SEED_TOKENS_FILE'] || undefined,
+    publicUrl: (env['MRW_PUBLIC_URL'] ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    sqliteSynchronous: oneOf('MRW_SQLITE_SYNCHRONOUS', env['MRW_SQLITE_SYNCHRONOUS'], ['FULL', 'NORMAL'] as const, 'FULL'),
+    logLevel: oneOf('MRW_LOG_LEVEL', env['MRW_LOG_LEVEL'], ['silent', 'error', 'info', 'debug'] as const, 'info'),
+  };
+};
+
+export const SUITE_CONFIG = Symbol('SUITE_CONFIG');

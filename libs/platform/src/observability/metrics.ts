@@ -1,0 +1,46 @@
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** The process's Prometheus registry and the suite's own metrics. */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Histogram({
+    name: 'mrw_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly eventsAppended = new Counter({
+    name: 'mrw_events_appended_total',
+    help: 'Events appended to the event store, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly commandConflicts = new Counter({
+    name: 'mrw_command_conflicts_total',
+    help: 'Optimistic-concurrency conflicts retried by the command executor',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
+
+/** Times every request; labels by the matched route pattern, not the raw path. */
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  constructor(private readonly metrics: Metrics) {}
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    const end = this.metrics.httpRequests.startTimer({ method: request.method });
+    response.on('finish', () => {
+      const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      end({ route: `${request.baseUrl}${route}`, status: String(response.statusCode) });
+    });
+    next();
+  }
+}

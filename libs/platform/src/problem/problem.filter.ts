@@ -1,0 +1,46 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { ProblemException } from './problem';
+
+const HTTP_CODE: Readonly<Record<number, string>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Every error leaves as `application/problem+json`; unexpected ones as a 500 without internals. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const problem = this.toProblem(exception);
+    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toDocument()));
+  }
+
+  private toProblem(exception: unknown): ProblemException {
+    if (exception instanceof ProblemException) return exception;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = HTTP_CODE[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
+      const body = exception.getResponse();
+      const message =
+        typeof body === 'object' && body !== null && 'message' in body
+          ? String((body as { message: unknown }).message)
+          : exception.message;
+      return new ProblemException(code, message, {}, status);
+    }
+    // multer and other express-level errors carry a 4xx status of their own.
+    const raw = exception as { status?: number; message?: string } | undefined;
+    if (typeof raw?.status === 'number' && raw.status >= 400 && raw.status < 500) {
+      return new ProblemException(HTTP_CODE[raw.status] ?? 'BAD_REQUEST', raw.message ?? 'bad request', {}, raw.status);
+    }
+    return new ProblemException('INTERNAL', 'an unexpected error occurred; it has been logged', {}, 500);
+  }
+}

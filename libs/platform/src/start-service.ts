@@ -1,0 +1,39 @@
+import { Logger, type LogLevel, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { configureHttpApp } from './bootstrap';
+import { ConfigError, loadConfig, type SuiteConfig } from './config/config';
+
+const LEVELS: Record<SuiteConfig['logLevel'], LogLevel[]> = {
+  silent: [],
+  error: ['error', 'fatal'],
+  info: ['log', 'warn', 'error', 'fatal'],
+  debug: ['log', 'warn', 'error', 'fatal', 'debug', 'verbose'],
+};
+
+/** Boots a service process: reads the configuration, builds the root module, listens. */
+export const startService = async (
+  title: string,
+  rootModule: (config: SuiteConfig) => Type<unknown> | import('@nestjs/common').DynamicModule,
+): Promise<NestExpressApplication> => {
+  let config: SuiteConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(rootModule(config), {
+    bodyParser: false,
+    logger: LEVELS[config.logLevel],
+  });
+  configureHttpApp(app, title);
+  await app.listen(config.port, config.host);
+  new Logger(title).log(
+    `listening on ${config.publicUrl} (store ${config.store} in ${config.dataDir}, bus ${config.bus}); API docs at ${config.publicUrl}/api/docs`,
+  );
+  return app;
+};

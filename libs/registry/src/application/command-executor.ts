@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  deriveId,
+  SCHEMA_VERSION,
+  type CommandMetadata,
+  type DomainEvent,
+} from '@mrw/contracts';
+import type { Result, Timed } from '@mrw/domain';
+import {
+  EVENT_STORE,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type EventToAppend,
+  type RecordedEvent,
+} from '@mrw/event-store';
+import { KeyedMutex, Metrics, ProblemException, problemFromDomainError } from '@mrw/platform';
+
+/** A pure aggregate: what the executor needs to load, decide and append. */
+export interface Decider<State, Command, Event extends DomainEvent> {
+  initialState(): State;
+  evolve(state: State, event: Timed<Event>): State;
+  decide(command: Command, state: State): Result<Event[]>;
+}
+
+export interface Executed<State> {
+  readonly state: State;
+  /** Events this command appended (or had appended, on a replay). */
+  readonly events: readonly RecordedEvent[];
+  /** Position to wait for before reading projections; undefined when nothing was appended. */
+  readonly position: bigint | undefined;
+  /** True when the command id had already been applied: nothing new was appended. */
+  readonly replayed: boolean;
+}
+
+const MAX_ATTEMPTS = 8;
+
+/** Event `index` of a command: the first reuses the command id, the rest derive from it. */
+export const eventIdFor = (commandId: string, index: number): string =>
+  index === 0 ? commandId : deriveId(commandId, `event-${index}`);
+
+export const toTimed = <E>(event: RecordedEvent): Timed<E> =>
+  ({ type: event.type, data: event.data, at: event.metadata.occurredAt }) as unknown as Timed<E>;
+
+/**
+ * Load → fold → decide → append with the expected revision, retrying on conflict with fresh
+ * state. A command whose id is already in the stream is a replay: it appends nothing and
+ * returns the state, so clients may retry with the same Idempotency-Key.
+ */
+@Injectable()
+export class CommandExecutor {
+  private readonly locks = new KeyedMutex();
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async execute<State, Command extends { metadata: CommandMetadata }, Event extends DomainEvent>(
+    streamName: string,
+    decider: Decider<State, Command, Event>,
+    command: Command,
+  ): Promise<Executed<State>> {
+    return this.locks.run(streamName, async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        const stored = await this.store.readStream(streamName);
+        const state = stored.reduce((s, e) => decider.evolve(s, toTimed<Event>(e)), decider.initialState());
+        const replay = eventsOf(stored, command.metadata.commandId);
+        if (replay.length > 0) {
+          return { state, events: replay, position: replay[replay.length - 1]?.position, replayed: true };
+        }
+        const decision = decider.decide(command, state);
+        if (!decision.ok) throw problemFromDomainError(decision.error);
+        if (decision.value.length === 0) return { state, events: [], position: undefined, replayed: false };
+        const toAppend = decision.value.map((event, index) => envelope(event, command.metadata, index));
+        const last = stored[stored.length - 1];
+        try {
+          await this.store.appendToStream(streamName, toAppend, {
+            expectedRevision: last ? last.revision : 'no_stream',
+          });
+        } catch (error) {
+          if (error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) {
+            this.metrics.commandConflicts.inc();
+            continue;
+          }
+          if (error instanceof WrongExpectedRevisionError) {
+            throw new ProblemException('CONCURRENCY_CONFLICT', `${streamName} kept changing; retry the request`);
+          }
+          throw error;
+        }
+        for (const event of toAppend) this.metrics.eventsAppended.inc({ type: event.type });
+        const appended = await this.store.readStream(streamName, { fromRevision: (last?.revision ?? -1) + 1 });
+        const next = appended.reduce((s, e) => decider.evolve(s, toTimed<Event>(e)), state);
+        return {
+          state: next,
+          events: appended,
+          position: appended[appended.length - 1]?.position,
+          replayed: false,
+        };
+      }
+    });
+  }
+}
+
+/** The events a command appended earlier, found by their derived ids. */
+const eventsOf = (stored: readonly RecordedEvent[], commandId: string): RecordedEvent[] => {
+  const first = stored.findIndex((e) => e.metadata.eventId === commandId);
+  if (first < 0) return [];
+  const events: RecordedEvent[] = [];
+  for (let i = first; i < stored.length && stored[i]?.metadata.eventId === eventIdFor(commandId, i - first); i += 1) {
+    events.push(stored[i] as RecordedEvent);
+  }
+  return events;
+};
+
+const envelope = (event: DomainEvent, meta: CommandMetadata, index: number): EventToAppend => ({
+  type: event.type,
+  data: event.data,
+  metadata: {
+    eventId: eventIdFor(meta.commandId, index),
+    occurredAt: meta.now,
+    actor: meta.actor,
+    correlationId: meta.correlationId,
+    causationId: meta.causationId,
+    schemaVersion: SCHEMA_VERSION,
+  },
+});

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { deriveId, isUuid, type CommandMetadata } from '@mrw/contracts';
+import { CLOCK, ProblemException, type AuthPrincipal, type Clock } from '@mrw/platform';
+import type { Request } from 'express';
+
+const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
+
+/**
+ * Builds a command's metadata from an HTTP request: the actor from authentication, the
+ * time from the clock, the command id from `Idempotency-Key` (scoped to the caller and the
+ * route, so two clients' keys never collide) or a fresh one.
+ */
+@Injectable()
+export class CommandMetadataFactory {
+  constructor(@Inject(CLOCK) private readonly clock: Clock) {}
+
+  fromRequest(principal: AuthPrincipal, request: Request): CommandMetadata {
+    const key = request.header('idempotency-key');
+    if (key !== undefined && !KEY_PATTERN.test(key)) {
+      throw new ProblemException('VALIDATION_FAILED', 'Idempotency-Key must be 1-200 characters of letters, digits, . _ : -', {
+        errors: [{ field: 'Idempotency-Key', message: 'invalid format' }],
+      });
+    }
+    const route = `${request.method} ${request.originalUrl.split('?')[0] ?? ''}`;
+    const commandId = key ? deriveId(`${principal.actor.kind}:${principal.actor.id}|${route}`, key) : randomUUID();
+    const correlation = request.header('x-correlation-id');
+    return {
+      commandId,
+      actor: principal.actor,
+      now: this.clock.now().toISOString(),
+      correlationId: correlation && isUuid(correlation) ? correlation : commandId,
+      causationId: null,
+    };
+  }
+}

@@ -1,0 +1,130 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Database from 'better-sqlite3';
+import type { Stage } from '@mrw/contracts';
+import { READ_MODEL_DB } from '../projections/registry-projector';
+
+interface ModelRow {
+  name: string;
+  description: string;
+  tags: string;
+  aliases: string;
+  last_version: number;
+  serving_version: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface VersionRow {
+  model: string;
+  version: number;
+  stage: Stage;
+  source: string;
+  digest: string | null;
+  tags: string;
+  registered_by: string;
+  registered_at: string;
+  updated_at: string;
+  evaluation_status: string | null;
+  evaluation_passed: number | null;
+  pending_approval: string | null;
+  serving: number;
+}
+
+export interface ModelFilter {
+  readonly stage?: Stage;
+  readonly tag?: string;
+  readonly q?: string;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+const modelSummary = (row: ModelRow) => ({
+  name: row.name,
+  description: row.description,
+  tags: JSON.parse(row.tags) as Record<string, string>,
+  aliases: JSON.parse(row.aliases) as Record<string, number>,
+  latestVersion: row.last_version,
+  servingVersion: row.serving_version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const versionSummary = (row: VersionRow) => ({
+  model: row.model,
+  version: row.version,
+  stage: row.stage,
+  serving: row.serving === 1,
+  source: row.source,
+  digest: row.digest,
+  tags: JSON.parse(row.tags) as Record<string, string>,
+  registeredBy: row.registered_by,
+  registeredAt: row.registered_at,
+  updatedAt: row.updated_at,
+  latestEvaluation:
+    row.evaluation_status === null
+      ? null
+      : { status: row.evaluation_status, passed: row.evaluation_passed === null ? null : row.evaluation_passed === 1 },
+  pendingApproval: row.pending_approval,
+});
+
+/** Read-side queries over the catalog projection: lists, filters and the stage board. */
+@Injectable()
+export class CatalogQueries {
+  constructor(@Inject(READ_MODEL_DB) private readonly db: Database.Database) {}
+
+  listModels(filter: ModelFilter) {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.stage) {
+      where.push('EXISTS (SELECT 1 FROM versions v WHERE v.model = m.name AND v.stage = ?)');
+      params.push(filter.stage);
+    }
+    if (filter.tag) {
+      const [key, value] = splitTag(filter.tag);
+      where.push(value === undefined ? `json_extract(m.tags, ?) IS NOT NULL` : `json_extract(m.tags, ?) = ?`);
+      params.push(`$."${key.replace(/"/g, '')}"`, ...(value === undefined ? [] : [value]));
+    }
+    if (filter.q) {
+      where.push(`(m.name LIKE ? ESCAPE '\\' OR m.description LIKE ? ESCAPE '\\')`);
+      const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      params.push(like, like);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM models m ${clause}`).get(...params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM models m ${clause} ORDER BY m.name LIMIT ? OFFSET ?`)
+      .all(...params, filter.limit, filter.offset) as ModelRow[];
+    return { total, items: rows.map(modelSummary) };
+  }
+
+  listVersions(model: string, stage: Stage | undefined, limit: number, offset: number) {
+    const clause = stage ? 'WHERE model = ? AND stage = ?' : 'WHERE model = ?';
+    const params = stage ? [model, stage] : [model];
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM versions ${clause}`).get(...params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM versions ${clause} ORDER BY version DESC LIMIT ? OFFSET ?`)
+      .all(...params, limit, offset) as VersionRow[];
+    return { total, items: rows.map(versionSummary) };
+  }
+
+  /** The stage board: every version in Staging or Production, and counts per stage. */
+  board() {
+    const rows = this.db
+      .prepare(`SELECT * FROM versions WHERE stage IN ('Staging', 'Production') ORDER BY model, version`)
+      .all() as VersionRow[];
+    const counts = this.db.prepare(`SELECT stage, COUNT(*) AS n FROM versions GROUP BY stage`).all() as Array<{
+      stage: Stage;
+      n: number;
+    }>;
+    return {
+      counts: Object.fromEntries(['None', 'Staging', 'Production', 'Archived'].map((s) => [s, counts.find((c) => c.stage === s)?.n ?? 0])),
+      Staging: rows.filter((r) => r.stage === 'Staging').map(versionSummary),
+      Production: rows.filter((r) => r.stage === 'Production').map(versionSummary),
+    };
+  }
+}
+
+const splitTag = (tag: string): [string, string | undefined] => {
+  const i = tag.indexOf(':');
+  return i < 0 ? [tag, undefined] : [tag.slice(0, i), tag.slice(i + 1)];
+};

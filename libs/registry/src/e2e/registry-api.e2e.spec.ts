@@ -1,0 +1,279 @@
+import { EVENT_STORE, type EventStore } from '@mrw/event-store';
+import { startRegistry, type RegistryHarness } from '../testing/registry-harness';
+
+/** The registry's public API over real HTTP, against a SQLite store in a temp directory. */
+describe('registry API', () => {
+  let registry: RegistryHarness;
+  let contributor: string;
+  let viewer: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    contributor = await registry.token('carol', ['contributor']);
+    viewer = await registry.token('victor', ['viewer']);
+  });
+
+  afterAll(async () => {
+    await registry.close();
+  });
+
+  const head = (): Promise<bigint> => registry.app.get<EventStore>(EVENT_STORE).headPosition();
+
+  const createModel = async (name: string, extra: Record<string, unknown> = {}) => {
+    const response = await registry.http('POST', '/api/v1/models', { token: contributor, body: { name, ...extra } });
+    expect(response.status).toBe(201);
+    return response.body;
+  };
+
+  const registerVersion = async (model: string) => {
+    const response = await registry.http('POST', `/api/v1/models/${model}/versions`, {
+      token: contributor,
+      body: { source: 'https://models.example.com/churn/model.onnx', metrics: { val_auc: 0.91 } },
+    });
+    expect(response.status).toBe(201);
+    return response.body;
+  };
+
+  describe('walkthrough', () => {
+    it('registers a model and a version, moves it to Staging and shows the audit trail', async () => {
+      const model = await createModel('churn', { description: 'churn in 30 days', tags: { team: 'growth' } });
+      expect(model).toMatchObject({ name: 'churn', latestVersion: 0, tags: { team: 'growth' } });
+
+      const v1 = await registerVersion('churn');
+      expect(v1).toMatchObject({ model: 'churn', version: 1, stage: 'None', registeredBy: { kind: 'user', id: 'carol' } });
+
+      const transition = await registry.http('POST', '/api/v1/models/churn/versions/1/transitions', {
+        token: contributor,
+        body: { toStage: 'Staging', comment: 'first candidate' },
+      });
+      expect(transition.status).toBe(202);
+      expect(transition.body).toMatchObject({ stage: 'Staging', request: { status: 'completed', toStage: 'Staging' } });
+
+      const audit = await registry.http('GET', '/api/v1/models/churn/versions/1/audit', { token: viewer });
+      expect(audit.status).toBe(200);
+      expect(audit.body.events.map((e: { type: string }) => e.type)).toEqual([
+        'ModelVersionRegistered',
+        'StageTransitionRequested',
+        'StageTransitioned',
+      ]);
+      expect(audit.body.events[1]).toMatchObject({ actor: { kind: 'user', id: 'carol' }, data: { comment: 'first candidate' } });
+      expect(audit.body.events[1].prevHash).toBe(audit.body.events[0].hash);
+
+      const verify = await registry.http('GET', '/api/v1/models/churn/versions/1/audit/verify', { token: viewer });
+      expect(verify.body).toMatchObject({ valid: true, events: 3 });
+
+      const listed = await registry.http('GET', '/api/v1/models?stage=Staging', { token: viewer });
+      expect(listed.body.items.map((m: { name: string }) => m.name)).toContain('churn');
+      const board = await registry.http('GET', '/api/v1/board', { token: viewer });
+      expect(board.body.Staging).toEqual(expect.arrayContaining([expect.objectContaining({ model: 'churn', version: 1 })]));
+
+      const everything = await registry.http('GET', '/api/v1/audit?model=churn&actor=carol', { token: viewer });
+      expect(everything.body.items.map((e: { type: string }) => e.type)).toEqual([
+        'ModelCreated',
+        'ModelVersionNumberReserved',
+        'ModelVersionRegistered',
+        'StageTransitionRequested',
+        'StageTransitioned',
+      ]);
+    });
+
+    it('answers what a version looked like at a past moment (?asOf=)', async () => {
+      await createModel('timetravel');
+      await registerVersion('timetravel');
+      const before = new Date().toISOString();
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the clock must move past `before`
+      const moved = await registry.http('POST', '/api/v1/models/timetravel/versions/1/transitions', {
+        token: contributor,
+        body: { toStage: 'Staging' },
+      });
+      expect(moved.status).toBe(202);
+      const then = await registry.http('GET', `/api/v1/models/timetravel/versions/1?asOf=${before}`, { token: viewer });
+      const now = await registry.http('GET', '/api/v1/models/timetravel/versions/1', { token: viewer });
+      expect(then.body).toMatchObject({ stage: 'None', asOf: before });
+      expect(now.body.stage).toBe('Staging');
+      const beforeModel = await registry.http('GET', '/api/v1/models/timetravel?asOf=2000-01-01T00:00:00Z', { token: viewer });
+      expect(beforeModel.status).toBe(404);
+      expect(beforeModel.body.code).toBe('MODEL_NOT_FOUND');
+    });
+
+    it('sets and removes tags and aliases', async () => {
+      await createModel('tagged');
+      await registerVersion('tagged');
+      await registerVersion('tagged');
+      const tag = await registry.http('PUT', '/api/v1/models/tagged/versions/2/tags/validated', {
+        token: contributor,
+        body: { value: 'yes' },
+      });
+      expect(tag.body.tags).toEqual({ validated: 'yes' });
+      const alias = await registry.http('PUT', '/api/v1/models/tagged/aliases/champion', { token: contributor, body: { version: 2 } });
+      expect(alias.body.aliases).toEqual({ champion: 2 });
+      const v2 = await registry.http('GET', '/api/v1/models/tagged/versions/2', { token: viewer });
+      expect(v2.body).toMatchObject({ aliases: ['champion'], tags: { validated: 'yes' } });
+      expect((await registry.http('DELETE', '/api/v1/models/tagged/aliases/champion', { token: contributor })).status).toBe(204);
+      expect((await registry.http('DELETE', '/api/v1/models/tagged/versions/2/tags/validated', { token: contributor })).status).toBe(204);
+      const after = await registry.http('GET', '/api/v1/models/tagged/versions/2', { token: viewer });
+      expect(after.body).toMatchObject({ aliases: [], tags: {} });
+    });
+  });
+
+  describe('bad input gets a problem document and appends nothing', () => {
+    beforeAll(async () => {
+      await createModel('guarded');
+      await registerVersion('guarded');
+    });
+
+    const cases: Array<[string, string, string, Record<string, unknown>, number, string]> = [
+      ['malformed JSON', 'POST', '/api/v1/models', { rawBody: '{"name": "x",' }, 400, 'MALFORMED_JSON'],
+      ['an unknown field', 'POST', '/api/v1/models', { body: { name: 'extra', owner: 'me' } }, 400, 'VALIDATION_FAILED'],
+      ['a bad model name', 'POST', '/api/v1/models', { body: { name: '-bad name' } }, 400, 'VALIDATION_FAILED'],
+      ['a bad model name in the path', 'GET', '/api/v1/models/bad%20name', {}, 400, 'VALIDATION_FAILED'],
+      ['an existing model', 'POST', '/api/v1/models', { body: { name: 'guarded' } }, 409, 'MODEL_ALREADY_EXISTS'],
+      ['an unknown model', 'POST', '/api/v1/models/nope/versions', { body: { source: 'https://x.example/m.onnx' } }, 404, 'MODEL_NOT_FOUND'],
+      ['an unknown stage', 'POST', '/api/v1/models/guarded/versions/1/transitions', { body: { toStage: 'Prod' } }, 400, 'VALIDATION_FAILED'],
+      ['a missing version', 'POST', '/api/v1/models/guarded/versions/99/transitions', { body: { toStage: 'Staging' } }, 404, 'VERSION_NOT_FOUND'],
+      ['a version that is not a number', 'GET', '/api/v1/models/guarded/versions/one', {}, 400, 'VALIDATION_FAILED'],
+      ['a forbidden transition', 'POST', '/api/v1/models/guarded/versions/1/transitions', { body: { toStage: 'Production' } }, 409, 'TRANSITION_NOT_ALLOWED'],
+      ['an unsupported source', 'POST', '/api/v1/models/guarded/versions', { body: { source: 'ftp://x/m.onnx' } }, 422, 'INVALID_SOURCE'],
+      ['a file:// source when not allowed', 'POST', '/api/v1/models/guarded/versions', { body: { source: 'file:///etc/hostname' } }, 403, 'FILE_SOURCE_NOT_ALLOWED'],
+      ['an unknown artifact', 'POST', '/api/v1/models/guarded/versions', { body: { source: `artifacts://sha256/${'0'.repeat(64)}` } }, 404, 'ARTIFACT_NOT_FOUND'],
+      ['a malformed digest', 'POST', '/api/v1/models/guarded/versions', { body: { source: 'https://x.example/m', artifactDigest: 'md5:abc' } }, 400, 'VALIDATION_FAILED'],
+      ['a policy with an unknown metric', 'PUT', '/api/v1/models/guarded/policy', { body: { evaluation: { set: 's', thresholds: { acuracy: { threshold: 0.9 } } } } }, 422, 'INVALID_POLICY'],
+      ['a policy with a bad duration', 'PUT', '/api/v1/models/guarded/policy', { body: { approval: { Production: { required: 1, reviewers: ['role:reviewer'], expiresIn: '3 days' } } } }, 422, 'INVALID_POLICY'],
+      ['a reserved alias', 'PUT', '/api/v1/models/guarded/aliases/latest', { body: { version: 1 } }, 422, 'INVALID_ALIAS'],
+      ['an alias to a missing version', 'PUT', '/api/v1/models/guarded/aliases/champion', { body: { version: 7 } }, 404, 'VERSION_NOT_FOUND'],
+      ['an unknown route', 'GET', '/api/v1/nothing-here', {}, 404, 'NOT_FOUND'],
+    ];
+
+    it.each(cases)('%s', async (_, method, path, options, status, code) => {
+      const before = await head();
+      const response = await registry.http(method, path, { ...options });
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(response.body).toMatchObject({ status, code, title: expect.any(String), detail: expect.any(String) });
+      expect(await head()).toBe(before);
+    });
+
+    it('lists every field problem', async () => {
+      const response = await registry.http('POST', '/api/v1/models', { body: { name: 7, tags: 'x', extra: 1 } });
+      expect(response.status).toBe(400);
+      const fields = response.body.errors.map((e: { field: string }) => e.field);
+      expect(fields).toEqual(expect.arrayContaining(['name', 'tags', 'extra']));
+    });
+
+    it('refuses a missing token (401), a wrong token (401) and a missing role (403)', async () => {
+      const before = await head();
+      const none = await registry.http('POST', '/api/v1/models', { token: null, body: { name: 'anon' } });
+      const wrong = await registry.http('POST', '/api/v1/models', { token: 'not-a-token', body: { name: 'anon' } });
+      const role = await registry.http('POST', '/api/v1/models', { token: viewer, body: { name: 'anon' } });
+      expect([none.status, none.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+      expect([wrong.status, wrong.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+      expect([role.status, role.body.code]).toEqual([403, 'FORBIDDEN']);
+      const policy = await registry.http('PUT', '/api/v1/models/guarded/policy', { token: contributor, body: {} });
+      expect([policy.status, policy.body.code]).toEqual([403, 'FORBIDDEN']);
+      expect(await head()).toBe(before);
+    });
+  });
+
+  describe('concurrency', () => {
+    it('gives 50 concurrent registrations 50 distinct consecutive numbers', async () => {
+      await createModel('busy');
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          registry.http('POST', '/api/v1/models/busy/versions', {
+            token: contributor,
+            body: { source: `https://models.example.com/busy/${i}.onnx` },
+          }),
+        ),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(50).fill(201));
+      const numbers = responses.map((r) => r.body.version as number).sort((a, b) => a - b);
+      expect(numbers).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      const listed = await registry.http('GET', '/api/v1/models/busy/versions?limit=100', { token: viewer });
+      expect(listed.body.total).toBe(50);
+    });
+
+    it('applies exactly one of 20 concurrent conflicting transitions, even across two registry processes', async () => {
+      await createModel('contested');
+      await registerVersion('contested');
+      // A second registry on the same data directory: its own store connection and its own
+      // in-process locks, so only the store's expected-revision check keeps the stream consistent.
+      const twin = await startRegistry({ dataDir: registry.dataDir });
+      try {
+        const responses = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 === 0 ? registry : twin).http('POST', '/api/v1/models/contested/versions/1/transitions', {
+              token: contributor,
+              body: { toStage: 'Staging', comment: `attempt ${i}` },
+            }),
+          ),
+        );
+        expect(responses.filter((r) => r.status === 202)).toHaveLength(1);
+        for (const refused of responses.filter((r) => r.status !== 202)) {
+          expect([refused.status, refused.body.code]).toEqual([409, 'ALREADY_IN_STAGE']);
+        }
+      } finally {
+        await twin.close({ keepData: true });
+      }
+      const audit = await registry.http('GET', '/api/v1/models/contested/versions/1/audit', { token: viewer });
+      expect(audit.body.events.map((e: { type: string }) => e.type)).toEqual([
+        'ModelVersionRegistered',
+        'StageTransitionRequested',
+        'StageTransitioned',
+      ]);
+      const verify = await registry.http('GET', '/api/v1/models/contested/versions/1/audit/verify', { token: viewer });
+      expect(verify.body).toMatchObject({ valid: true, events: 3 });
+    });
+  });
+
+  describe('idempotency', () => {
+    it('replays a registration with the same Idempotency-Key instead of registering twice', async () => {
+      await createModel('retried');
+      const send = () =>
+        registry.http('POST', '/api/v1/models/retried/versions', {
+          token: contributor,
+          headers: { 'idempotency-key': 'train-run-42' },
+          body: { source: 'https://models.example.com/retried.onnx' },
+        });
+      const first = await send();
+      const before = await head();
+      const second = await send();
+      expect([first.status, second.status]).toEqual([201, 201]);
+      expect(second.body.version).toBe(first.body.version);
+      expect(await head()).toBe(before);
+    });
+  });
+
+  describe('tokens', () => {
+    it('shows a secret once, lists tokens without secrets, and revokes at once', async () => {
+      const issued = await registry.http('POST', '/api/v1/tokens', { body: { subject: 'temp', roles: ['viewer'] } });
+      expect(issued.status).toBe(201);
+      expect(issued.body.token).toMatch(/^mrw_/);
+      const listed = await registry.http('GET', '/api/v1/tokens');
+      const entry = listed.body.items.find((t: { id: string }) => t.id === issued.body.id);
+      expect(entry).toMatchObject({ subject: 'temp', roles: ['viewer'], revokedAt: null });
+      expect(JSON.stringify(listed.body)).not.toContain(issued.body.token);
+      expect((await registry.http('GET', '/api/v1/models', { token: issued.body.token })).status).toBe(200);
+      expect((await registry.http('DELETE', `/api/v1/tokens/${issued.body.id}`)).status).toBe(204);
+      const after = await registry.http('GET', '/api/v1/models', { token: issued.body.token });
+      expect([after.status, after.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+      const audit = await registry.http('GET', '/api/v1/audit?type=AccessTokenRevoked');
+      expect(audit.body.items.some((e: { data: { tokenId: string } }) => e.data.tokenId === issued.body.id)).toBe(true);
+    });
+  });
+
+  describe('operations', () => {
+    it('serves health, readiness, metrics and OpenAPI without a token', async () => {
+      expect((await registry.http('GET', '/healthz', { token: null })).body).toEqual({ status: 'ok' });
+      const ready = await registry.http('GET', '/readyz', { token: null });
+      expect(ready.status).toBe(200);
+      expect(ready.body.status).toBe('ready');
+      const metrics = await registry.http('GET', '/metrics', { token: null });
+      expect(metrics.body).toContain('mrw_http_request_duration_seconds');
+      expect(metrics.body).toContain('mrw_events_appended_total');
+      const openapi = await registry.http('GET', '/api/docs/openapi.json', { token: null });
+      expect(Object.keys(openapi.body.paths)).toEqual(
+        expect.arrayContaining(['/api/v1/models', '/api/v1/models/{name}/versions/{version}/transitions', '/api/v1/audit']),
+      );
+    });
+  });
+});

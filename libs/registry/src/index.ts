@@ -1,0 +1,4 @@
+export * from './registry.module';
+export { RegistryStreams } from './application/registry-streams';
+export { RegistryProjector } from './projections/registry-projector';
+export { openReadModel } from './projections/read-model.database';

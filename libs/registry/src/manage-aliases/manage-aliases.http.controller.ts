@@ -1,0 +1,68 @@
+import { Body, Controller, Delete, HttpCode, Param, Put, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsInt, Max, Min } from 'class-validator';
+import type { Request } from 'express';
+import type { CreatedModel } from '@mrw/domain';
+import { CurrentPrincipal, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { CommandMetadataFactory } from '../application/command-metadata.factory';
+import { RegistryStreams } from '../application/registry-streams';
+import { RegistryProjector } from '../projections/registry-projector';
+import { parseModelName } from '../shared/http-params';
+
+export class SetAliasDto {
+  @ApiProperty({ example: 3 })
+  @IsInt()
+  @Min(1)
+  @Max(999_999_999)
+  version!: number;
+}
+
+/** Aliases live on the model's stream: one alias names one version at a time. */
+@ApiTags('models')
+@ApiBearerAuth()
+@Controller('api/v1/models/:name/aliases/:alias')
+export class ManageAliasesController {
+  constructor(
+    private readonly streams: RegistryStreams,
+    private readonly metadata: CommandMetadataFactory,
+    private readonly projector: RegistryProjector,
+  ) {}
+
+  @Put()
+  @RequireRole('contributor')
+  async set(
+    @Param('name') rawName: string,
+    @Param('alias') alias: string,
+    @Body() body: SetAliasDto,
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Req() request: Request,
+  ) {
+    const name = parseModelName(rawName);
+    await this.streams.existingModel(name);
+    const versionExists = (await this.streams.version(name, body.version)).status === 'registered';
+    const result = await this.streams.executeModel(name, {
+      type: 'SetAlias',
+      data: { alias, version: body.version, versionExists },
+      metadata: this.metadata.fromRequest(principal, request),
+    });
+    await this.projector.waitFor(result.position);
+    return { aliases: (result.state as CreatedModel).aliases };
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @RequireRole('contributor')
+  async remove(
+    @Param('name') rawName: string,
+    @Param('alias') alias: string,
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Req() request: Request,
+  ): Promise<void> {
+    const result = await this.streams.executeModel(parseModelName(rawName), {
+      type: 'RemoveAlias',
+      data: { alias },
+      metadata: this.metadata.fromRequest(principal, request),
+    });
+    await this.projector.waitFor(result.position);
+  }
+}

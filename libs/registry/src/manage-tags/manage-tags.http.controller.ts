@@ -1,0 +1,76 @@
+import { Body, Controller, Delete, HttpCode, Param, Put, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsString, MaxLength } from 'class-validator';
+import type { Request } from 'express';
+import type { RegisteredVersion } from '@mrw/domain';
+import { CurrentPrincipal, ProblemException, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { CommandMetadataFactory } from '../application/command-metadata.factory';
+import { RegistryStreams } from '../application/registry-streams';
+import { RegistryProjector } from '../projections/registry-projector';
+import { parseModelName, parseVersion } from '../shared/http-params';
+
+export class SetTagDto {
+  @ApiProperty({ example: 'validated' })
+  @IsString()
+  @MaxLength(5000)
+  value!: string;
+}
+
+const TAG_KEY = /^[A-Za-z0-9_.\-/]{1,250}$/;
+
+const parseKey = (key: string): string => {
+  if (!TAG_KEY.test(key)) {
+    throw new ProblemException('VALIDATION_FAILED', `tag key ${key} must be 1-250 letters, digits, _ . - /`, {
+      errors: [{ field: 'key', message: 'invalid tag key' }],
+    });
+  }
+  return key;
+};
+
+@ApiTags('versions')
+@ApiBearerAuth()
+@Controller('api/v1/models/:name/versions/:version/tags/:key')
+export class ManageTagsController {
+  constructor(
+    private readonly streams: RegistryStreams,
+    private readonly metadata: CommandMetadataFactory,
+    private readonly projector: RegistryProjector,
+  ) {}
+
+  @Put()
+  @RequireRole('contributor')
+  async set(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Param('key') key: string,
+    @Body() body: SetTagDto,
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Req() request: Request,
+  ) {
+    const result = await this.streams.executeVersion(parseModelName(name), parseVersion(version), {
+      type: 'SetVersionTag',
+      data: { key: parseKey(key), value: body.value },
+      metadata: this.metadata.fromRequest(principal, request),
+    });
+    await this.projector.waitFor(result.position);
+    return { tags: (result.state as RegisteredVersion).tags };
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @RequireRole('contributor')
+  async remove(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Param('key') key: string,
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Req() request: Request,
+  ): Promise<void> {
+    const result = await this.streams.executeVersion(parseModelName(name), parseVersion(version), {
+      type: 'RemoveVersionTag',
+      data: { key: parseKey(key) },
+      metadata: this.metadata.fromRequest(principal, request),
+    });
+    await this.projector.waitFor(result.position);
+  }
+}

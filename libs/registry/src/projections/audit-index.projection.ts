@@ -1,0 +1,36 @@
+import type Database from 'better-sqlite3';
+import { parseModelVersionStream, streamCategory } from '@mrw/contracts';
+import type { RecordedEvent } from '@mrw/event-store';
+
+/** Every event of the log, indexed by model, actor, type and time for the registry-wide audit. */
+export class AuditIndexProjection {
+  private readonly insert;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT OR IGNORE INTO audit (position, stream, revision, model, version, type, actor_kind, actor_id, occurred_at, event_id, hash, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  apply(event: RecordedEvent): void {
+    const versionId = parseModelVersionStream(event.streamName);
+    const model =
+      versionId?.model ?? (streamCategory(event.streamName) === 'model' ? event.streamName.slice('model-'.length) : null);
+    const m = event.metadata;
+    this.insert.run(
+      event.position,
+      event.streamName,
+      event.revision,
+      model,
+      versionId?.version ?? null,
+      event.type,
+      m.actor.kind,
+      m.actor.id,
+      m.occurredAt,
+      m.eventId,
+      m.hash,
+      JSON.stringify(event.data),
+    );
+  }
+}

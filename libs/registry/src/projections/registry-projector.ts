@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type Database from 'better-sqlite3';
+import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@mrw/event-store';
+import { Readiness } from '@mrw/platform';
+import { AuditIndexProjection } from './audit-index.projection';
+import { CatalogProjection } from './catalog.projection';
+
+export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
+
+/**
+ * Feeds the catalog and audit index from the log. Each event's effect and the checkpoint
+ * commit in one read-model transaction, so a crash neither loses nor doubles an event; a
+ * missing read-model file simply starts again from the beginning of the log.
+ */
+@Injectable()
+export class RegistryProjector implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('projections');
+  private readonly catalog: CatalogProjection;
+  private readonly audit: AuditIndexProjection;
+  private readonly applyInTransaction: (event: RecordedEvent) => void;
+  private subscription: Subscription | undefined;
+  private position: bigint;
+  private waiters: Array<{ position: bigint; resolve: () => void }> = [];
+  private failure: unknown;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODEL_DB) private readonly db: Database.Database,
+    readiness: Readiness,
+  ) {
+    this.catalog = new CatalogProjection(db);
+    this.audit = new AuditIndexProjection(db);
+    const saveCheckpoint = db.prepare(`INSERT OR REPLACE INTO checkpoint (name, position) VALUES ('registry', ?)`);
+    this.applyInTransaction = db.transaction((event: RecordedEvent) => {
+      this.catalog.apply(event);
+      this.audit.apply(event);
+      saveCheckpoint.run(event.position);
+    });
+    const row = db.prepare(`SELECT position FROM checkpoint WHERE name = 'registry'`).safeIntegers(true).get() as
+      | { position: bigint }
+      | undefined;
+    this.position = row?.position ?? 0n;
+    readiness.register({
+      name: 'registry-projections',
+      check: async () => {
+        if (this.failure) return { ready: false, detail: String(this.failure) };
+        const head = await this.store.headPosition();
+        return { ready: this.position >= head, detail: `at ${this.position} of ${head}` };
+      },
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    const from = this.position;
+    if (from === 0n) this.logger.log('read model is empty: building it from the event log');
+    this.subscription = this.store.subscribeToAll({
+      name: 'registry-projections',
+      startAfter: from,
+      batchSize: 1000,
+      handler: async (event) => {
+        this.applyInTransaction(event);
+        this.position = event.position;
+        this.release();
+      },
+      onError: (error) => {
+        this.failure = error;
+        this.logger.error(`projection stopped: ${error instanceof Error ? error.stack : String(error)}`);
+      },
+    });
+  }
+
+  /** Resolves once the read model includes the event at `position` (read-your-writes). */
+  async waitFor(position: bigint | undefined, timeoutMs = 10_000): Promise<void> {
+    if (position === undefined || this.position >= position) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read model did not reach ${position} in ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** Catches up with everything in the log now; used by tests and the rebuild benchmark. */
+  async caughtUp(): Promise<void> {
+    await this.subscription?.caughtUp();
+  }
+
+  get checkpoint(): bigint {
+    return this.position;
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((w) => w.position <= this.position);
+    this.waiters = this.waiters.filter((w) => w.position > this.position);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+    this.db.close();
+  }
+}

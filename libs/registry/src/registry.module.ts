@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { diskStorage } from 'multer';
+import { ContentAddressedStore } from '@mrw/artifacts';
+import { SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
+import { CommandExecutor } from './application/command-executor';
+import { CommandMetadataFactory } from './application/command-metadata.factory';
+import { EVALUATION_SETS, pinnedOnlyEvaluationSets } from './application/evaluation-set-directory';
+import { RegistryStreams } from './application/registry-streams';
+import { AuditQueries } from './audit-trail/audit.queries';
+import { AuditTrailController } from './audit-trail/audit-trail.http.controller';
+import { BrowseCatalogController } from './browse-catalog/browse-catalog.http.controller';
+import { CatalogQueries } from './browse-catalog/catalog.queries';
+import { ManageAliasesController } from './manage-aliases/manage-aliases.http.controller';
+import { ManageTagsController } from './manage-tags/manage-tags.http.controller';
+import { ManageTokensController } from './manage-tokens/manage-tokens.http.controller';
+import { TokenBootstrap } from './manage-tokens/token-bootstrap';
+import { TokenIssuer } from './manage-tokens/token-issuer';
+import { openReadModel } from './projections/read-model.database';
+import { READ_MODEL_DB, RegistryProjector } from './projections/registry-projector';
+import { RegisterModelController } from './register-model/register-model.http.controller';
+import { ARTIFACT_STORE, ArtifactSources } from './register-version/artifact-sources';
+import { RegisterVersionController } from './register-version/register-version.http.controller';
+import { RequestTransitionController } from './request-transition/request-transition.http.controller';
+import { SetPolicyController } from './set-policy/set-policy.http.controller';
+import { UploadArtifactController } from './upload-artifact/upload-artifact.http.controller';
+
+const MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
+
+/**
+ * The registry: single writer of the model and model-version streams, enforcer of the
+ * lifecycle rules, owner of the public API for models, versions, audit and tokens.
+ */
+@Module({
+  imports: [
+    MulterModule.registerAsync({
+      inject: [SUITE_CONFIG],
+      useFactory: (config: SuiteConfig) => {
+        const scratch = join(config.dataDir, 'artifacts', 'tmp');
+        mkdirSync(scratch, { recursive: true });
+        return { storage: diskStorage({ destination: scratch }), limits: { fileSize: MAX_ARTIFACT_BYTES, files: 1 } };
+      },
+    }),
+  ],
+  controllers: [
+    RegisterModelController,
+    SetPolicyController,
+    RegisterVersionController,
+    RequestTransitionController,
+    ManageTagsController,
+    ManageAliasesController,
+    UploadArtifactController,
+    BrowseCatalogController,
+    AuditTrailController,
+    ManageTokensController,
+  ],
+  providers: [
+    // ports bound to adapters
+    {
+      provide: ARTIFACT_STORE,
+      inject: [SUITE_CONFIG],
+      useFactory: (config: SuiteConfig) => new ContentAddressedStore(join(config.dataDir, 'artifacts')),
+    },
+    {
+      provide: READ_MODEL_DB,
+      inject: [SUITE_CONFIG],
+      useFactory: (config: SuiteConfig) => {
+        mkdirSync(config.dataDir, { recursive: true });
+        return openReadModel(join(config.dataDir, 'registry-read-model.sqlite'));
+      },
+    },
+    { provide: EVALUATION_SETS, useValue: pinnedOnlyEvaluationSets },
+    // writing
+    CommandExecutor,
+    CommandMetadataFactory,
+    RegistryStreams,
+    ArtifactSources,
+    TokenIssuer,
+    TokenBootstrap,
+    // reading
+    RegistryProjector,
+    CatalogQueries,
+    AuditQueries,
+  ],
+  exports: [RegistryStreams, RegistryProjector, CommandExecutor],
+})
+export class RegistryModule {}

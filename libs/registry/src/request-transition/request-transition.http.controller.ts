@@ -1,0 +1,53 @@
+import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { RegisteredVersion } from '@mrw/domain';
+import { CurrentPrincipal, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { CommandMetadataFactory } from '../application/command-metadata.factory';
+import { RegistryStreams } from '../application/registry-streams';
+import { RegistryProjector } from '../projections/registry-projector';
+import { parseModelName, parseVersion } from '../shared/http-params';
+import { requestView } from '../shared/views';
+import { RequestTransitionDto } from './request-transition.dto';
+
+@ApiTags('versions')
+@ApiBearerAuth()
+@Controller('api/v1/models/:name/versions/:version/transitions')
+export class RequestTransitionController {
+  constructor(
+    private readonly streams: RegistryStreams,
+    private readonly metadata: CommandMetadataFactory,
+    private readonly projector: RegistryProjector,
+  ) {}
+
+  /**
+   * 202 with the request's status: `evaluating`, `awaiting-approval`, `deploying`,
+   * `completed`, or `refused` with the failing checks (a refusal by the automated gates is
+   * audited). A transition the stage rules forbid is a 409 and appends nothing.
+   */
+  @Post()
+  @HttpCode(202)
+  @RequireRole('contributor')
+  async request(
+    @Param('name') rawName: string,
+    @Param('version') rawVersion: string,
+    @Body() body: RequestTransitionDto,
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Req() request: Request,
+  ) {
+    const name = parseModelName(rawName);
+    const version = parseVersion(rawVersion);
+    const metadata = this.metadata.fromRequest(principal, request);
+    const model = await this.streams.existingModel(name);
+    await this.streams.existingVersion(name, version);
+    const result = await this.streams.executeVersion(name, version, {
+      type: 'RequestStageTransition',
+      data: { toStage: body.toStage, comment: body.comment ?? '', context: await this.streams.gateContext(model) },
+      metadata,
+    });
+    await this.projector.waitFor(result.position);
+    const state = result.state as RegisteredVersion;
+    const made = state.requests.find((r) => r.id === metadata.commandId);
+    return { model: name, version, stage: state.stage, request: made ? requestView(made) : null };
+  }
+}

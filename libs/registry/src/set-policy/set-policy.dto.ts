@@ -1,0 +1,152 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+export class EvaluationPolicyDto {
+  @ApiProperty({ example: 'churn-holdout', description: 'Name of the standard evaluation set' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)
+  set!: string;
+
+  @ApiPropertyOptional({ description: 'Pins one version of the set (sha256:<hex>); else the newest is the standard' })
+  @IsOptional()
+  @IsString()
+  setVersion?: string;
+
+  @ApiPropertyOptional({
+    example: { accuracy: { threshold: 0.85 }, roc_auc: { minAbsoluteChange: 0, requireConfidenceBound: true } },
+    description: "Per metric: MLflow MetricThreshold (threshold, minAbsoluteChange, minRelativeChange, greaterIsBetter) plus requireConfidenceBound",
+  })
+  @IsOptional()
+  @IsObject()
+  thresholds?: Record<string, Record<string, unknown>>;
+}
+
+export class ApprovalRuleDto {
+  @ApiProperty({ example: 1 })
+  @IsInt()
+  @Min(0)
+  @Max(20)
+  required!: number;
+
+  @ApiProperty({ example: ['role:reviewer'] })
+  @IsArray()
+  @IsString({ each: true })
+  reviewers!: string[];
+
+  @ApiProperty({ example: 'P3D', description: 'ISO 8601 duration' })
+  @IsString()
+  @MaxLength(40)
+  expiresIn!: string;
+}
+
+export class ApprovalPolicyDto {
+  @ApiPropertyOptional({ type: ApprovalRuleDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ApprovalRuleDto)
+  Production?: ApprovalRuleDto;
+
+  @ApiPropertyOptional({ type: ApprovalRuleDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ApprovalRuleDto)
+  Rollback?: ApprovalRuleDto;
+}
+
+export class DeploymentTargetDto {
+  @ApiProperty({ example: 'local' })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9-]{0,63}$/)
+  kind!: string;
+
+  @ApiProperty({ example: 'production' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+  environment!: string;
+
+  @ApiPropertyOptional({ description: 'Target-specific settings (e.g. the CI/CD endpoint)' })
+  @IsOptional()
+  @IsObject()
+  settings?: Record<string, unknown>;
+}
+
+export class DeploymentPolicyDto {
+  @ApiProperty({ type: [DeploymentTargetDto] })
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => DeploymentTargetDto)
+  targets!: DeploymentTargetDto[];
+}
+
+export class ArchivalPolicyDto {
+  @ApiPropertyOptional({ example: 30 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  supersededAfterDays?: number;
+
+  @ApiPropertyOptional({ example: false })
+  @IsOptional()
+  @IsBoolean()
+  archivePreviousOnSuccess?: boolean;
+}
+
+export class RollbackPolicyDto {
+  @ApiPropertyOptional({ example: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(20)
+  required?: number;
+
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @IsBoolean()
+  allowEmergency?: boolean;
+}
+
+/** PUT /models/{name}/policy: every part optional; the body replaces the whole policy. */
+export class SetPolicyDto {
+  @ApiPropertyOptional({ type: EvaluationPolicyDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EvaluationPolicyDto)
+  evaluation?: EvaluationPolicyDto;
+
+  @ApiPropertyOptional({ type: ApprovalPolicyDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ApprovalPolicyDto)
+  approval?: ApprovalPolicyDto;
+
+  @ApiPropertyOptional({ type: DeploymentPolicyDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DeploymentPolicyDto)
+  deployment?: DeploymentPolicyDto;
+
+  @ApiPropertyOptional({ type: ArchivalPolicyDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ArchivalPolicyDto)
+  archival?: ArchivalPolicyDto;
+
+  @ApiPropertyOptional({ type: RollbackPolicyDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RollbackPolicyDto)
+  rollback?: RollbackPolicyDto;
+}

@@ -1,0 +1,112 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { configureHttpApp, loadConfig, PlatformModule, type Clock, type SuiteConfig } from '@mrw/platform';
+import type { EventStore } from '@mrw/event-store';
+import { RegistryModule } from '../registry.module';
+import { RegistryProjector } from '../projections/registry-projector';
+
+export interface HttpResult<T = any> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+export interface RegistryHarness {
+  readonly baseUrl: string;
+  readonly adminToken: string;
+  readonly dataDir: string;
+  readonly app: NestExpressApplication;
+  /** A JSON request; `token` defaults to the admin token, `null` sends none. */
+  http<T = any>(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<HttpResult<T>>;
+  /** Issues a token with these roles and returns its secret. */
+  token(subject: string, roles: string[], models?: string[]): Promise<string>;
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly dataDir?: string;
+  readonly clock?: Clock;
+  readonly env?: Record<string, string>;
+  readonly eventStore?: EventStore;
+}
+
+/** Boots the registry over real HTTP on a free port, with its own data directory. */
+export const startRegistry = async (options: HarnessOptions = {}): Promise<RegistryHarness> => {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'mrw-registry-')));
+  const adminToken = 'test-admin-token-0123456789';
+  const config: SuiteConfig = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MRW_DATA_DIR: dataDir,
+    MRW_ADMIN_TOKEN: adminToken,
+    MRW_LOG_LEVEL: 'error',
+    ...options.env,
+  });
+
+  @Module({})
+  class TestSuiteModule {}
+  const root: DynamicModule = {
+    module: TestSuiteModule,
+    imports: [
+      PlatformModule.forRoot(config, {
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.eventStore ? { eventStore: options.eventStore } : {}),
+      }),
+      RegistryModule,
+    ],
+  };
+  const app = await NestFactory.create<NestExpressApplication>(root, { bodyParser: false, logger: ['error', 'fatal'] });
+  configureHttpApp(app, 'registry (test)');
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+
+  const http: RegistryHarness['http'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    const token = opts.token === undefined ? adminToken : opts.token;
+    if (token !== null) headers['authorization'] = `Bearer ${token}`;
+    let body: string | undefined;
+    if (opts.rawBody !== undefined) body = opts.rawBody;
+    else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed as any };
+  };
+
+  return {
+    baseUrl,
+    adminToken,
+    dataDir,
+    app,
+    http,
+    token: async (subject, roles, models) => {
+      const result = await http('POST', '/api/v1/tokens', { body: { subject, roles, ...(models ? { models } : {}) } });
+      if (result.status !== 201) throw new Error(`token for ${subject}: ${result.status} ${JSON.stringify(result.body)}`);
+      return result.body.token as string;
+    },
+    close: async ({ keepData = false } = {}) => {
+      await app.close();
+      if (!keepData && !options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** Waits until the registry's read model has caught up with the log. */
+export const projectionsCaughtUp = async (harness: RegistryHarness): Promise<void> => {
+  await harness.app.get(RegistryProjector).caughtUp();
+};

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchEventStore } from './event-store.bench';
+import { benchProjectionRebuild } from './projection-rebuild.bench';
+import { benchRegistryHttp } from './registry-http.bench';
+
+/** `npm run bench`: prints the suite's performance figures. Not a test: nothing here asserts. */
+const main = async (): Promise<void> => {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  process.stdout.write(
+    `model-registry-workflows benchmarks\n${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}\n`,
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'mrw-bench-'));
+  try {
+    await benchEventStore(dir);
+    await benchRegistryHttp(dir);
+    await benchProjectionRebuild(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+/** Prints benchmark figures as aligned lines a person can read and paste into the README. */
+export const line = (label: string, value: string): void => {
+  process.stdout.write(`  ${label.padEnd(58)} ${value}\n`);
+};
+
+export const section = (title: string): void => {
+  process.stdout.write(`\n${title}\n${'-'.repeat(title.length)}\n`);
+};
+
+export const rate = (count: number, ms: number, unit: string): string =>
+  `${Math.round((count / ms) * 1000).toLocaleString('en-US')} ${unit}/s`;
+
+export const percentile = (sorted: readonly number[], p: number): number =>
+  sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
+
+export const ms = (value: number): string => `${value.toFixed(value < 10 ? 2 : 1)} ms`;

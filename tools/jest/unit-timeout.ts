@@ -1,0 +1,2 @@
+// Jest reads testTimeout only from the root config; each tier sets its own budget here.
+jest.setTimeout(10_000);
