@@ -27,4 +27,5 @@ const tier = (name) => ({
 
 module.exports = {
   projects: [tier('unit'), tier('int'), tier('e2e')],
+  reporters: ['default', '<rootDir>/tools/jest/summary-reporter.js'],
 };

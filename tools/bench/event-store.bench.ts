@@ -17,6 +17,7 @@ const event = (i: number): EventToAppend => ({
 });
 
 const measure = async (store: SqliteEventStore, total: number, batch: number): Promise<number> => {
+  const prefix = `bench-${batch}`;
   const streams = 100;
   const revisions = new Array<number>(streams).fill(-1);
   const start = performance.now();
@@ -24,7 +25,7 @@ const measure = async (store: SqliteEventStore, total: number, batch: number): P
     const s = (done / batch) % streams;
     const events = Array.from({ length: batch }, (_, k) => event(done + k));
     const expected = revisions[s] as number;
-    const result = await store.appendToStream(`bench-${s}`, events, {
+    const result = await store.appendToStream(`${prefix}-${s}`, events, {
       expectedRevision: expected < 0 ? 'no_stream' : expected,
     });
     revisions[s] = result.nextExpectedRevision;

@@ -94,13 +94,23 @@ export const benchRegistryHttp = async (dir: string, seconds = 5): Promise<void>
       'POST register-version, all clients on one model',
       await load(32, seconds, (c, i) => call(port, 'POST', '/api/v1/models/bench-0/versions', body(c, i)), 201),
     );
+    const registered = new Array<number>(32).fill(0);
     report(
       'POST register-version, one model per client',
-      await load(32, seconds, (c, i) => call(port, 'POST', `/api/v1/models/${models[c]}/versions`, body(c, i)), 201),
+      await load(
+        32,
+        seconds,
+        async (c, i) => {
+          const response = await call(port, 'POST', `/api/v1/models/${models[c]}/versions`, body(c, i));
+          registered[c] = i + 1;
+          return response;
+        },
+        201,
+      ),
     );
     report(
       'GET version (folded from its stream)',
-      await load(32, seconds, (c, i) => call(port, 'GET', `/api/v1/models/${models[c]}/versions/${(i % 20) + 1}`), 200),
+      await load(32, seconds, (c, i) => call(port, 'GET', `/api/v1/models/${models[c]}/versions/${(i % (registered[c] ?? 1)) + 1}`), 200),
     );
   } finally {
     child.kill('SIGTERM');

@@ -14,16 +14,20 @@ import type { EventToAppend, RecordedEvent } from './event-store.port';
  * numbers, bigint, functions, symbols, Map/Set/typed arrays, cycles.
  */
 export function canonicalJson(value: unknown): string {
-  const encoded = encode(value, '$', new Set<object>());
+  const encoded = encode(value, [], new Set<object>());
   if (encoded === undefined) {
     throw new TypeError('canonicalJson: the top-level value is not representable in JSON');
   }
   return encoded;
 }
 
-function encode(value: unknown, path: string, ancestors: Set<object>): string | undefined {
+/** `$.a[2].b`, built only when an error needs it: the hot path keeps a stack of keys, not strings. */
+const pathOf = (keys: ReadonlyArray<string | number>): string =>
+  `$${keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('')}`;
+
+function encode(value: unknown, keys: Array<string | number>, ancestors: Set<object>): string | undefined {
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as { toJSON: (key: string) => unknown }).toJSON(path);
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(pathOf(keys));
   }
   switch (typeof value) {
     case 'string':
@@ -32,39 +36,49 @@ function encode(value: unknown, path: string, ancestors: Set<object>): string | 
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) {
-        throw new TypeError(`canonicalJson: non-finite number at ${path}`);
+        throw new TypeError(`canonicalJson: non-finite number at ${pathOf(keys)}`);
       }
       return JSON.stringify(value);
     case 'undefined':
       return undefined;
     case 'bigint':
-      throw new TypeError(`canonicalJson: bigint at ${path} (encode it as a string)`);
+      throw new TypeError(`canonicalJson: bigint at ${pathOf(keys)} (encode it as a string)`);
     case 'function':
     case 'symbol':
-      throw new TypeError(`canonicalJson: ${typeof value} at ${path}`);
+      throw new TypeError(`canonicalJson: ${typeof value} at ${pathOf(keys)}`);
     case 'object':
       break;
   }
   if (value === null) return 'null';
   const object = value as object;
   if (object instanceof Map || object instanceof Set || ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
-    throw new TypeError(`canonicalJson: ${object.constructor.name} at ${path} has no faithful JSON form`);
+    throw new TypeError(`canonicalJson: ${object.constructor.name} at ${pathOf(keys)} has no faithful JSON form`);
   }
   if (ancestors.has(object)) {
-    throw new TypeError(`canonicalJson: cycle at ${path}`);
+    throw new TypeError(`canonicalJson: cycle at ${pathOf(keys)}`);
   }
   ancestors.add(object);
   try {
     if (Array.isArray(object)) {
-      const items = object.map((item: unknown, index) => encode(item, `${path}[${index}]`, ancestors) ?? 'null');
-      return `[${items.join(',')}]`;
+      let out = '[';
+      for (let index = 0; index < object.length; index += 1) {
+        keys.push(index);
+        out += `${index > 0 ? ',' : ''}${encode(object[index], keys, ancestors) ?? 'null'}`;
+        keys.pop();
+      }
+      return `${out}]`;
     }
-    const members: string[] = [];
+    let out = '{';
+    let first = true;
     for (const key of Object.keys(object).sort()) {
-      const member = encode((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
-      if (member !== undefined) members.push(`${JSON.stringify(key)}:${member}`);
+      keys.push(key);
+      const member = encode((object as Record<string, unknown>)[key], keys, ancestors);
+      keys.pop();
+      if (member === undefined) continue;
+      out += `${first ? '' : ','}${JSON.stringify(key)}:${member}`;
+      first = false;
     }
-    return `{${members.join(',')}}`;
+    return `${out}}`;
   } finally {
     ancestors.delete(object);
   }

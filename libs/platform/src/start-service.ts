@@ -1,4 +1,4 @@
-import { Logger, type LogLevel, type Type } from '@nestjs/common';
+import { ConsoleLogger, Logger, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { configureHttpApp } from './bootstrap';
@@ -10,6 +10,16 @@ const LEVELS: Record<SuiteConfig['logLevel'], LogLevel[]> = {
   info: ['log', 'warn', 'error', 'fatal'],
   debug: ['log', 'warn', 'error', 'fatal', 'debug', 'verbose'],
 };
+
+/** Nest's start-up chatter (every module and route) stays out of the info log. */
+const QUIET_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+
+class ServiceLogger extends ConsoleLogger {
+  override log(message: unknown, context?: string): void {
+    if (context && QUIET_CONTEXTS.has(context)) return;
+    super.log(message, context);
+  }
+}
 
 /** Boots a service process: reads the configuration, builds the root module, listens. */
 export const startService = async (
@@ -28,7 +38,7 @@ export const startService = async (
   }
   const app = await NestFactory.create<NestExpressApplication>(rootModule(config), {
     bodyParser: false,
-    logger: LEVELS[config.logLevel],
+    logger: new ServiceLogger(title, { logLevels: LEVELS[config.logLevel] }),
   });
   configureHttpApp(app, title);
   await app.listen(config.port, config.host);

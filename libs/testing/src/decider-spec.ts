@@ -1,4 +1,19 @@
-import type { DomainError, Result, Timed } from '@mrw/domain';
+// Structural copies of the domain's `Result` and `Timed`: the testing library must not import
+// @mrw/domain, whose specs import this library (Nx forbids the cycle).
+
+/** An event as `evolve` folds it: the event plus when it occurred. */
+export type Timed<E> = E & { readonly at: string };
+
+/** An expected failure as the deciders return it. */
+export interface DomainError<Code extends string = string> {
+  readonly code: Code;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export type Result<T, Code extends string = string> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: DomainError<Code> };
 
 /** A pure decider as the domain writes them: `initialState / evolve / decide`. */
 export interface Decider<State, Command, Event, Code extends string = string> {

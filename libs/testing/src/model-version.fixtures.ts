@@ -5,18 +5,27 @@ import type {
   Comparison,
   ModelPolicy,
   ModelVersionEvent,
+  Role,
   Stage,
   TransitionTrigger,
 } from '@mrw/contracts';
-import {
-  decideModelVersion,
-  evolveModelVersion,
-  initialModelVersionState,
-  type GateContext,
-  type ModelVersionCommand,
-  type Principal,
-} from '@mrw/domain';
-import { deciderSpec } from './decider-spec';
+
+// Fixtures for the model-version decider's specs. They import only @mrw/contracts: the domain's
+// specs import this library, so it must not import @mrw/domain (Nx forbids the cycle). Where a
+// domain type is needed, a structural twin stands in for it.
+
+/** What the registry passes to the gates: the domain's `GateContext`. */
+export interface GateContextFixture {
+  readonly policy: ModelPolicy;
+  readonly currentSetDigest: string | null;
+  readonly servingVersion: number | null;
+}
+
+/** Roles and reviewer scope of the acting token: the domain's `Principal`. */
+export interface PrincipalFixture {
+  readonly roles: readonly Role[];
+  readonly models: readonly string[];
+}
 
 // ---- commands ---------------------------------------------------------------------
 
@@ -43,13 +52,6 @@ export const commandsOf =
   <T extends C['type']>(type: T, data: Extract<C, { type: T }>['data'], issued: Issued): Extract<C, { type: T }> =>
     ({ type, data, metadata: commandMetadata(issued) }) as unknown as Extract<C, { type: T }>;
 
-export const versionCommand = commandsOf<ModelVersionCommand>();
-
-/** The model-version decider under given/when/then; new events are stamped at the command's `now`. */
-export const modelVersionSpec = deciderSpec(
-  { decide: decideModelVersion, evolve: evolveModelVersion, initialState: initialModelVersionState },
-  { timeOf: (command) => command.metadata.now },
-);
 
 // ---- people and services ----------------------------------------------------------
 
@@ -71,10 +73,10 @@ export const deployer = service('deployer');
 export const archival = service('archival');
 export const registry = service('registry');
 
-export const asReviewer: Principal = { roles: ['reviewer'], models: [] };
-export const asContributor: Principal = { roles: ['contributor'], models: [] };
-export const asDeployer: Principal = { roles: ['deployer'], models: [] };
-export const asAdmin: Principal = { roles: ['admin'], models: [] };
+export const asReviewer: PrincipalFixture = { roles: ['reviewer'], models: [] };
+export const asContributor: PrincipalFixture = { roles: ['contributor'], models: [] };
+export const asDeployer: PrincipalFixture = { roles: ['deployer'], models: [] };
+export const asAdmin: PrincipalFixture = { roles: ['admin'], models: [] };
 
 // ---- the model, its policy, its evaluation set -------------------------------------
 
@@ -101,8 +103,8 @@ export const POLICY: ModelPolicy = {
 };
 
 /** What the registry knows besides the stream: the policy, the set's current digest, the champion. */
-export const CONTEXT: GateContext = { policy: POLICY, currentSetDigest: SET_DIGEST, servingVersion: CHAMPION };
-export const contextWith = (change: Partial<GateContext>): GateContext => ({ ...CONTEXT, ...change });
+export const CONTEXT: GateContextFixture = { policy: POLICY, currentSetDigest: SET_DIGEST, servingVersion: CHAMPION };
+export const contextWith = (change: Partial<GateContextFixture>): GateContextFixture => ({ ...CONTEXT, ...change });
 export const policyWith = (change: Partial<ModelPolicy>): ModelPolicy => ({ ...POLICY, ...change });
 
 export const CANDIDATE_METRICS = { accuracy: 0.93, roc_auc: 0.954, f1: 0.881, log_loss: 0.212 };

@@ -12,14 +12,15 @@ import {
   bob,
   carol,
   CHAMPION,
+  commandsOf,
   CONTEXT,
   dave,
+  deciderSpec,
   deploymentRequested,
   erin,
   evaluatedInStaging,
   evaluationRequested,
   MODEL,
-  modelVersionSpec as spec,
   NOW,
   PRODUCTION_APPROVAL,
   PRODUCTION_TARGETS,
@@ -27,11 +28,17 @@ import {
   registry,
   stageTransitioned,
   transitionRequested,
-  versionCommand,
 } from '@mrw/testing';
 import type { GateContext } from '../gates/promotion-gates';
-import type { Principal } from './model-version.commands';
-import { isEligibleReviewer } from './model-version.decider';
+import type { ModelVersionCommand, Principal } from './model-version.commands';
+import { decideModelVersion, isEligibleReviewer } from './model-version.decider';
+import { evolveModelVersion, initialModelVersionState } from './model-version.state';
+
+const spec = deciderSpec(
+  { decide: decideModelVersion, evolve: evolveModelVersion, initialState: initialModelVersionState },
+  { timeOf: (command) => command.metadata.now },
+);
+const versionCommand = commandsOf<ModelVersionCommand>();
 
 interface GrantOptions {
   readonly principal?: Principal;
@@ -206,6 +213,11 @@ describe('rule 4: approvals need a quorum of distinct eligible reviewers', () =>
       spec.given(...awaitingApproval()).when(grant(carol, { at: '2025-03-06T09:05:59.000Z' })).then(granted(carol, 1));
     });
 
+    it('compares instants, not strings: 09:30 at UTC+1 is before an expiry at 09:06 UTC', () => {
+      spec.given(...awaitingApproval()).when(grant(carol, { at: '2025-03-06T09:30:00+01:00' })).then(granted(carol, 1));
+      spec.given(...awaitingApproval()).when(grant(carol, { at: '2025-03-06T10:06:00+01:00' })).thenFails('APPROVAL_EXPIRED');
+    });
+
     it('refuses an approval that already reached quorum: APPROVAL_NOT_PENDING', () => {
       const error = spec
         .given(...approvedByCarol(), granted(dave, 2), quorumReached('appr-1', [carol, dave]))
@@ -293,6 +305,11 @@ describe('rule 4: any rejection closes the request', () => {
 describe('rule 4: approval requests expire', () => {
   it('refuses to expire an approval before its time: APPROVAL_NOT_EXPIRED', () => {
     spec.given(...awaitingApproval()).when(expire('2025-03-06T09:05:59.999Z')).thenFails('APPROVAL_NOT_EXPIRED');
+  });
+
+  it('compares instants, not strings: 09:30 at UTC+1 is before an expiry at 09:06 UTC', () => {
+    spec.given(...awaitingApproval()).when(expire('2025-03-06T09:30:00+01:00')).thenFails('APPROVAL_NOT_EXPIRED');
+    spec.given(...awaitingApproval()).when(expire('2025-03-06T10:06:00+01:00')).then(approvalExpired('appr-1', APPROVAL_EXPIRES_AT));
   });
 
   it('expires an approval at its expiry time', () => {

@@ -3,9 +3,10 @@ import {
   archival,
   archivedAfterServing,
   awaitingApproval,
+  commandsOf,
+  deciderSpec,
   deployingToProduction,
   evaluatedInStaging,
-  modelVersionSpec as spec,
   NOW,
   registeredVersion,
   registry,
@@ -13,8 +14,16 @@ import {
   servingInProduction,
   stageTransitioned,
   tagSet,
-  versionCommand,
 } from '@mrw/testing';
+import { decideModelVersion } from './model-version.decider';
+import { evolveModelVersion, initialModelVersionState } from './model-version.state';
+import type { ModelVersionCommand } from './model-version.commands';
+
+const spec = deciderSpec(
+  { decide: decideModelVersion, evolve: evolveModelVersion, initialState: initialModelVersionState },
+  { timeOf: (command) => command.metadata.now },
+);
+const versionCommand = commandsOf<ModelVersionCommand>();
 
 const endServing = (archive: boolean, reason: 'superseded' | 'rolled-back' = 'superseded') =>
   versionCommand(

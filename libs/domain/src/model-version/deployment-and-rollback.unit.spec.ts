@@ -7,19 +7,20 @@ import {
   asDeployer,
   asReviewer,
   carol,
+  commandsOf,
   CONTEXT,
   contextWith,
+  deciderSpec,
   deployer,
+  deployingToProduction,
   deploymentFailed,
   deploymentRequested,
   deploymentStarted,
   deploymentSucceeded,
-  deployingToProduction,
   erin,
   evaluationRequested,
   frank,
   MODEL,
-  modelVersionSpec as spec,
   NOW,
   POLICY,
   PRODUCTION_TARGETS,
@@ -30,9 +31,16 @@ import {
   servingInProduction,
   stageTransitioned,
   transitionRequested,
-  versionCommand,
 } from '@mrw/testing';
-import type { Principal } from './model-version.commands';
+import type { ModelVersionCommand, Principal } from './model-version.commands';
+import { decideModelVersion } from './model-version.decider';
+import { evolveModelVersion, initialModelVersionState } from './model-version.state';
+
+const spec = deciderSpec(
+  { decide: decideModelVersion, evolve: evolveModelVersion, initialState: initialModelVersionState },
+  { timeOf: (command) => command.metadata.now },
+);
+const versionCommand = commandsOf<ModelVersionCommand>();
 
 const started = (deploymentId = 'dep-1') =>
   versionCommand(
@@ -223,6 +231,20 @@ describe('deployments', () => {
         .given(...keptInProduction, rollbackRequested('rb-1'), deploymentRequested('dep-rb', 'rb-1', { purpose: 'rollback', previousStage: 'Production' }))
         .when(failed('dep-rb', 'quota exceeded'))
         .then(deploymentFailed('dep-rb', 'quota exceeded'));
+    });
+
+    it('does not forget that a version served when its redeployment fails: it stays a rollback target', () => {
+      spec
+        .given(
+          ...servingInProduction(),
+          servingEnded(8, 'dep-v8', 'superseded'),
+          rollbackRequested('rb-1'),
+          deploymentRequested('dep-rb', 'rb-1', { purpose: 'rollback', previousStage: 'Production' }),
+        )
+        .when(failed('dep-rb', 'quota exceeded'))
+        .thenState((state) => {
+          expect(state).toMatchObject({ stage: 'Production', serving: false, hasServed: true });
+        });
     });
 
     it('refuses an unknown deployment: DEPLOYMENT_NOT_FOUND', () => {

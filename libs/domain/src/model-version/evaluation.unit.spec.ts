@@ -2,9 +2,11 @@ import { deriveId } from '@mrw/contracts';
 import {
   bob,
   CANDIDATE_METRICS,
+  commandsOf,
   COMPARISON_WITH_CHAMPION,
   CONTEXT,
   contextWith,
+  deciderSpec,
   EVAL_SET,
   evaluatedInStaging,
   evaluationCompleted,
@@ -12,16 +14,23 @@ import {
   evaluationProgressed,
   evaluationRequested,
   evaluator,
-  modelVersionSpec as spec,
   NEWER_SET_DIGEST,
   NOW,
   policyWith,
   registeredVersion,
   SET_DIGEST,
-  versionCommand,
   versionInStaging,
 } from '@mrw/testing';
 import type { GateContext } from '../gates/promotion-gates';
+import { decideModelVersion } from './model-version.decider';
+import { evolveModelVersion, initialModelVersionState } from './model-version.state';
+import type { ModelVersionCommand } from './model-version.commands';
+
+const spec = deciderSpec(
+  { decide: decideModelVersion, evolve: evolveModelVersion, initialState: initialModelVersionState },
+  { timeOf: (command) => command.metadata.now },
+);
+const versionCommand = commandsOf<ModelVersionCommand>();
 
 const requestEvaluation = (context: GateContext = CONTEXT) =>
   versionCommand('RequestEvaluation', { context }, { by: bob, at: NOW, id: 'cmd-evaluate' });

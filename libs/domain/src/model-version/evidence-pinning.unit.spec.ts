@@ -7,15 +7,16 @@ import {
   CANDIDATE_METRICS,
   carol,
   CHAMPION,
+  commandsOf,
   CONTEXT,
   contextWith,
   dave,
+  deciderSpec,
   evaluationCompleted,
   evaluationFailed,
   evaluationRequested,
   evaluator,
   failedChecks,
-  modelVersionSpec as spec,
   NEWER_SET_DIGEST,
   NOW,
   policyWith,
@@ -23,9 +24,17 @@ import {
   SET_DIGEST,
   stageTransitioned,
   transitionRequested,
-  versionCommand,
 } from '@mrw/testing';
 import type { GateContext } from '../gates/promotion-gates';
+import { decideModelVersion } from './model-version.decider';
+import { evolveModelVersion, initialModelVersionState } from './model-version.state';
+import type { ModelVersionCommand } from './model-version.commands';
+
+const spec = deciderSpec(
+  { decide: decideModelVersion, evolve: evolveModelVersion, initialState: initialModelVersionState },
+  { timeOf: (command) => command.metadata.now },
+);
+const versionCommand = commandsOf<ModelVersionCommand>();
 
 const grant = (by: Actor, context: GateContext = CONTEXT) =>
   versionCommand(

@@ -274,7 +274,7 @@ const grantApproval = (command: GrantApproval, state: RegisteredVersion): Decisi
   const found = findApproval(state, approvalId);
   if (!found.ok) return found;
   const approval = found.value;
-  if (meta.now >= approval.expiresAt) {
+  if (Date.parse(meta.now) >= Date.parse(approval.expiresAt)) {
     return fail('APPROVAL_EXPIRED', `approval ${approvalId} expired at ${approval.expiresAt}`);
   }
   if (!isEligibleReviewer(approval.rule.reviewers, meta.actor, principal, state.model)) {
@@ -489,7 +489,7 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
     case 'ExpireApproval': {
       const found = findApproval(state, command.data.approvalId);
       if (!found.ok) return found;
-      if (meta.now < found.value.expiresAt) {
+      if (Date.parse(meta.now) < Date.parse(found.value.expiresAt)) {
         return fail('APPROVAL_NOT_EXPIRED', `approval ${found.value.id} expires at ${found.value.expiresAt}`);
       }
       return ok([{ type: 'ApprovalExpired', data: { approvalId: found.value.id, expiresAt: found.value.expiresAt } }]);

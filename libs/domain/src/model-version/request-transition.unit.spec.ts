@@ -6,10 +6,13 @@ import {
   bob,
   CANDIDATE_METRICS,
   CHAMPION,
+  commandsOf,
   COMPARISON_WITH_CHAMPION,
   CONTEXT,
   contextWith,
+  deciderSpec,
   deployingToProduction,
+  deploymentStarted,
   EVAL_SET,
   evaluatedInStaging,
   evaluationCompleted,
@@ -17,7 +20,6 @@ import {
   evaluationRequested,
   failedChecks,
   MODEL,
-  modelVersionSpec as spec,
   NEWER_SET_DIGEST,
   NOW,
   POLICY,
@@ -30,12 +32,19 @@ import {
   SET_DIGEST,
   stageTransitioned,
   transitionRequested,
-  versionCommand,
   versionInStaging,
   versionRegistered,
 } from '@mrw/testing';
-import { ALLOWED_TRANSITIONS, DEFAULT_DEPLOYMENT_TARGETS } from './model-version.decider';
+import { ALLOWED_TRANSITIONS, DEFAULT_DEPLOYMENT_TARGETS, decideModelVersion } from './model-version.decider';
 import type { GateContext } from '../gates/promotion-gates';
+import { evolveModelVersion, initialModelVersionState } from './model-version.state';
+import type { ModelVersionCommand } from './model-version.commands';
+
+const spec = deciderSpec(
+  { decide: decideModelVersion, evolve: evolveModelVersion, initialState: initialModelVersionState },
+  { timeOf: (command) => command.metadata.now },
+);
+const versionCommand = commandsOf<ModelVersionCommand>();
 
 const request = (toStage: Stage, context: GateContext = CONTEXT, id = 'cmd-request', comment = '') =>
   versionCommand('RequestStageTransition', { toStage, comment, context }, { by: bob, at: NOW, id });
@@ -171,6 +180,13 @@ describe('rule 1: stages and allowed transitions', () => {
       .when(request('Archived'))
       .thenFails('DEPLOYMENT_IN_PROGRESS');
     expect(error.details).toEqual({ deploymentId: 'dep-1' });
+  });
+
+  it('counts a started deployment as in flight too: DEPLOYMENT_IN_PROGRESS', () => {
+    spec
+      .given(...deployingToProduction(), deploymentStarted('dep-1'))
+      .when(request('Archived'))
+      .thenFails('DEPLOYMENT_IN_PROGRESS');
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { describeEventStoreConformance, waitFor } from '@mrw/event-store/testing';
+import { describeEventStoreConformance, waitFor } from '../testing';
 import type { EventToAppend, RecordedEvent } from '../event-store.port';
 import { verifyChain } from '../hash-chain';
 import { SqliteEventStore } from './sqlite-event-store.adapter';

@@ -33,6 +33,13 @@ export interface Executed<State> {
 }
 
 const MAX_ATTEMPTS = 8;
+/** Streams whose events and folded state stay in memory between commands. */
+const CACHED_STREAMS = 2_000;
+
+interface CachedStream {
+  readonly events: RecordedEvent[];
+  state: unknown;
+}
 
 /** Event `index` of a command: the first reuses the command id, the rest derive from it. */
 export const eventIdFor = (commandId: string, index: number): string =>
@@ -49,6 +56,12 @@ export const toTimed = <E>(event: RecordedEvent): Timed<E> =>
 @Injectable()
 export class CommandExecutor {
   private readonly locks = new KeyedMutex();
+  /**
+   * Hot streams (a model's stream grows with every registered version) are not re-read and
+   * re-folded per command: only events after the cached revision are read, so another
+   * process's appends are still seen. Least recently used streams are dropped first.
+   */
+  private readonly cache = new Map<string, CachedStream>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -62,8 +75,7 @@ export class CommandExecutor {
   ): Promise<Executed<State>> {
     return this.locks.run(streamName, async () => {
       for (let attempt = 1; ; attempt += 1) {
-        const stored = await this.store.readStream(streamName);
-        const state = stored.reduce((s, e) => decider.evolve(s, toTimed<Event>(e)), decider.initialState());
+        const { events: stored, state } = await this.load(streamName, decider);
         const replay = eventsOf(stored, command.metadata.commandId);
         if (replay.length > 0) {
           return { state, events: replay, position: replay[replay.length - 1]?.position, replayed: true };
@@ -88,16 +100,33 @@ export class CommandExecutor {
           throw error;
         }
         for (const event of toAppend) this.metrics.eventsAppended.inc({ type: event.type });
-        const appended = await this.store.readStream(streamName, { fromRevision: (last?.revision ?? -1) + 1 });
-        const next = appended.reduce((s, e) => decider.evolve(s, toTimed<Event>(e)), state);
-        return {
-          state: next,
-          events: appended,
-          position: appended[appended.length - 1]?.position,
-          replayed: false,
-        };
+        const after = await this.load(streamName, decider);
+        const appended = after.events.slice(stored.length);
+        return { state: after.state, events: appended, position: appended[appended.length - 1]?.position, replayed: false };
       }
     });
+  }
+
+  /** The stream's events and folded state: from the cache plus whatever was appended since. */
+  private async load<State, Command, Event extends DomainEvent>(
+    streamName: string,
+    decider: Decider<State, Command, Event>,
+  ): Promise<{ events: RecordedEvent[]; state: State }> {
+    const cached = this.cache.get(streamName);
+    const known = cached?.events ?? [];
+    const fresh = await this.store.readStream(
+      streamName,
+      known.length > 0 ? { fromRevision: (known[known.length - 1] as RecordedEvent).revision + 1 } : {},
+    );
+    const state = fresh.reduce(
+      (s, e) => decider.evolve(s, toTimed<Event>(e)),
+      cached ? (cached.state as State) : decider.initialState(),
+    );
+    const events = fresh.length > 0 ? [...known, ...fresh] : known;
+    this.cache.delete(streamName);
+    if (events.length > 0) this.cache.set(streamName, { events, state });
+    if (this.cache.size > CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
+    return { events, state };
   }
 }
 
