@@ -35,8 +35,6 @@ export interface CreatedModel {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly lastVersion: number;
-  /** Which command reserved which number, so a replayed registration gets its own number back. */
-  readonly reservations: Readonly<Record<string, number>>;
   readonly aliases: Readonly<Record<string, number>>;
   /** Newest last; the last entry is the version serving now. */
   readonly servingHistory: readonly ServingPeriod[];
@@ -75,7 +73,6 @@ export const evolveModel = (state: ModelState, event: Timed<ModelEvent>): ModelS
       createdAt: event.at,
       updatedAt: event.at,
       lastVersion: 0,
-      reservations: {},
       aliases: {},
       servingHistory: [],
     };
@@ -86,11 +83,7 @@ export const evolveModel = (state: ModelState, event: Timed<ModelEvent>): ModelS
     case 'ModelPolicySet':
       return { ...s, policy: event.data.policy };
     case 'ModelVersionNumberReserved':
-      return {
-        ...s,
-        lastVersion: Math.max(s.lastVersion, event.data.version),
-        reservations: { ...s.reservations, [event.data.commandId]: event.data.version },
-      };
+      return { ...s, lastVersion: Math.max(s.lastVersion, event.data.version) };
     case 'ModelAliasSet':
       return { ...s, aliases: { ...s.aliases, [event.data.alias]: event.data.version } };
     case 'ModelAliasRemoved': {
@@ -126,7 +119,7 @@ export const decideModel = (command: ModelCommand, state: ModelState): Result<Mo
     case 'SetModelPolicy':
       return ok([{ type: 'ModelPolicySet', data: { model, policy: command.data.policy } }]);
     case 'ReserveVersionNumber': {
-      if (command.metadata.commandId in state.reservations) return ok([]);
+      // A replayed reservation is recognised by its event id (the command id) before deciding.
       return ok([
         {
           type: 'ModelVersionNumberReserved',

@@ -80,7 +80,6 @@ describe('model: creation', () => {
       createdAt: givenAt(0),
       updatedAt: givenAt(0),
       lastVersion: 0,
-      reservations: {},
       aliases: {},
       servingHistory: [],
     });
@@ -109,12 +108,6 @@ describe('model: version numbers', () => {
       .given(created, reserved(1, 'cmd-register-a'), reserved(2, 'cmd-register-b'))
       .when(reserve('cmd-register-c'))
       .then(reserved(3, 'cmd-register-c'));
-  });
-
-  it('reserves nothing new for a replayed command: it keeps its number', () => {
-    const given = spec.given(created, reserved(1, 'cmd-register-a'), reserved(2, 'cmd-register-b'));
-    given.when(reserve('cmd-register-a')).then();
-    expect(given.state()).toMatchObject({ lastVersion: 2, reservations: { 'cmd-register-a': 1, 'cmd-register-b': 2 } });
   });
 });
 

@@ -107,6 +107,14 @@ export class CommandExecutor {
     });
   }
 
+  /** The current state of a stream, read through the same cache commands use. */
+  async current<State, Command, Event extends DomainEvent>(
+    streamName: string,
+    decider: Decider<State, Command, Event>,
+  ): Promise<State> {
+    return (await this.load(streamName, decider)).state;
+  }
+
   /** The stream's events and folded state: from the cache plus whatever was appended since. */
   private async load<State, Command, Event extends DomainEvent>(
     streamName: string,

@@ -49,9 +49,10 @@ export class RegistryStreams {
 
   /** A model's state, now or as of a past moment (the fold of its events up to then). */
   async model(name: string, asOf?: string): Promise<ModelState> {
+    if (asOf === undefined) return this.executor.current(modelStream(name), modelDecider);
     const events = await this.store.readStream(modelStream(name));
     return events
-      .filter((e) => asOf === undefined || e.metadata.occurredAt <= asOf)
+      .filter((e) => e.metadata.occurredAt <= asOf)
       .reduce((s, e) => evolveModel(s, toTimed<ModelEvent>(e)), initialModelState());
   }
 

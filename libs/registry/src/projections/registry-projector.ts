@@ -7,6 +7,8 @@ import { CatalogProjection } from './catalog.projection';
 
 export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
 
+const REBUILD_BATCH = 2_000;
+
 /**
  * Feeds the catalog and audit index from the log. Each event's effect and the checkpoint
  * commit in one read-model transaction, so a crash neither loses nor doubles an event; a
@@ -17,8 +19,9 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('projections');
   private readonly catalog: CatalogProjection;
   private readonly audit: AuditIndexProjection;
-  private readonly applyInTransaction: (event: RecordedEvent) => void;
+  private readonly applyInTransaction: (events: readonly RecordedEvent[]) => void;
   private subscription: Subscription | undefined;
+  private started: Promise<void> = Promise.resolve();
   private position: bigint;
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
   private failure: unknown;
@@ -31,10 +34,13 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     this.catalog = new CatalogProjection(db);
     this.audit = new AuditIndexProjection(db);
     const saveCheckpoint = db.prepare(`INSERT OR REPLACE INTO checkpoint (name, position) VALUES ('registry', ?)`);
-    this.applyInTransaction = db.transaction((event: RecordedEvent) => {
-      this.catalog.apply(event);
-      this.audit.apply(event);
-      saveCheckpoint.run(event.position);
+    this.applyInTransaction = db.transaction((events: readonly RecordedEvent[]) => {
+      for (const event of events) {
+        this.catalog.apply(event);
+        this.audit.apply(event);
+      }
+      const last = events[events.length - 1];
+      if (last) saveCheckpoint.run(last.position);
     });
     const row = db.prepare(`SELECT position FROM checkpoint WHERE name = 'registry'`).safeIntegers(true).get() as
       | { position: bigint }
@@ -51,22 +57,37 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   }
 
   onApplicationBootstrap(): void {
-    const from = this.position;
-    if (from === 0n) this.logger.log('read model is empty: building it from the event log');
+    this.started = this.run().catch((error: unknown) => this.fail(error));
+  }
+
+  /**
+   * Catches up in large batches (one read-model transaction per batch: a rebuild of 100k
+   * events is one pass), then follows the log event by event.
+   */
+  private async run(): Promise<void> {
+    if (this.position === 0n) this.logger.log('read model is empty: building it from the event log');
+    for (;;) {
+      const batch = await this.store.readAll({ after: this.position, maxCount: REBUILD_BATCH });
+      if (batch.length > 0) this.commit(batch);
+      if (batch.length < REBUILD_BATCH) break;
+    }
     this.subscription = this.store.subscribeToAll({
       name: 'registry-projections',
-      startAfter: from,
-      batchSize: 1000,
-      handler: async (event) => {
-        this.applyInTransaction(event);
-        this.position = event.position;
-        this.release();
-      },
-      onError: (error) => {
-        this.failure = error;
-        this.logger.error(`projection stopped: ${error instanceof Error ? error.stack : String(error)}`);
-      },
+      startAfter: this.position,
+      handler: async (event) => this.commit([event]),
+      onError: (error) => this.fail(error),
     });
+  }
+
+  private commit(events: readonly RecordedEvent[]): void {
+    this.applyInTransaction(events);
+    this.position = (events[events.length - 1] as RecordedEvent).position;
+    this.release();
+  }
+
+  private fail(error: unknown): void {
+    this.failure = error;
+    this.logger.error(`projection stopped: ${error instanceof Error ? error.stack : String(error)}`);
   }
 
   /** Resolves once the read model includes the event at `position` (read-your-writes). */
@@ -86,6 +107,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
 
   /** Catches up with everything in the log now; used by tests and the rebuild benchmark. */
   async caughtUp(): Promise<void> {
+    await this.started;
     await this.subscription?.caughtUp();
   }
 

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { deriveId } from '@mrw/contracts';
 import type { CreatedModel, RegisteredVersion } from '@mrw/domain';
+import type { RecordedEvent } from '@mrw/event-store';
 import { CurrentPrincipal, RequireRole, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
 import { RegistryStreams } from '../application/registry-streams';
@@ -43,7 +44,9 @@ export class RegisterVersionController {
     const metadata = this.metadata.fromRequest(principal, request);
     const reserved = await this.streams.executeModel(name, { type: 'ReserveVersionNumber', data: {}, metadata });
     const model = reserved.state as CreatedModel;
-    const version = model.reservations[metadata.commandId] as number;
+    // On a replay the executor hands back the original reservation, so the number is the same.
+    const reservation = reserved.events[0] as RecordedEvent & { data: { version: number } };
+    const version = reservation.data.version;
     const registered = await this.streams.executeVersion(name, version, {
       type: 'RegisterModelVersion',
       data: {
