@@ -20,7 +20,7 @@ const boundaries = (allowTesting) => {
       depConstraints: [
         { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: FRAMEWORKS },
         { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', ...testing], bannedExternalImports: FRAMEWORKS },
-        { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:contracts', ...testing] },
+        { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', ...testing] },
         { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:infra', 'type:domain', 'type:contracts', ...testing] },
         { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:platform', 'type:infra', 'type:domain', 'type:contracts', ...testing] },
         { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:service', 'type:platform', 'type:infra', 'type:domain', 'type:contracts'] },

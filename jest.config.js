@@ -28,4 +28,5 @@ const tier = (name) => ({
 module.exports = {
   projects: [tier('unit'), tier('int'), tier('e2e')],
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.js'],
+  globalSetup: '<rootDir>/tools/jest/global-setup.js',
 };

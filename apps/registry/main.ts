@@ -7,7 +7,7 @@ import { RegistryModule } from '@mrw/registry';
 const registryModule = (config: SuiteConfig): DynamicModule => {
   @Module({})
   class RegistryServiceModule {}
-  return { module: RegistryServiceModule, imports: [PlatformModule.forRoot(config), RegistryModule] };
+  return { module: RegistryServiceModule, imports: [PlatformModule.forRoot(config, { service: 'registry' }), RegistryModule] };
 };
 
 void startService('registry', registryModule);

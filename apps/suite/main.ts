@@ -1,13 +1,27 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PlatformModule, startService, type SuiteConfig } from '@mrw/platform';
+import { ApprovalsModule } from '@mrw/approvals';
+import { ArchivalModule } from '@mrw/archival';
+import { DeployerModule } from '@mrw/deployer';
+import { EvaluatorModule } from '@mrw/evaluator';
 import { RegistryModule } from '@mrw/registry';
 
 /** Embedded mode: every service module in one process, one port, one SQLite event store. */
 const suiteModule = (config: SuiteConfig): DynamicModule => {
   @Module({})
   class SuiteModule {}
-  return { module: SuiteModule, imports: [PlatformModule.forRoot(config), RegistryModule] };
+  return {
+    module: SuiteModule,
+    imports: [
+      PlatformModule.forRoot(config, { service: 'suite' }),
+      RegistryModule,
+      EvaluatorModule,
+      ApprovalsModule,
+      ArchivalModule,
+      DeployerModule,
+    ],
+  };
 };
 
 void startService('model-registry-workflows', suiteModule);

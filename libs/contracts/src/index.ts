@@ -3,3 +3,4 @@ export * from './stream-names';
 export * from './lifecycle';
 export * from './events';
 export * from './ids';
+export * from './messaging';

@@ -16,3 +16,4 @@ export * from './auth/token-feed';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './start-service';
+export * from './messaging/reacting-consumer';

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import {
   Global,
   Inject,
+  Logger,
   Module,
   type DynamicModule,
   type MiddlewareConsumer,
@@ -11,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { EVENT_STORE, SqliteEventStore, type EventStore } from '@mrw/event-store';
+import { EmbeddedMessageBus, KafkaMessageBus, MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenDirectory } from './auth/token-directory';
 import { TokenFeed } from './auth/token-feed';
@@ -25,6 +27,8 @@ export interface PlatformOptions {
   readonly clock?: Clock;
   /** Tests may share one store between app instances (e.g. to restart an app). */
   readonly eventStore?: EventStore;
+  /** The service this process runs (`suite` in embedded mode): names its Kafka client. */
+  readonly service?: string;
 }
 
 /** Opens the event store the configuration names. */
@@ -32,18 +36,33 @@ export const openEventStore = (config: SuiteConfig): EventStore => {
   if (config.store === 'eventstoredb') {
     throw new ConfigError('MRW_STORE=eventstoredb is not available in this build yet; use MRW_STORE=sqlite');
   }
-  mkdirSync(config.dataDir, { recursive: true });
-  return new SqliteEventStore({ file: join(config.dataDir, 'events.sqlite'), synchronous: config.sqliteSynchronous });
+  mkdirSync(dirname(config.sqliteFile), { recursive: true });
+  return new SqliteEventStore({ file: config.sqliteFile, synchronous: config.sqliteSynchronous });
 };
 
-class EventStoreCloser implements OnApplicationShutdown {
+/** Opens the message bus the configuration names: Kafka, or the embedded bus over the log. */
+export const openMessageBus = (config: SuiteConfig, service: string, store: EventStore): MessageBus => {
+  if (config.bus === 'embedded') return new EmbeddedMessageBus(store);
+  const logger = new Logger('kafka');
+  return new KafkaMessageBus({
+    brokers: config.kafkaBrokers,
+    clientId: `mrw-${service}`,
+    namespace: config.kafkaNamespace,
+    log: (level, message) => (level === 'error' ? logger.error(message) : logger.warn(message)),
+  });
+};
+
+/** Closes the bus (its consumers finish their in-flight handlers) before the store under it. */
+class InfrastructureCloser implements OnApplicationShutdown {
   constructor(
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly owned: boolean,
+    private readonly ownsStore: boolean,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.owned) await this.store.close();
+    await this.bus.close();
+    if (this.ownsStore) await this.store.close();
   }
 }
 
@@ -64,9 +83,14 @@ export class PlatformModule implements NestModule {
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: EVENT_STORE, useFactory: () => options.eventStore ?? openEventStore(config) },
         {
-          provide: EventStoreCloser,
-          useFactory: (store: EventStore) => new EventStoreCloser(store, owned),
+          provide: MESSAGE_BUS,
+          useFactory: (store: EventStore) => openMessageBus(config, options.service ?? 'suite', store),
           inject: [EVENT_STORE],
+        },
+        {
+          provide: InfrastructureCloser,
+          useFactory: (bus: MessageBus, store: EventStore) => new InfrastructureCloser(bus, store, owned),
+          inject: [MESSAGE_BUS, EVENT_STORE],
         },
         Metrics,
         Readiness,
@@ -74,7 +98,7 @@ export class PlatformModule implements NestModule {
         TokenFeed,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
-      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, Metrics, Readiness, TokenDirectory, TokenFeed],
+      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, MESSAGE_BUS, Metrics, Readiness, TokenDirectory, TokenFeed],
     };
   }
 

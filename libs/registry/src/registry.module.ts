@@ -13,6 +13,9 @@ import { AuditQueries } from './audit-trail/audit.queries';
 import { AuditTrailController } from './audit-trail/audit-trail.http.controller';
 import { BrowseCatalogController } from './browse-catalog/browse-catalog.http.controller';
 import { CatalogQueries } from './browse-catalog/catalog.queries';
+import { LogForwarder } from './forward-log/log-forwarder';
+import { ServiceCommandConsumer } from './handle-service-commands/service-command.consumer';
+import { ServiceCommandsHandler } from './handle-service-commands/service-commands.handler';
 import { ManageAliasesController } from './manage-aliases/manage-aliases.http.controller';
 import { ManageTagsController } from './manage-tags/manage-tags.http.controller';
 import { ManageTokensController } from './manage-tokens/manage-tokens.http.controller';
@@ -79,11 +82,15 @@ const MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
     ArtifactSources,
     TokenIssuer,
     TokenBootstrap,
+    // messaging
+    LogForwarder,
+    ServiceCommandsHandler,
+    ServiceCommandConsumer,
     // reading
     RegistryProjector,
     CatalogQueries,
     AuditQueries,
   ],
-  exports: [RegistryStreams, RegistryProjector, CommandExecutor],
+  exports: [RegistryStreams, RegistryProjector, CommandExecutor, LogForwarder],
 })
 export class RegistryModule {}

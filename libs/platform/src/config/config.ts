@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 
 /** Process configuration, from environment variables only (DESIGN section 6). */
 export interface SuiteConfig {
@@ -19,6 +19,18 @@ export interface SuiteConfig {
   /** SQLite durability: FULL survives power loss, NORMAL only process crashes. */
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
+  /** The SQLite event store's file; processes of one machine may share it. */
+  readonly sqliteFile: string;
+  /** This service's own bearer token, sent with its commands to the registry over Kafka. */
+  readonly serviceToken: string | undefined;
+  /**
+   * Test-only fault injection for crash tests: `forwarder:before-publish:<EventType>` or
+   * `forwarder:after-publish:<EventType>` makes the log forwarder SIGKILL its own process
+   * there, the first time it forwards an event of that type.
+   */
+  readonly crashAt: string | undefined;
+  /** Prefix of every Kafka topic and consumer group (`KAFKA_NAMESPACE`). */
+  readonly kafkaNamespace: string;
 }
 
 export class ConfigError extends Error {
@@ -42,10 +54,11 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     throw new ConfigError('MRW_STORE=eventstoredb needs EVENTSTOREDB_URL (e.g. esdb://localhost:2113?tls=false)');
   }
   const host = env['HOST'] ?? '0.0.0.0';
+  const resolvedDataDir = isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir);
   return {
     port,
     host,
-    dataDir: isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir),
+    dataDir: resolvedDataDir,
     adminToken: env['MRW_ADMIN_TOKEN'] || undefined,
     bus,
     store,
@@ -56,6 +69,10 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     publicUrl: (env['MRW_PUBLIC_URL'] ?? `http://localhost:${port}`).replace(/\/$/, ''),
     sqliteSynchronous: oneOf('MRW_SQLITE_SYNCHRONOUS', env['MRW_SQLITE_SYNCHRONOUS'], ['FULL', 'NORMAL'] as const, 'FULL'),
     logLevel: oneOf('MRW_LOG_LEVEL', env['MRW_LOG_LEVEL'], ['silent', 'error', 'info', 'debug'] as const, 'info'),
+    sqliteFile: env['MRW_SQLITE_FILE'] ? resolve(process.cwd(), env['MRW_SQLITE_FILE']) : join(resolvedDataDir, 'events.sqlite'),
+    serviceToken: env['MRW_SERVICE_TOKEN'] || undefined,
+    crashAt: env['MRW_CRASH_AT'] || undefined,
+    kafkaNamespace: env['KAFKA_NAMESPACE'] ?? '',
   };
 };
 

@@ -25,6 +25,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly messagesConsumed = new Counter({
+    name: 'mrw_consumer_messages_total',
+    help: 'Messages a consumer group received, by type and outcome (handled, duplicate, dead-lettered, refused)',
+    labelNames: ['group', 'type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsForwarded = new Counter({
+    name: 'mrw_events_forwarded_total',
+    help: 'Events the registry published from its log to Kafka',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

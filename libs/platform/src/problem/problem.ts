@@ -65,7 +65,7 @@ export class ProblemException extends Error {
 
   toDocument(): ProblemDocument {
     return {
-      type: `https://model-registry-workflows.dev/problems/${this.code.toLowerCase().replace(/_/g, '-')}`,
+      type: `/problems/${this.code.toLowerCase().replace(/_/g, '-')}`,
       title: titleOf(this.code),
       status: this.status,
       detail: this.message,

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Writes deploy/compose/.env and deploy/compose/seed-tokens.json with fresh, matching tokens
+# (openssl rand -base64 32 each). Refuses to overwrite existing files unless --force:
+# replacing the tokens of a running suite means re-seeding them (see deploy/README.md).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+env_file="$here/.env"
+seed_file="$here/seed-tokens.json"
+
+if [[ "${1:-}" != "--force" ]] && { [[ -e "$env_file" ]] || [[ -e "$seed_file" ]]; }; then
+  echo "init-secrets: $env_file or $seed_file exists already; pass --force to replace both" >&2
+  exit 1
+fi
+command -v openssl >/dev/null || { echo "init-secrets: openssl is needed" >&2; exit 1; }
+
+token() { openssl rand -base64 32 | tr -d '\n'; }
+
+admin="$(token)"
+evaluator="$(token)"
+approvals="$(token)"
+archival="$(token)"
+deployer="$(token)"
+
+umask 077
+cat > "$env_file" <<ENV
+# Written by deploy/compose/init-secrets.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ). Do not commit.
+MRW_ADMIN_TOKEN=$admin
+MRW_EVALUATOR_TOKEN=$evaluator
+MRW_APPROVALS_TOKEN=$approvals
+MRW_ARCHIVAL_TOKEN=$archival
+MRW_DEPLOYER_TOKEN=$deployer
+ENV
+
+# base64 output (A-Z a-z 0-9 + / =) needs no JSON escaping.
+cat > "$seed_file" <<JSON
+[
+  {"subject": "evaluator", "kind": "service", "roles": ["service"], "token": "$evaluator"},
+  {"subject": "approvals", "kind": "service", "roles": ["service"], "token": "$approvals"},
+  {"subject": "archival", "kind": "service", "roles": ["service"], "token": "$archival"},
+  {"subject": "deployer", "kind": "service", "roles": ["service"], "token": "$deployer"}
+]
+JSON
+# Compose (outside swarm) bind-mounts secret files with their host permissions: the
+# registry runs as uid 1000 in its container and must be able to read this one.
+chmod 0644 "$seed_file"
+
+echo "wrote $env_file (mode 600) and $seed_file"
+echo "the admin token is MRW_ADMIN_TOKEN in .env: export ADMIN=\$(grep ^MRW_ADMIN_TOKEN= $env_file | cut -d= -f2-)"

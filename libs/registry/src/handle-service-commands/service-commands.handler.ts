@@ -1,0 +1,88 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { deriveId, type CommandMessage, type CommandMetadata, type ServiceName } from '@mrw/contracts';
+import type { CreatedModel, ModelVersionCommand, RegisteredVersion } from '@mrw/domain';
+import { CLOCK, type Clock } from '@mrw/platform';
+import { RegistryStreams } from '../application/registry-streams';
+import { RegistryProjector } from '../projections/registry-projector';
+
+/**
+ * Turns a service's command into the registry's domain command, with the context the
+ * decider needs, and carries out what must follow a successful deployment (rule 6): the
+ * model's serving pointer moves, and the previous champion stops serving (archived after a
+ * rollback, or when the policy says so). Each step has its own derived command id, so a
+ * redelivered command completes whatever a crash left undone and repeats nothing.
+ */
+@Injectable()
+export class ServiceCommandsHandler {
+  constructor(
+    private readonly streams: RegistryStreams,
+    private readonly projector: RegistryProjector,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async handle(service: ServiceName, command: CommandMessage): Promise<void> {
+    const metadata: CommandMetadata = {
+      commandId: command.commandId,
+      actor: { kind: 'service', id: service },
+      now: this.clock.now().toISOString(),
+      correlationId: command.correlationId,
+      causationId: command.causationId,
+    };
+    const model = await this.streams.existingModel(command.model);
+    const domainCommand = await this.toDomain(command, model, metadata);
+    const result = await this.streams.executeVersion(command.model, command.version, domainCommand);
+    if (command.type === 'RecordDeploymentSucceeded') {
+      await this.afterDeployment(result.state as RegisteredVersion, String(command.data['deploymentId']), metadata);
+    }
+    await this.projector.waitFor(result.position);
+  }
+
+  private async toDomain(command: CommandMessage, model: CreatedModel, metadata: CommandMetadata): Promise<ModelVersionCommand> {
+    const data = command.data as never;
+    const d = command.data;
+    switch (command.type) {
+      case 'RecordEvaluationResult':
+        return { type: 'RecordEvaluationResult', data: { ...(data as object), context: await this.streams.gateContext(model) } as never, metadata };
+      case 'ArchiveModelVersion': {
+        const servingVersion = model.servingHistory[model.servingHistory.length - 1]?.version ?? null;
+        return { type: 'ArchiveModelVersion', data: { rule: String(d['rule']), detail: String(d['detail']), servingVersion }, metadata };
+      }
+      case 'RecordEvaluationProgress':
+      case 'RecordEvaluationFailure':
+      case 'ExpireApproval':
+      case 'RecordDeploymentStarted':
+      case 'RecordDeploymentSucceeded':
+      case 'RecordDeploymentFailed':
+        return { type: command.type, data, metadata } as ModelVersionCommand;
+      default:
+        throw new Error(`no mapping for ${command.type}`);
+    }
+  }
+
+  private async afterDeployment(version: RegisteredVersion, deploymentId: string, metadata: CommandMetadata): Promise<void> {
+    const deployment = version.deployments.find((d) => d.id === deploymentId);
+    if (deployment?.status !== 'succeeded') return;
+    const moved = await this.streams.executeModel(version.model, {
+      type: 'RecordServingVersion',
+      data: { version: version.version, deploymentId },
+      metadata: { ...metadata, commandId: deriveId(metadata.commandId, 'serving') },
+    });
+    const model = moved.state as CreatedModel;
+    const history = model.servingHistory;
+    const index = history.findIndex((p) => p.deploymentId === deploymentId);
+    const previous = index > 0 ? history[index - 1]?.version : undefined;
+    if (previous === undefined || previous === version.version) return;
+    const rolledBack = deployment.purpose === 'rollback';
+    const ended = await this.streams.executeVersion(version.model, previous, {
+      type: 'EndServing',
+      data: {
+        supersededBy: version.version,
+        deploymentId,
+        reason: rolledBack ? 'rolled-back' : 'superseded',
+        archive: rolledBack || model.policy.archival?.archivePreviousOnSuccess === true,
+      },
+      metadata: { ...metadata, commandId: deriveId(metadata.commandId, 'end-serving') },
+    });
+    await this.projector.waitFor(ended.position);
+  }
+}
