@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchBus } from './bus.bench';
 import { benchEventStore } from './event-store.bench';
 import { benchProjectionRebuild } from './projection-rebuild.bench';
 import { benchRegistryHttp } from './registry-http.bench';
@@ -17,6 +18,7 @@ const main = async (): Promise<void> => {
     await benchEventStore(dir);
     await benchRegistryHttp(dir);
     await benchProjectionRebuild(dir);
+    await benchBus(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -17,3 +17,4 @@ export * from './platform.module';
 export * from './bootstrap';
 export * from './start-service';
 export * from './messaging/reacting-consumer';
+export * from './messaging/registry-commands';

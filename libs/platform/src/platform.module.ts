@@ -16,6 +16,7 @@ import { EmbeddedMessageBus, KafkaMessageBus, MESSAGE_BUS, type MessageBus } fro
 import { AuthGuard } from './auth/auth.guard';
 import { TokenDirectory } from './auth/token-directory';
 import { TokenFeed } from './auth/token-feed';
+import { RegistryCommands } from './messaging/registry-commands';
 import { ConfigError, SUITE_CONFIG, type SuiteConfig } from './config/config';
 import { HealthController } from './observability/health.controller';
 import { HttpMetricsMiddleware, Metrics } from './observability/metrics';
@@ -96,9 +97,10 @@ export class PlatformModule implements NestModule {
         Readiness,
         TokenDirectory,
         TokenFeed,
+        RegistryCommands,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
-      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, MESSAGE_BUS, Metrics, Readiness, TokenDirectory, TokenFeed],
+      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, MESSAGE_BUS, Metrics, Readiness, TokenDirectory, TokenFeed, RegistryCommands],
     };
   }
 
