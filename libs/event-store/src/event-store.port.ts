@@ -64,8 +64,15 @@ export interface SubscriptionOptions {
   /**
    * Called once per event in log order. The checkpoint moves past an event only after
    * its handler resolved, so a crash re-delivers (at-least-once): handlers are idempotent.
+   * Give either `handler` or `handleBatch`.
    */
-  readonly handler: (event: RecordedEvent) => Promise<void>;
+  readonly handler?: (event: RecordedEvent) => Promise<void>;
+  /**
+   * Called with each batch read (up to `batchSize` events, in log order); the checkpoint
+   * moves past the batch only after it resolved. For consumers that gain from batching
+   * their own I/O, such as publishing to Kafka.
+   */
+  readonly handleBatch?: (events: readonly RecordedEvent[]) => Promise<void>;
   /**
    * Start after this position and keep no checkpoint in the store: for consumers that keep
    * their own checkpoint beside their state (projections) or rebuild in memory (token directory).

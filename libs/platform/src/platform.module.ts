@@ -11,7 +11,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { EVENT_STORE, SqliteEventStore, type EventStore } from '@mrw/event-store';
+import { EVENT_STORE, openEventStoreDb, SqliteEventStore, type EventStore } from '@mrw/event-store';
 import { EmbeddedMessageBus, KafkaMessageBus, MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenDirectory } from './auth/token-directory';
@@ -32,10 +32,11 @@ export interface PlatformOptions {
   readonly service?: string;
 }
 
-/** Opens the event store the configuration names. */
-export const openEventStore = (config: SuiteConfig): EventStore => {
+/** Opens the event store the configuration names; fails with the URL when EventStoreDB is unreachable. */
+export const openEventStore = async (config: SuiteConfig): Promise<EventStore> => {
   if (config.store === 'eventstoredb') {
-    throw new ConfigError('MRW_STORE=eventstoredb is not available in this build yet; use MRW_STORE=sqlite');
+    if (!config.eventStoreDbUrl) throw new ConfigError('MRW_STORE=eventstoredb needs EVENTSTOREDB_URL');
+    return openEventStoreDb(config.eventStoreDbUrl);
   }
   mkdirSync(dirname(config.sqliteFile), { recursive: true });
   return new SqliteEventStore({ file: config.sqliteFile, synchronous: config.sqliteSynchronous });

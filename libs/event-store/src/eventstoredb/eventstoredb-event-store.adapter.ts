@@ -221,10 +221,11 @@ export class EventStoreDbEventStore implements EventStore {
   /**
    * A catch-up subscription on `$all` from the stored checkpoint (or `startAfter`), narrowed
    * on the server as far as the client allows (`serverFilterFor`) and exactly on the client.
-   * Handlers run one at a time in position order. The checkpoint (an event in
-   * `mrwCheckpoint-<name>`) is written after each handled event; a position reached by
-   * skipping filtered-out events is written when the subscription stops, so a crash never
-   * skips an unhandled event. A connection failure stops the subscription like a handler
+   * Handlers run one at a time in position order: `handler` per event, or `handleBatch` with
+   * the events that have arrived (up to `batchSize`, default 500, which is also how many
+   * events the client buffers ahead). The checkpoint (an event in `mrwCheckpoint-<name>`) is
+   * written after each handled event or batch; a position reached by skipping filtered-out
+   * events is written when the subscription stops, so a crash never skips an unhandled event. A connection failure stops the subscription like a handler
    * error (onError, then stopped): restarting it is the caller's decision. Do not await
    * `stop()` or `close()` from inside the handler: they wait for that very handler.
    */
@@ -447,13 +448,14 @@ interface Waiter {
 }
 
 const STOP = Symbol('stop');
+const IDLE = Symbol('idle');
 
 class EventStoreDbSubscription implements Subscription {
   readonly name: string;
   /** Last position handled or passed over (filtered out); what `checkpoint` reports. */
   private position: bigint | undefined;
-  /** Last position written to the checkpoint stream. */
-  private stored: bigint | undefined;
+  /** Whether `position` moved past filtered-out application events since the last checkpoint write. */
+  private skippedSinceStored = false;
   private checkpointStreamExists = true;
   private stopping = false;
   private failure: unknown = undefined;
@@ -474,6 +476,9 @@ class EventStoreDbSubscription implements Subscription {
     checkpointStreamName(options.name); // validates the name
     if (options.batchSize !== undefined && (!Number.isSafeInteger(options.batchSize) || options.batchSize < 1)) {
       throw new RangeError(`subscription ${options.name}: invalid batchSize ${options.batchSize}`);
+    }
+    if ((options.handler === undefined) === (options.handleBatch === undefined)) {
+      throw new TypeError(`subscription ${options.name}: give exactly one of handler and handleBatch`);
     }
     if (options.startAfter !== undefined) toReadPosition(options.startAfter); // validates
     this.server = serverFilterFor(options.filter);
@@ -531,7 +536,7 @@ class EventStoreDbSubscription implements Subscription {
         this.position = this.options.startAfter;
       } else {
         const loaded = await this.host.loadCheckpoint(this.name);
-        this.position = this.stored = loaded.position;
+        this.position = loaded.position;
         this.checkpointStreamExists = loaded.exists;
       }
     } catch (error) {
@@ -542,33 +547,59 @@ class EventStoreDbSubscription implements Subscription {
     }
     if (this.stopping) return;
 
+    const { handler, handleBatch } = this.options;
+    const batchSize = this.options.batchSize ?? 500;
+    // `handler` gets one event at a time; `handleBatch` what has arrived, up to batchSize.
+    const maxBatch = handleBatch ? batchSize : 1;
     let subscription: AllStreamSubscription | undefined;
     try {
-      subscription = this.host.subscribe(toReadPosition(this.position), this.server, this.options.batchSize ?? 16);
+      subscription = this.host.subscribe(toReadPosition(this.position), this.server, batchSize);
       const events = subscription[Symbol.asyncIterator]();
-      while (!this.stopping) {
+      let pending: Promise<IteratorResult<AllStreamResolvedEvent>> | undefined;
+      const take = async (wait: boolean): Promise<IteratorResult<AllStreamResolvedEvent> | typeof STOP | typeof IDLE> => {
+        pending ??= events.next();
         // Racing the stop signal: a cancelled gRPC stream does not always end the iterator.
-        const next = await Promise.race([events.next(), this.stopSignal]);
-        if (next === STOP) break;
-        if (next.done) throw new Error(`subscription ${this.name}: the server ended the subscription`);
-        const event = next.value.event;
-        if (event === undefined) continue;
-        const position = commitPositionOf(event);
-        // A catch-up subscription starts at its position inclusively.
-        if (this.position !== undefined && position <= this.position) continue;
-        if (!matchesFilter(event.streamId, event.type, this.options.filter)) {
-          this.advance(position);
-          continue;
+        const racers: Array<Promise<IteratorResult<AllStreamResolvedEvent> | typeof STOP | typeof IDLE>> = [pending, this.stopSignal];
+        if (!wait) racers.push(new Promise((resolve) => setImmediate(() => resolve(IDLE))));
+        const result = await Promise.race(racers);
+        if (result !== STOP && result !== IDLE) pending = undefined;
+        return result;
+      };
+
+      rounds: while (!this.stopping) {
+        const batch: RecordedEvent[] = [];
+        let reached: bigint | undefined; // the last position taken into this batch, matching or not
+        while (batch.length < maxBatch) {
+          const next = await take(batch.length === 0);
+          if (next === STOP) break rounds; // a batch not yet handled is simply delivered again later
+          if (next === IDLE) break;
+          if (next.done) throw new Error(`subscription ${this.name}: the server ended the subscription`);
+          const event = next.value.event;
+          if (event === undefined) continue;
+          const position = commitPositionOf(event);
+          // A catch-up subscription starts at its position inclusively.
+          const floor = reached ?? this.position;
+          if (floor !== undefined && position <= floor) continue;
+          if (!matchesFilter(event.streamId, event.type, this.options.filter)) {
+            // Server events and checkpoints (ours and other subscriptions') are no reason to write one.
+            if (isApplicationEvent(event.streamId, event.type)) this.skippedSinceStored = true;
+            if (batch.length === 0) this.advance(position);
+            else reached = position;
+            continue;
+          }
+          batch.push(toRecordedEvent(event));
+          reached = position;
         }
-        const recorded = toRecordedEvent(event);
+        if (batch.length === 0 || reached === undefined) continue;
         try {
-          await this.options.handler(recorded);
+          if (handleBatch) await handleBatch(batch);
+          else await (handler as NonNullable<typeof handler>)(batch[0] as RecordedEvent);
         } catch (error) {
           this.fail(error);
           return;
         }
-        if (this.options.startAfter === undefined) await this.store(position);
-        this.advance(position);
+        if (this.options.startAfter === undefined) await this.store(reached);
+        this.advance(reached);
       }
     } catch (error) {
       // The connection or the server failed: same contract as a handler error.
@@ -582,9 +613,12 @@ class EventStoreDbSubscription implements Subscription {
     }
   }
 
-  /** Writes a position reached by passing over filtered-out events, when the subscription ends. */
+  /**
+   * When the subscription ends, writes a position it reached by passing over application
+   * events its filter excluded, so the next start does not scan them again.
+   */
   private async storeSkippedStretch(): Promise<void> {
-    if (this.options.startAfter !== undefined || this.position === undefined || this.position === this.stored) return;
+    if (this.options.startAfter !== undefined || !this.skippedSinceStored || this.position === undefined) return;
     try {
       await this.store(this.position);
     } catch (error) {
@@ -596,7 +630,7 @@ class EventStoreDbSubscription implements Subscription {
   private async store(position: bigint): Promise<void> {
     await this.host.saveCheckpoint(this.name, position, !this.checkpointStreamExists);
     this.checkpointStreamExists = true;
-    this.stored = position;
+    this.skippedSinceStored = false;
   }
 
   private advance(position: bigint): void {

@@ -3,14 +3,14 @@
  * is NOT EventStoreDB (see that file). The real server is exercised by
  * `eventstoredb-event-store.int.spec.ts`, where one is reachable.
  */
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { describeEventStoreConformance, waitFor } from '../testing';
 import { WrongExpectedRevisionError, type EventToAppend, type RecordedEvent } from '../event-store.port';
 import { verifyChain } from '../hash-chain';
 import { EventStoreDbEventStore, openEventStoreDb, type EventStoreDbClientLike } from './eventstoredb-event-store.adapter';
 import { CHECKPOINT_STREAM_PREFIX } from './eventstoredb-mapping';
-import { InMemoryEsdbClient } from './in-memory-esdb-client.fake';
+import { InMemoryEsdbClient } from './testing/in-memory-esdb-client.fake';
 
 const asClient = (fake: InMemoryEsdbClient): EventStoreDbClientLike => fake as unknown as EventStoreDbClientLike;
 
@@ -26,9 +26,8 @@ describeEventStoreConformance('EventStoreDB adapter on an in-memory client stand
       return new EventStoreDbEventStore(asClient(fake), { pageSize: 3 });
     },
     cleanup: async () => undefined,
-    capabilities: { detectsCrossStreamDuplicateIds: false },
   };
-});
+}, { detectsCrossStreamDuplicateIds: false });
 
 describe('EventStoreDbEventStore (adapter logic, in-memory client stand-in)', () => {
   let fake: InMemoryEsdbClient;
@@ -54,8 +53,8 @@ describe('EventStoreDbEventStore (adapter logic, in-memory client stand-in)', ()
     expect(await store.headPosition()).toBe(first.position);
     const all = await store.readAll();
     expect(all.map((e) => e.streamName)).toEqual(['thing-1']);
-    const checkpoints = await store.readStream(`${CHECKPOINT_STREAM_PREFIX}everything`);
-    expect(checkpoints).toHaveLength(1);
+    const checkpoints = await fake.readStream(`${CHECKPOINT_STREAM_PREFIX}everything`).toArray();
+    expect(checkpoints.map((r) => r.event?.data)).toEqual([{ position: String(first.position) }]);
 
     const handled: RecordedEvent[] = [];
     const again = store.subscribeToAll({ name: 'again', handler: async (e) => void handled.push(e) });
@@ -68,7 +67,7 @@ describe('EventStoreDbEventStore (adapter logic, in-memory client stand-in)', ()
     const subscription = store.subscribeToAll({ name: 'counted', handler: async () => undefined });
     await subscription.caughtUp();
     await subscription.stop();
-    expect(await store.readStream(`${CHECKPOINT_STREAM_PREFIX}counted`)).toHaveLength(1);
+    expect(await fake.readStream(`${CHECKPOINT_STREAM_PREFIX}counted`).toArray()).toHaveLength(1);
     const metadata = (await fake.readAll().toArray()).filter((r) => r.event?.streamId === `$$${CHECKPOINT_STREAM_PREFIX}counted`);
     expect(metadata).toHaveLength(1);
   });
@@ -120,7 +119,7 @@ describe('EventStoreDbEventStore (adapter logic, in-memory client stand-in)', ()
     const subscription = store.subscribeToAll({ name: 'own', startAfter: 0n, handler: async (e) => void handled.push(e) });
     await waitFor(() => handled.length === 2, 2_000, 'both events handled');
     await subscription.stop();
-    expect(await store.readStream(`${CHECKPOINT_STREAM_PREFIX}own`)).toEqual([]);
+    await expect(fake.readStream(`${CHECKPOINT_STREAM_PREFIX}own`).toArray()).rejects.toThrow(/not found/);
   });
 
   it('reports a failed checkpoint load through onError and rejects caughtUp', async () => {
@@ -145,7 +144,10 @@ describe('EventStoreDbEventStore (adapter logic, in-memory client stand-in)', ()
 
 describe('openEventStoreDb (real client, no server)', () => {
   let server: Server | undefined;
+  const sockets = new Set<Socket>();
   afterEach(async () => {
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server = undefined;
   });
@@ -159,7 +161,7 @@ describe('openEventStoreDb (real client, no server)', () => {
   });
 
   it('gives up after connectTimeoutMs when the server accepts but never answers', async () => {
-    server = createServer(() => undefined); // accepts TCP, never speaks HTTP/2
+    server = createServer((socket) => void sockets.add(socket)); // accepts TCP, never speaks HTTP/2
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;

@@ -438,6 +438,9 @@ class SqliteSubscription implements Subscription {
     if (options.batchSize !== undefined && (!Number.isSafeInteger(options.batchSize) || options.batchSize < 1)) {
       throw new RangeError(`subscription ${options.name}: invalid batchSize ${options.batchSize}`);
     }
+    if ((options.handler === undefined) === (options.handleBatch === undefined)) {
+      throw new TypeError(`subscription ${options.name}: give exactly one of handler and handleBatch`);
+    }
     this.position = options.startAfter ?? store.loadCheckpoint(options.name);
   }
 
@@ -491,16 +494,28 @@ class SqliteSubscription implements Subscription {
           continue;
         }
         const events = this.store.read(after, head, batchSize, this.options.filter);
-        for (const event of events) {
+        const { handler, handleBatch } = this.options;
+        if (handleBatch && events.length > 0) {
           if (this.stopping) return;
           try {
-            await this.options.handler(event);
+            await handleBatch(events);
+          } catch (error) {
+            this.fail(error);
+            return;
+          }
+          this.advance((events[events.length - 1] as RecordedEvent).position);
+        }
+        for (const event of events) {
+          if (!handler || this.stopping) break;
+          try {
+            await handler(event);
           } catch (error) {
             this.fail(error);
             return;
           }
           this.advance(event.position);
         }
+        if (this.stopping) return;
         if (events.length < batchSize && !this.stopping) this.advance(head);
       }
     } catch (error) {

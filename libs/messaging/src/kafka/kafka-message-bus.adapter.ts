@@ -30,7 +30,7 @@ const headersOf = (raw: Record<string, Buffer | string | (Buffer | string)[] | u
 /**
  * The message bus on Kafka (kafkajs). The producer is idempotent with one request in flight
  * and `acks: all`; consumers commit an offset only after the handler's effect (or the dead
- * letter) is done, one message at a time per partition.
+ * letter) is done, handling one message at a time per partition and committing per batch.
  */
 export class KafkaMessageBus implements MessageBus {
   private readonly kafka: Kafka;
@@ -136,27 +136,41 @@ export class KafkaMessageBus implements MessageBus {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: 1,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        const incoming: IncomingMessage = {
-          topic: topic.slice(this.ns.length),
-          partition,
-          offset: message.offset,
-          key: message.key?.toString('utf8') ?? null,
-          value: message.value?.toString('utf8') ?? '',
-          headers: headersOf(message.headers),
-        };
-        const outcome = await deliver(
-          incoming,
-          options,
-          { heartbeat },
-          async (reason, attempts) => {
-            const letter = deadLetterOf(incoming, options.groupId, reason, attempts);
-            await this.publish(letter.topic, [letter.message]);
-          },
-          () => stopping,
-        );
-        if (outcome === 'stopped') return;
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      // One batch per fetch: each message is handled (or dead-lettered) in order, then the
+      // batch's offset is committed once. A crash mid-batch re-delivers the handled part,
+      // which idempotent handlers recognise; nothing unhandled is ever committed.
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        let handled: string | undefined;
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale() || stopping) break;
+          const incoming: IncomingMessage = {
+            topic: batch.topic.slice(this.ns.length),
+            partition: batch.partition,
+            offset: message.offset,
+            key: message.key?.toString('utf8') ?? null,
+            value: message.value?.toString('utf8') ?? '',
+            headers: headersOf(message.headers),
+          };
+          const outcome = await deliver(
+            incoming,
+            options,
+            { heartbeat },
+            async (reason, attempts) => {
+              const letter = deadLetterOf(incoming, options.groupId, reason, attempts);
+              await this.publish(letter.topic, [letter.message]);
+            },
+            () => stopping,
+          );
+          if (outcome === 'stopped') break;
+          resolveOffset(message.offset);
+          handled = message.offset;
+          await heartbeat();
+        }
+        if (handled !== undefined) {
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(handled) + 1n).toString() },
+          ]);
+        }
       },
     });
     this.consumers.add(consumer);

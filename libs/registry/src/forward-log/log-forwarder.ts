@@ -5,6 +5,8 @@ import { encodeEvent, MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
 import { Metrics, Readiness, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 
 const MAX_BACKOFF_MS = 5_000;
+/** Events per Kafka request: one acknowledgement covers the whole batch. */
+const BATCH = 200;
 
 /**
  * The log is the outbox: a checkpointed subscription publishes every registry event to
@@ -42,7 +44,8 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
     this.subscription = this.store.subscribeToAll({
       name: 'kafka-forwarder',
       filter: { streamPrefixes: ['model-', 'modelVersion-', 'accessToken-'] },
-      handler: (event) => this.forward(event),
+      batchSize: BATCH,
+      handleBatch: (events) => this.forward(events),
       onError: (error) => {
         this.failure = error;
         this.logger.error(`forwarding stopped: ${String(error)}`);
@@ -55,27 +58,28 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
     await this.subscription?.caughtUp();
   }
 
-  private async forward(event: RecordedEvent): Promise<void> {
-    this.crashIf('forwarder:before-publish', event);
+  private async forward(events: readonly RecordedEvent[]): Promise<void> {
+    this.crashIf('forwarder:before-publish', events);
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.bus.publish(TOPICS.events, [encodeEvent(event)]);
+        await this.bus.publish(TOPICS.events, events.map(encodeEvent));
         break;
       } catch (error) {
         if (this.stopping) throw error;
         if (attempt % 10 === 0) {
-          this.logger.warn(`cannot publish ${event.type} at ${event.position} yet (${String(error)}); retrying`);
+          const first = events[0] as RecordedEvent;
+          this.logger.warn(`cannot publish ${events.length} events from ${first.position} yet (${String(error)}); retrying`);
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt)));
       }
     }
-    this.metrics.eventsForwarded.inc();
-    this.crashIf('forwarder:after-publish', event);
+    this.metrics.eventsForwarded.inc(events.length);
+    this.crashIf('forwarder:after-publish', events);
   }
 
   /** Test-only fault injection (MRW_CRASH_AT=<point>:<EventType>): dies like `kill -9` there. */
-  private crashIf(point: string, event: RecordedEvent): void {
-    if (this.config.crashAt === `${point}:${event.type}`) process.kill(process.pid, 'SIGKILL');
+  private crashIf(point: string, events: readonly RecordedEvent[]): void {
+    if (events.some((event) => this.config.crashAt === `${point}:${event.type}`)) process.kill(process.pid, 'SIGKILL');
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -26,7 +26,7 @@ import {
   type ReadRevision,
   type StreamingRead,
 } from '@eventstore/db-client';
-import type { EventStoreDbClientLike } from './eventstoredb-event-store.adapter';
+import type { EventStoreDbClientLike } from '../eventstoredb-event-store.adapter';
 
 interface StoredRecord {
   readonly streamId: string;
