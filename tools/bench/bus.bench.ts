@@ -2,24 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { TOPICS } from '@mrw/contracts';
-import { SqliteEventStore, type EventToAppend } from '@mrw/event-store';
+import { SqliteEventStore } from '@mrw/event-store';
 import { decodeEvent, EmbeddedMessageBus, KafkaMessageBus, type MessageBus } from '@mrw/messaging';
 import { loadConfig, Metrics, Readiness } from '@mrw/platform';
 import { LogForwarder } from '@mrw/registry';
-import { line, ms, percentile, section } from './report';
-
-const event = (i: number): EventToAppend => ({
-  type: 'ModelVersionTagSet',
-  data: { key: 'bench', value: String(i) },
-  metadata: {
-    eventId: randomUUID(),
-    occurredAt: new Date().toISOString(),
-    actor: { kind: 'user', id: 'bench' },
-    correlationId: randomUUID(),
-    causationId: null,
-    schemaVersion: 1,
-  },
-});
+import { benchEvent, line, ms, percentile, section } from './report';
 
 const brokerUp = (address: string): Promise<boolean> =>
   new Promise((resolve) => {
@@ -59,7 +46,7 @@ const pipeline = async (dir: string, name: string, brokers: string | undefined):
     },
   });
   // Warm up: the group has joined once the first event arrives.
-  await store.appendToStream('modelVersion-warmup@1', [event(0)], { expectedRevision: 'any' });
+  await store.appendToStream('modelVersion-warmup@1', [benchEvent(0)], { expectedRevision: 'any' });
   while (received.length === 0) await new Promise((r) => setTimeout(r, 20));
   received.length = 0;
   return {
@@ -88,7 +75,7 @@ const measure = async (label: string, p: Pipeline): Promise<void> => {
   const burst = 2_000;
   const start = performance.now();
   for (let i = 0; i < burst; i += 1) {
-    await p.store.appendToStream(`modelVersion-bench@${i % 50}`, [event(i)], { expectedRevision: 'any' });
+    await p.store.appendToStream(`modelVersion-bench@${i % 50}`, [benchEvent(i)], { expectedRevision: 'any' });
   }
   const delivered = await waitFor(p.received, burst, 120_000);
   const elapsed = performance.now() - start;
@@ -103,7 +90,7 @@ const measure = async (label: string, p: Pipeline): Promise<void> => {
     const due = steadyStart + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await p.store.appendToStream(`modelVersion-steady@${i % 50}`, [event(i)], { expectedRevision: 'any' });
+    await p.store.appendToStream(`modelVersion-steady@${i % 50}`, [benchEvent(i)], { expectedRevision: 'any' });
   }
   await waitFor(p.received, total, 60_000);
   const sorted = [...p.received].sort((a, b) => a - b);

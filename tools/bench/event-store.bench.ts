@@ -1,20 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { SqliteEventStore, type EventToAppend } from '@mrw/event-store';
-import { line, rate, section } from './report';
-
-const event = (i: number): EventToAppend => ({
-  type: 'ModelVersionTagSet',
-  data: { key: `k${i % 50}`, value: `value-${i}` },
-  metadata: {
-    eventId: randomUUID(),
-    occurredAt: new Date().toISOString(),
-    actor: { kind: 'user', id: 'bench' },
-    correlationId: randomUUID(),
-    causationId: null,
-    schemaVersion: 1,
-  },
-});
+import { SqliteEventStore } from '@mrw/event-store';
+import { benchEvent, line, rate, section } from './report';
 
 const measure = async (store: SqliteEventStore, total: number, batch: number): Promise<number> => {
   const prefix = `bench-${batch}`;
@@ -23,7 +9,7 @@ const measure = async (store: SqliteEventStore, total: number, batch: number): P
   const start = performance.now();
   for (let done = 0; done < total; done += batch) {
     const s = (done / batch) % streams;
-    const events = Array.from({ length: batch }, (_, k) => event(done + k));
+    const events = Array.from({ length: batch }, (_, k) => benchEvent(done + k));
     const expected = revisions[s] as number;
     const result = await store.appendToStream(`${prefix}-${s}`, events, {
       expectedRevision: expected < 0 ? 'no_stream' : expected,

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { EventToAppend } from '@mrw/event-store';
 /** Prints benchmark figures as aligned lines a person can read and paste into the README. */
 export const line = (label: string, value: string): void => {
   process.stdout.write(`  ${label.padEnd(58)} ${value}\n`);
@@ -14,3 +16,17 @@ export const percentile = (sorted: readonly number[], p: number): number =>
   sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 
 export const ms = (value: number): string => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+
+/** A small, realistic event to append in benchmarks. */
+export const benchEvent = (i: number): EventToAppend => ({
+  type: 'ModelVersionTagSet',
+  data: { key: `k${i % 50}`, value: `value-${i}` },
+  metadata: {
+    eventId: randomUUID(),
+    occurredAt: new Date().toISOString(),
+    actor: { kind: 'user', id: 'bench' },
+    correlationId: randomUUID(),
+    causationId: null,
+    schemaVersion: 1,
+  },
+});

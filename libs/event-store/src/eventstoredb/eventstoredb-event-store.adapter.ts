@@ -29,6 +29,7 @@ import {
   type SubscriptionOptions,
 } from '../event-store.port';
 import { chainEvents } from '../hash-chain';
+import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 import {
   CHECKPOINT_EVENT_TYPE,
   checkpointData,
@@ -440,13 +441,6 @@ interface SubscriptionHost {
   finished(subscription: EventStoreDbSubscription): void;
 }
 
-/** A caught-up waiter: resolves once the subscription's position reaches `target`. */
-interface Waiter {
-  readonly target: bigint;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
 const STOP = Symbol('stop');
 const IDLE = Symbol('idle');
 
@@ -461,7 +455,7 @@ class EventStoreDbSubscription implements Subscription {
   private failure: unknown = undefined;
   private finished = false;
   private loop: Promise<void> = Promise.resolve();
-  private waiters: Waiter[] = [];
+  private readonly waiters = new CaughtUpWaiters();
   private readonly server: ServerFilter;
   private readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -474,12 +468,7 @@ class EventStoreDbSubscription implements Subscription {
   ) {
     this.name = options.name;
     checkpointStreamName(options.name); // validates the name
-    if (options.batchSize !== undefined && (!Number.isSafeInteger(options.batchSize) || options.batchSize < 1)) {
-      throw new RangeError(`subscription ${options.name}: invalid batchSize ${options.batchSize}`);
-    }
-    if ((options.handler === undefined) === (options.handleBatch === undefined)) {
-      throw new TypeError(`subscription ${options.name}: give exactly one of handler and handleBatch`);
-    }
+    validateSubscriptionOptions(options);
     if (options.startAfter !== undefined) toReadPosition(options.startAfter); // validates
     this.server = serverFilterFor(options.filter);
     this.ready = new Promise((resolve) => (this.markReady = resolve));
@@ -499,7 +488,7 @@ class EventStoreDbSubscription implements Subscription {
         this.markReady();
         this.host.finished(this);
         const reason = this.failure ?? new Error(`subscription ${this.name} stopped before catching up`);
-        for (const waiter of this.waiters.splice(0)) waiter.reject(reason);
+        this.waiters.rejectAll(reason);
       });
   }
 
@@ -521,7 +510,7 @@ class EventStoreDbSubscription implements Subscription {
     if (this.failure !== undefined) throw this.failure;
     if (target === undefined || (this.position ?? 0n) >= target) return;
     if (this.finished || this.stopping) throw new Error(`subscription ${this.name} is stopped`);
-    return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+    return this.waiters.wait(target);
   }
 
   async stop(): Promise<void> {
@@ -636,27 +625,14 @@ class EventStoreDbSubscription implements Subscription {
   private advance(position: bigint): void {
     if (this.position !== undefined && position <= this.position) return;
     this.position = position;
-    this.waiters = this.waiters.filter((waiter) => {
-      if (waiter.target > position) return true;
-      waiter.resolve();
-      return false;
-    });
+    this.waiters.reached(position);
   }
 
   private fail(error: unknown): void {
     this.failure = error ?? new Error(`subscription ${this.name}: handler threw ${String(error)}`);
     this.stopping = true;
     this.signalStop();
-    if (this.options.onError) {
-      try {
-        this.options.onError(error);
-      } catch {
-        // onError is a reporting hook; its own failure must not hide the original error.
-      }
-    } else {
-      // A stopped projection must not go unnoticed when nobody listens for errors.
-      console.error(`event-store subscription ${this.name} stopped:`, error);
-    }
+    reportSubscriptionFailure(this.options, error);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type SubscriptionOptions,
 } from '../event-store.port';
 import { canonicalJson, chainEvents } from '../hash-chain';
+import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 
 export interface SqliteEventStoreOptions {
   /** Database file path, or `:memory:` (no WAL, nothing survives `close()`). */
@@ -412,13 +413,6 @@ interface SubscriptionSource {
   finished(subscription: SqliteSubscription): void;
 }
 
-/** A caught-up waiter: resolves once the checkpoint reaches `target`. */
-interface Waiter {
-  readonly target: bigint;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
 class SqliteSubscription implements Subscription {
   readonly name: string;
   private position: bigint | undefined;
@@ -426,7 +420,7 @@ class SqliteSubscription implements Subscription {
   private failure: unknown = undefined;
   private finished = false;
   private loop: Promise<void> = Promise.resolve();
-  private waiters: Waiter[] = [];
+  private readonly waiters = new CaughtUpWaiters();
   private wakeUp: (() => void) | undefined;
 
   constructor(
@@ -435,12 +429,7 @@ class SqliteSubscription implements Subscription {
     private readonly pollIntervalMs: number,
   ) {
     this.name = options.name;
-    if (options.batchSize !== undefined && (!Number.isSafeInteger(options.batchSize) || options.batchSize < 1)) {
-      throw new RangeError(`subscription ${options.name}: invalid batchSize ${options.batchSize}`);
-    }
-    if ((options.handler === undefined) === (options.handleBatch === undefined)) {
-      throw new TypeError(`subscription ${options.name}: give exactly one of handler and handleBatch`);
-    }
+    validateSubscriptionOptions(options);
     this.position = options.startAfter ?? store.loadCheckpoint(options.name);
   }
 
@@ -456,7 +445,7 @@ class SqliteSubscription implements Subscription {
         this.finished = true;
         this.store.finished(this);
         const reason = this.failure ?? new Error(`subscription ${this.name} stopped before catching up`);
-        for (const waiter of this.waiters.splice(0)) waiter.reject(reason);
+        this.waiters.rejectAll(reason);
       });
   }
 
@@ -467,7 +456,7 @@ class SqliteSubscription implements Subscription {
     if (this.finished || this.stopping) {
       return Promise.reject(new Error(`subscription ${this.name} is stopped`));
     }
-    return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+    return this.waiters.wait(target);
   }
 
   wake(): void {
@@ -529,26 +518,13 @@ class SqliteSubscription implements Subscription {
     // With `startAfter` the consumer keeps its own checkpoint; the store keeps none.
     if (this.options.startAfter === undefined) this.store.saveCheckpoint(this.name, position);
     this.position = position;
-    this.waiters = this.waiters.filter((waiter) => {
-      if (waiter.target > position) return true;
-      waiter.resolve();
-      return false;
-    });
+    this.waiters.reached(position);
   }
 
   private fail(error: unknown): void {
     this.failure = error ?? new Error(`subscription ${this.name}: handler threw ${String(error)}`);
     this.stopping = true;
-    if (this.options.onError) {
-      try {
-        this.options.onError(error);
-      } catch {
-        // onError is a reporting hook; its own failure must not hide the original error.
-      }
-    } else {
-      // A stopped projection must not go unnoticed when nobody listens for errors.
-      console.error(`event-store subscription ${this.name} stopped:`, error);
-    }
+    reportSubscriptionFailure(this.options, error);
   }
 
   private idle(): Promise<void> {

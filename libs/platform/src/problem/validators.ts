@@ -1,42 +1,42 @@
 import { registerDecorator, type ValidationArguments, type ValidationOptions } from 'class-validator';
 
-const TAG_KEY = /^[A-Za-z0-9_.\-/]{1,250}$/;
+const MAP_KEY = /^[A-Za-z0-9_.\-/]{1,250}$/;
 
-/** A flat object of string values with well-formed keys: tags and labels. */
-export const IsStringMap = (options?: ValidationOptions): PropertyDecorator => (target, propertyName) => {
-  registerDecorator({
-    name: 'isStringMap',
-    target: target.constructor,
-    propertyName: String(propertyName),
-    ...(options ? { options } : {}),
-    validator: {
-      validate: (value: unknown) =>
-        typeof value === 'object' &&
-        value !== null &&
-        !Array.isArray(value) &&
-        Object.keys(value).length <= 100 &&
-        Object.entries(value).every(([k, v]) => TAG_KEY.test(k) && typeof v === 'string' && v.length <= 5000),
-      defaultMessage: (args?: ValidationArguments) =>
-        `${args?.property ?? 'value'} must be an object of at most 100 string values with keys of letters, digits, _ . - /`,
-    },
-  });
-};
+/** A class-validator decorator for a flat object whose keys are well formed and whose values pass `valueOk`. */
+const flatMapValidator =
+  (name: string, limit: number, valueOk: (value: unknown) => boolean, describe: string) =>
+  (options?: ValidationOptions): PropertyDecorator =>
+  (target, propertyName) => {
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName: String(propertyName),
+      ...(options ? { options } : {}),
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.keys(value).length <= limit &&
+          Object.entries(value).every(([k, v]) => MAP_KEY.test(k) && valueOk(v)),
+        defaultMessage: (args?: ValidationArguments) =>
+          `${args?.property ?? 'value'} must be an object of at most ${limit} ${describe}, keys of letters, digits, _ . - /`,
+      },
+    });
+  };
 
-/** A flat object of finite numbers: training metrics. */
-export const IsNumberMap = (options?: ValidationOptions): PropertyDecorator => (target, propertyName) => {
-  registerDecorator({
-    name: 'isNumberMap',
-    target: target.constructor,
-    propertyName: String(propertyName),
-    ...(options ? { options } : {}),
-    validator: {
-      validate: (value: unknown) =>
-        typeof value === 'object' &&
-        value !== null &&
-        !Array.isArray(value) &&
-        Object.keys(value).length <= 1000 &&
-        Object.entries(value).every(([k, v]) => TAG_KEY.test(k) && typeof v === 'number' && Number.isFinite(v)),
-      defaultMessage: (args?: ValidationArguments) => `${args?.property ?? 'value'} must be an object of finite numbers`,
-    },
-  });
-};
+/** Tags and labels: string values up to 5,000 characters. */
+export const IsStringMap = flatMapValidator(
+  'isStringMap',
+  100,
+  (v) => typeof v === 'string' && v.length <= 5000,
+  'string values',
+);
+
+/** Training metrics: finite numbers. */
+export const IsNumberMap = flatMapValidator(
+  'isNumberMap',
+  1000,
+  (v) => typeof v === 'number' && Number.isFinite(v),
+  'finite numbers',
+);
