@@ -1,0 +1,182 @@
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ONNX_WORKER_SOURCE } from './onnx-worker.source';
+
+/** Why a model cannot be evaluated on a set: specific, and recorded on the version's stream. */
+export class ModelRunError extends Error {
+  override readonly name = 'ModelRunError';
+  constructor(
+    readonly code: 'MODEL_UNREADABLE' | 'ZIPMAP_OUTPUT' | 'INPUT_MISMATCH' | 'OUTPUT_UNSUPPORTED' | 'MODEL_RUN_FAILED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface ValueInfo {
+  readonly name: string;
+  readonly isTensor: boolean;
+  readonly type?: string;
+  readonly shape?: ReadonlyArray<number | string>;
+}
+
+/** What a model produced for every row: class labels and probabilities, or regression values. */
+export interface ModelOutputs {
+  readonly labels?: Int32Array;
+  /** Row-major rows × classes. */
+  readonly probabilities?: Float32Array;
+  readonly classes?: number;
+  readonly values?: Float32Array;
+}
+
+export interface RunOptions {
+  /** Rows per inference call: bounds the worker's memory and paces progress reports. */
+  readonly chunkRows?: number;
+  readonly onProgress?: (rowsDone: number, rowsTotal: number) => void;
+}
+
+/**
+ * One ONNX model loaded in its own worker thread, with an explicit thread count, so
+ * scoring a million rows never blocks the service's event loop.
+ */
+export class OnnxModelRunner {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>();
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly inputs: readonly ValueInfo[],
+    readonly outputs: readonly ValueInfo[],
+  ) {
+    worker.on('message', (message: { type: string; id?: number; result?: unknown; message?: string }) => {
+      if (message.id === undefined) return;
+      const waiting = this.pending.get(message.id);
+      if (!waiting) return;
+      this.pending.delete(message.id);
+      if (message.type === 'error') waiting.reject(new ModelRunError('MODEL_RUN_FAILED', message.message ?? 'unknown error'));
+      else waiting.resolve(message.result);
+    });
+    worker.on('error', (error) => {
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    });
+  }
+
+  /** Loads a model from its bytes; threads default to the cores available, at most 4. */
+  static async load(model: Uint8Array, threads = Math.max(1, Math.min(4, cpus().length))): Promise<OnnxModelRunner> {
+    const worker = new Worker(ONNX_WORKER_SOURCE, {
+      eval: true,
+      workerData: { onnxruntimePath: require.resolve('onnxruntime-node') },
+    });
+    const loaded = await new Promise<{ inputs: ValueInfo[]; outputs: ValueInfo[] }>((resolve, reject) => {
+      worker.once('message', (message: { type: string; inputs: ValueInfo[]; outputs: ValueInfo[]; message?: string }) => {
+        if (message.type === 'loaded') resolve(message);
+        else reject(new ModelRunError('MODEL_UNREADABLE', `the model file is not a loadable ONNX model: ${message.message ?? ''}`.trim()));
+      });
+      worker.once('error', (error) => reject(new ModelRunError('MODEL_UNREADABLE', error.message)));
+      const copy = model.slice();
+      worker.postMessage({ type: 'load', model: copy.buffer, threads }, [copy.buffer]);
+    }).catch(async (error: unknown) => {
+      await worker.terminate();
+      throw error;
+    });
+    return new OnnxModelRunner(worker, loaded.inputs, loaded.outputs);
+  }
+
+  /** The model's single float input and how many features it takes (undefined: any). */
+  private inputSpec(): { name: string; features: number | undefined } {
+    const tensors = this.inputs.filter((i) => i.isTensor);
+    const input = tensors[0];
+    if (this.inputs.length !== 1 || !input) {
+      throw new ModelRunError(
+        'INPUT_MISMATCH',
+        `the model has ${this.inputs.length} inputs (${this.inputs.map((i) => i.name).join(', ')}); the evaluator feeds one float tensor [rows, features]`,
+      );
+    }
+    if (input.type !== 'float32') {
+      throw new ModelRunError('INPUT_MISMATCH', `the model's input ${input.name} is ${input.type}, not float32: export it with a FloatTensorType input`);
+    }
+    const width = input.shape?.[1];
+    return { name: input.name, features: typeof width === 'number' ? width : undefined };
+  }
+
+  /** Which outputs carry labels, probabilities or values; refuses ZipMap outputs with the fix. */
+  private outputSpec(): { labels?: string; probabilities?: string; values?: string } {
+    const maps = this.outputs.filter((o) => !o.isTensor);
+    if (maps.length > 0) {
+      throw new ModelRunError(
+        'ZIPMAP_OUTPUT',
+        `the model's output ${maps.map((m) => m.name).join(', ')} is a ZipMap (a sequence of maps), which onnxruntime-node cannot return: ` +
+          "re-export it with skl2onnx's options={id(model): {'zipmap': False}} so probabilities are a float tensor",
+      );
+    }
+    const tensors = this.outputs;
+    const labels = tensors.find((o) => o.type === 'int64' || o.type === 'int32');
+    const floats = tensors.filter((o) => o.type === 'float32' || o.type === 'float64');
+    if (labels) {
+      const probabilities = floats.find((o) => o.name !== labels.name);
+      return { labels: labels.name, ...(probabilities ? { probabilities: probabilities.name } : {}) };
+    }
+    if (floats.length === 1) return { values: (floats[0] as ValueInfo).name };
+    throw new ModelRunError(
+      'OUTPUT_UNSUPPORTED',
+      `cannot tell labels, probabilities or values apart among the outputs ${tensors.map((o) => `${o.name}:${o.type}`).join(', ')}`,
+    );
+  }
+
+  /** Scores `rows` rows of `features` float features (row-major), in chunks, reporting progress. */
+  async run(data: Float32Array, rows: number, features: number, options: RunOptions = {}): Promise<ModelOutputs> {
+    const input = this.inputSpec();
+    if (input.features !== undefined && input.features !== features) {
+      throw new ModelRunError(
+        'INPUT_MISMATCH',
+        `the model's input ${input.name} takes ${input.features} features; the evaluation set provides ${features}`,
+      );
+    }
+    const outputs = this.outputSpec();
+    const names = [outputs.labels, outputs.probabilities, outputs.values].filter((n): n is string => n !== undefined);
+    const chunk = Math.max(1, options.chunkRows ?? 65_536);
+    const labels = outputs.labels ? new Int32Array(rows) : undefined;
+    const values = outputs.values ? new Float32Array(rows) : undefined;
+    let probabilities: Float32Array | undefined;
+    let classes: number | undefined;
+    for (let start = 0; start < rows; start += chunk) {
+      const count = Math.min(chunk, rows - start);
+      const slice = data.slice(start * features, (start + count) * features);
+      const result = await this.call({ type: 'run', input: input.name, outputs: names, data: slice.buffer, rows: count, cols: features }, [slice.buffer]);
+      const output = (name: string) => {
+        const tensor = result[name];
+        if (!tensor) throw new ModelRunError('MODEL_RUN_FAILED', `the model returned no ${name}`);
+        return tensor;
+      };
+      if (labels && outputs.labels) labels.set(output(outputs.labels).data as Int32Array, start);
+      if (values && outputs.values) values.set(toFloat32(output(outputs.values).data), start);
+      if (outputs.probabilities) {
+        const tensor = output(outputs.probabilities);
+        classes ??= Number(tensor.dims[1] ?? 1);
+        probabilities ??= new Float32Array(rows * classes);
+        probabilities.set(toFloat32(tensor.data), start * classes);
+      }
+      options.onProgress?.(start + count, rows);
+    }
+    return {
+      ...(labels ? { labels } : {}),
+      ...(probabilities ? { probabilities, classes: classes as number } : {}),
+      ...(values ? { values } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private call(message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<Record<string, { dims: number[]; data: ArrayLike<number> }>> {
+    const id = (this.nextId += 1);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+}
+
+const toFloat32 = (data: ArrayLike<number>): Float32Array => (data instanceof Float32Array ? data : Float32Array.from(data));
