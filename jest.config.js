@@ -19,7 +19,9 @@ const tier = (name) => ({
   rootDir: __dirname,
   testEnvironment: 'node',
   testMatch: [`<rootDir>/{apps,libs,tools}/**/*.${name}.spec.ts`],
-  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  transform: { '^.+\\.[tj]s$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  // ESM-only packages are compiled to CommonJS like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!(hyparquet|hyparquet-compressors|hysnappy|fzstd|hyparquet-[a-z]+)/)'],
   moduleNameMapper,
   setupFiles: ['reflect-metadata'],
   setupFilesAfterEnv: [`<rootDir>/tools/jest/${name}-timeout.ts`],
