@@ -1,1 +1,2 @@
 export * from './content-addressed-store';
+export * from './fetch-artifact';

@@ -109,8 +109,20 @@ export type EvaluationCompleted = DomainEvent<
     metrics: Record<string, number>;
     comparison: Comparison | null;
     verdict: Verdict;
+    /** What else the evaluation found: rows, confusion matrix, per-slice metrics, undefined metrics. */
+    details?: EvaluationDetails;
   }
 >;
+
+export interface EvaluationDetails {
+  rows: number;
+  confusionMatrix?: number[][];
+  slices?: Array<{ slice: string; group: string; count: number; metrics: Record<string, number> }>;
+  /** Metric name → why it is undefined or a convention value on this data. */
+  undefinedMetrics?: Record<string, string>;
+  /** The champion's own metrics on the same rows. */
+  championMetrics?: Record<string, number>;
+}
 export type EvaluationFailed = DomainEvent<
   'EvaluationFailed',
   { evaluationId: string; reason: string; code: string }
@@ -249,3 +261,28 @@ export type AccessTokenEvent = AccessTokenIssued | AccessTokenRevoked;
 
 export type RegistryEvent = ModelEvent | ModelVersionEvent | AccessTokenEvent;
 export type RegistryEventType = RegistryEvent['type'];
+
+// ---- evaluationSet-<name> (written by the evaluator) --------------------------------
+
+export interface EvaluationSetManifestData {
+  task: 'binary' | 'multiclass' | 'regression';
+  label: string;
+  features: string[];
+  slices: string[];
+  costMatrix: number[][] | null;
+}
+
+/** A new immutable version of a standard evaluation set: its bytes are stored under `digest`. */
+export type EvaluationSetVersionAdded = DomainEvent<
+  'EvaluationSetVersionAdded',
+  {
+    name: string;
+    version: number;
+    digest: string;
+    format: 'csv' | 'parquet';
+    rows: number;
+    size: number;
+    manifest: EvaluationSetManifestData;
+  }
+>;
+export type EvaluationSetEvent = EvaluationSetVersionAdded;

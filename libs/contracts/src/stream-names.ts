@@ -22,3 +22,6 @@ export const parseModelVersionStream = (
   if (!match) return undefined;
   return { model: match[1] as string, version: Number(match[2]) };
 };
+
+/** Standard evaluation sets: one stream per set name, one event per immutable version. */
+export const evaluationSetStream = (name: string): string => `evaluationSet-${name}`;

@@ -1,9 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Module } from '@nestjs/common';
-import { reactingConsumer } from '@mrw/platform';
+import { MulterModule } from '@nestjs/platform-express';
+import { diskStorage } from 'multer';
+import { ContentAddressedStore } from '@mrw/artifacts';
+import { reactingConsumer, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
+import { EVALUATION_SET_FILES, EvaluationSetCatalog } from './evaluation-sets/evaluation-set-catalog';
 import { EvaluatorReactions } from './evaluator.reactions';
+import { MODEL_ARTIFACTS, RunEvaluation } from './run-evaluation/run-evaluation';
+import { UploadEvaluationSetController } from './upload-evaluation-set/upload-evaluation-set.http.controller';
 
-/** The evaluator service: consumer group `mrw-evaluator` on the registry's events. */
+const MAX_SET_BYTES = 2 * 1024 ** 3;
+
+/**
+ * The evaluator: standard evaluation sets (content-addressed, immutable versions) and
+ * evaluation runs, as consumer group `mrw-evaluator` on the registry's events.
+ */
 @Module({
-  providers: [EvaluatorReactions, reactingConsumer('evaluator', EvaluatorReactions)],
+  imports: [
+    MulterModule.registerAsync({
+      inject: [SUITE_CONFIG],
+      useFactory: (config: SuiteConfig) => {
+        const scratch = join(config.dataDir, 'evaluation-sets', 'tmp');
+        mkdirSync(scratch, { recursive: true });
+        return { storage: diskStorage({ destination: scratch }), limits: { fileSize: MAX_SET_BYTES, files: 2 } };
+      },
+    }),
+  ],
+  controllers: [UploadEvaluationSetController],
+  providers: [
+    {
+      provide: EVALUATION_SET_FILES,
+      inject: [SUITE_CONFIG],
+      useFactory: (config: SuiteConfig) => new ContentAddressedStore(join(config.dataDir, 'evaluation-sets')),
+    },
+    {
+      provide: MODEL_ARTIFACTS,
+      inject: [SUITE_CONFIG],
+      useFactory: (config: SuiteConfig) => new ContentAddressedStore(config.artifactsDir),
+    },
+    EvaluationSetCatalog,
+    RunEvaluation,
+    EvaluatorReactions,
+    reactingConsumer('evaluator', EvaluatorReactions),
+  ],
 })
 export class EvaluatorModule {}

@@ -4,10 +4,11 @@ import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { diskStorage } from 'multer';
 import { ContentAddressedStore } from '@mrw/artifacts';
+import { EVENT_STORE } from '@mrw/event-store';
 import { SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 import { CommandExecutor } from './application/command-executor';
 import { CommandMetadataFactory } from './application/command-metadata.factory';
-import { EVALUATION_SETS, pinnedOnlyEvaluationSets } from './application/evaluation-set-directory';
+import { EVALUATION_SETS, evaluationSetsFromLog } from './application/evaluation-set-directory';
 import { RegistryStreams } from './application/registry-streams';
 import { AuditQueries } from './audit-trail/audit.queries';
 import { AuditTrailController } from './audit-trail/audit-trail.http.controller';
@@ -41,7 +42,7 @@ const MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
     MulterModule.registerAsync({
       inject: [SUITE_CONFIG],
       useFactory: (config: SuiteConfig) => {
-        const scratch = join(config.dataDir, 'artifacts', 'tmp');
+        const scratch = join(config.artifactsDir, 'tmp');
         mkdirSync(scratch, { recursive: true });
         return { storage: diskStorage({ destination: scratch }), limits: { fileSize: MAX_ARTIFACT_BYTES, files: 1 } };
       },
@@ -64,7 +65,7 @@ const MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
     {
       provide: ARTIFACT_STORE,
       inject: [SUITE_CONFIG],
-      useFactory: (config: SuiteConfig) => new ContentAddressedStore(join(config.dataDir, 'artifacts')),
+      useFactory: (config: SuiteConfig) => new ContentAddressedStore(config.artifactsDir),
     },
     {
       provide: READ_MODEL_DB,
@@ -74,7 +75,7 @@ const MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
         return openReadModel(join(config.dataDir, 'registry-read-model.sqlite'));
       },
     },
-    { provide: EVALUATION_SETS, useValue: pinnedOnlyEvaluationSets },
+    { provide: EVALUATION_SETS, inject: [EVENT_STORE], useFactory: evaluationSetsFromLog },
     // writing
     CommandExecutor,
     CommandMetadataFactory,

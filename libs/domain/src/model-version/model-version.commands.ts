@@ -1,4 +1,4 @@
-import type { Comparison, CommandMetadata, ModelPolicy, Role, Stage, Verdict } from '@mrw/contracts';
+import type { Comparison, CommandMetadata, EvaluationDetails, ModelPolicy, Role, Stage, Verdict } from '@mrw/contracts';
 import type { GateContext } from '../gates/promotion-gates';
 
 type Command<Type extends string, Data> = {
@@ -46,6 +46,7 @@ export type RecordEvaluationResult = Command<
     metrics: Record<string, number>;
     comparison: Comparison | null;
     verdict: Verdict;
+    details?: EvaluationDetails;
     context: GateContext;
   }
 >;

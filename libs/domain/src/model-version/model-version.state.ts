@@ -3,6 +3,7 @@ import type {
   ApprovalRule,
   Comparison,
   DeploymentTarget,
+  EvaluationDetails,
   Evidence,
   GateCheck,
   ModelVersionEvent,
@@ -23,6 +24,7 @@ export interface EvaluationView {
   readonly metrics: Readonly<Record<string, number>>;
   readonly comparison: Comparison | null;
   readonly verdict: Verdict | null;
+  readonly details: EvaluationDetails | null;
   readonly reason: string | null;
   readonly code: string | null;
 }
@@ -227,6 +229,7 @@ export const evolveModelVersion = (
             metrics: {},
             comparison: null,
             verdict: null,
+            details: null,
             reason: null,
             code: null,
           },
@@ -254,6 +257,7 @@ export const evolveModelVersion = (
               metrics: event.data.metrics,
               comparison: event.data.comparison,
               verdict: event.data.verdict,
+              details: event.data.details ?? null,
             }
           : { ...e, status: 'failed' as const, finishedAt: at, reason: event.data.reason, code: event.data.code },
       );

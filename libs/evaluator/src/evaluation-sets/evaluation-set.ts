@@ -14,6 +14,7 @@ export interface EvaluationSetManifest {
 
 /** An evaluation set ready to score: features row-major, labels, and slice groups. */
 export interface LoadedEvaluationSet {
+  readonly task: EvaluationSetManifest['task'];
   readonly rows: number;
   readonly featureNames: readonly string[];
   readonly features: Float32Array;
@@ -21,9 +22,10 @@ export interface LoadedEvaluationSet {
   readonly labels: Int32Array | Float64Array;
   readonly classes: number;
   readonly slices: ReadonlyArray<{ readonly name: string; readonly groups: Int32Array; readonly values: readonly string[] }>;
+  readonly costMatrix?: ReadonlyArray<ReadonlyArray<number>>;
 }
 
-export type EvaluationSetErrorCode = 'EMPTY_SET' | 'UNKNOWN_COLUMN' | 'NAN_IN_FEATURES' | 'BAD_LABEL' | 'BAD_MANIFEST';
+export type EvaluationSetErrorCode = 'EMPTY_SET' | 'UNKNOWN_COLUMN' | 'NAN_IN_FEATURES' | 'BAD_LABEL' | 'BAD_MANIFEST' | 'UNKNOWN_SET';
 
 /** Why a set cannot be evaluated on: specific enough to fix the file. */
 export class EvaluationSetError extends Error {
@@ -87,6 +89,8 @@ export const loadEvaluationSet = (table: Table, manifest: EvaluationSetManifest)
     if (manifest.task === 'binary') classes = 2;
   }
   return {
+    task: manifest.task,
+    ...(manifest.costMatrix ? { costMatrix: manifest.costMatrix } : {}),
     rows,
     featureNames,
     features,

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 /** Process configuration, from environment variables only (DESIGN section 6). */
@@ -29,6 +30,10 @@ export interface SuiteConfig {
    * there, the first time it forwards an event of that type.
    */
   readonly crashAt: string | undefined;
+  /** onnxruntime threads for one evaluation (`MRW_EVALUATOR_THREADS`, default: the cores). */
+  readonly evaluatorThreads: number;
+  /** Where uploaded model artifacts live (`MRW_ARTIFACTS_DIR`): shared by registry and evaluator. */
+  readonly artifactsDir: string;
   /** Prefix of every Kafka topic and consumer group (`KAFKA_NAMESPACE`). */
   readonly kafkaNamespace: string;
 }
@@ -73,6 +78,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     serviceToken: env['MRW_SERVICE_TOKEN'] || undefined,
     crashAt: env['MRW_CRASH_AT'] || undefined,
     kafkaNamespace: env['KAFKA_NAMESPACE'] ?? '',
+    evaluatorThreads: Math.max(1, Number(env['MRW_EVALUATOR_THREADS'] ?? cpus().length) || 1),
+    artifactsDir: env['MRW_ARTIFACTS_DIR'] ? resolve(process.cwd(), env['MRW_ARTIFACTS_DIR']) : join(resolvedDataDir, 'artifacts'),
   };
 };
 

@@ -10,7 +10,8 @@ import { Readiness } from '../observability/readiness';
 /** What a service does with the registry's events; only `types` reach `react`. */
 export interface EventReactions {
   readonly types: readonly string[];
-  react(event: RecordedEvent): Promise<void>;
+  /** `heartbeat` keeps a long reaction (an evaluation) in its consumer group. */
+  react(event: RecordedEvent, context: { heartbeat(): Promise<void> }): Promise<void>;
 }
 
 /**
@@ -54,10 +55,10 @@ export class ReactingConsumer implements OnApplicationBootstrap, OnApplicationSh
     this.consumer = await this.bus.consume({
       groupId: this.group,
       topic: TOPICS.events,
-      handler: async (message) => {
+      handler: async (message, context) => {
         const event = decodeEvent(message);
         const outcome = await this.inbox.once(this.group, event.metadata.eventId, event.type, async () => {
-          if (this.reactions.types.includes(event.type)) await this.reactions.react(event);
+          if (this.reactions.types.includes(event.type)) await this.reactions.react(event, context);
         });
         this.metrics.messagesConsumed.inc({ group: this.group, type: event.type, outcome });
         if (outcome === 'duplicate') this.logger.debug(`skipped redelivered ${event.type} ${event.metadata.eventId}`);

@@ -45,6 +45,7 @@ export const versionView = (version: RegisteredVersion, aliases: Readonly<Record
     metrics: e.metrics,
     comparison: e.comparison,
     verdict: e.verdict,
+    details: e.details,
     ...(e.reason ? { reason: e.reason, code: e.code } : {}),
   })),
   approvals: version.approvals,

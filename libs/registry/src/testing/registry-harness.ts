@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { configureHttpApp, loadConfig, PlatformModule, type Clock, type SuiteConfig } from '@mrw/platform';
@@ -36,6 +36,8 @@ export interface HarnessOptions {
   readonly clock?: Clock;
   readonly env?: Record<string, string>;
   readonly eventStore?: EventStore;
+  /** More service modules to boot beside the registry (embedded mode, as the suite does). */
+  readonly modules?: ReadonlyArray<Type<unknown>>;
 }
 
 /** Boots the registry over real HTTP on a free port, with its own data directory. */
@@ -61,6 +63,7 @@ export const startRegistry = async (options: HarnessOptions = {}): Promise<Regis
         ...(options.eventStore ? { eventStore: options.eventStore } : {}),
       }),
       RegistryModule,
+      ...(options.modules ?? []),
     ],
   };
   const app = await NestFactory.create<NestExpressApplication>(root, { bodyParser: false, logger: ['error', 'fatal'] });

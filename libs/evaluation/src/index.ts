@@ -1,0 +1,12 @@
+export * from './errors';
+export * from './evaluate';
+export * from './metrics/classification';
+export * from './metrics/regression';
+export * from './metrics/fairness';
+export * from './metrics/business';
+export { AucSource, mergeAuc, buildRanking, rankingAuc, type Ranking, type AucResult } from './metrics/ranking';
+export * from './compare/bootstrap';
+export * from './compare/mcnemar';
+export { Xoshiro128 } from './compare/prng';
+export { chiSquare1Sf, erfc, binomialHalfTwoSided } from './compare/distributions';
+export { benchMetrics, type BenchFigures } from './bench';

@@ -1,0 +1,70 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength, validateSync } from 'class-validator';
+import { ProblemException } from '@mrw/platform';
+import type { EvaluationSetManifest } from '../evaluation-sets/evaluation-set';
+
+export class EvaluationSetManifestDto {
+  @ApiProperty({ enum: ['binary', 'multiclass', 'regression'] })
+  @IsIn(['binary', 'multiclass', 'regression'])
+  task!: 'binary' | 'multiclass' | 'regression';
+
+  @ApiProperty({ example: 'label' })
+  @IsString()
+  @MaxLength(256)
+  label!: string;
+
+  @ApiPropertyOptional({ description: "feature columns in the model's input order; default: all but label and slices" })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10_000)
+  @IsString({ each: true })
+  features?: string[];
+
+  @ApiPropertyOptional({ description: 'columns that define groups for fairness metrics' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  slices?: string[];
+
+  @ApiPropertyOptional({ description: 'value[trueClass][predictedClass] per row: gains positive, costs negative' })
+  @IsOptional()
+  @IsArray()
+  costMatrix?: number[][];
+}
+
+const fail = (message: string, errors: Array<{ field: string; message: string }>): never => {
+  throw new ProblemException('INVALID_MANIFEST', message, { errors }, 422);
+};
+
+/** Parses and checks the `manifest` part of an upload. */
+export const parseManifest = (raw: string | undefined): EvaluationSetManifest => {
+  if (!raw) return fail('send the manifest as the multipart part named "manifest" (JSON)', [{ field: 'manifest', message: 'missing' }]);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    return fail(`the manifest is not JSON: ${(error as Error).message}`, [{ field: 'manifest', message: 'not JSON' }]);
+  }
+  const dto = plainToInstance(EvaluationSetManifestDto, json);
+  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }).flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((message) => ({ field: `manifest.${e.property}`, message })),
+  );
+  const matrix = dto.costMatrix;
+  if (matrix !== undefined) {
+    const k = matrix.length;
+    const square = matrix.every((row) => Array.isArray(row) && row.length === k && row.every((v) => typeof v === 'number' && Number.isFinite(v)));
+    if (!square || k < 2 || dto.task === 'regression') {
+      errors.push({ field: 'manifest.costMatrix', message: 'must be a square matrix of finite numbers, one row and column per class' });
+    }
+  }
+  if (errors.length > 0) fail(`the manifest is invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+  return {
+    task: dto.task,
+    label: dto.label,
+    ...(dto.features ? { features: dto.features } : {}),
+    ...(dto.slices ? { slices: dto.slices } : {}),
+    ...(matrix ? { costMatrix: matrix } : {}),
+  };
+};
