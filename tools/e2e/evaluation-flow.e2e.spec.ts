@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { RegistryCommands } from '@mrw/platform';
 import { EvaluatorModule } from '@mrw/evaluator';
 import { eventually } from '@mrw/messaging/testing';
 import { startRegistry, type RegistryHarness } from '@mrw/registry/testing';
@@ -134,5 +137,87 @@ describe('automated evaluation on entering Staging', () => {
     expect(evaluation.reason).toEqual(expect.any(String));
     const promotion = await suite.http('POST', `/api/v1/models/cancer/versions/${v}/transitions`, { body: { toStage: 'Production' } });
     expect(promotion.body.request.status).toBe('refused');
+  });
+
+  it('compares a candidate with the serving champion on the same rows, and applies the change rule', async () => {
+    await suite.http('POST', '/api/v1/models', { body: { name: 'duel' } });
+    await suite.http('PUT', '/api/v1/models/duel/policy', {
+      body: {
+        evaluation: { set: 'bc-holdout', thresholds: { accuracy: { threshold: 0.9 }, f1: { minAbsoluteChange: 0 } } },
+        approval: { Production: { required: 0, reviewers: ['role:reviewer'], expiresIn: 'P1D' } },
+      },
+    });
+    // v1 becomes the champion: evaluated, promoted without approvers, deployed.
+    const v1 = await register('duel', 'breast-cancer-logreg.onnx');
+    await suite.http('POST', `/api/v1/models/duel/versions/${v1}/transitions`, { body: { toStage: 'Staging' } });
+    await evaluated('duel', v1);
+    const promoted = await suite.http('POST', `/api/v1/models/duel/versions/${v1}/transitions`, { body: { toStage: 'Production' } });
+    expect(promoted.body.request.status).toBe('deploying');
+    const deploymentId = promoted.body.request.deploymentId as string;
+    const deployer = suite.app.get(RegistryCommands);
+    for (const [type, data] of [
+      ['RecordDeploymentStarted', { deploymentId, environment: 'production', target: 'local' }],
+      ['RecordDeploymentSucceeded', { deploymentId, endpoint: 'http://models.internal/duel' }],
+    ] as const) {
+      await deployer.send('deployer', { commandId: randomUUID(), type, model: 'duel', version: v1, data, correlationId: randomUUID(), causationId: null });
+    }
+    expect((await suite.http('GET', '/api/v1/models/duel')).body.servingVersion).toBe(v1);
+
+    const v2 = await register('duel', 'breast-cancer-gbt.onnx');
+    await suite.http('POST', `/api/v1/models/duel/versions/${v2}/transitions`, { body: { toStage: 'Staging' } });
+    const evaluation = await evaluated('duel', v2);
+    expect(evaluation.championVersion).toBe(v1);
+    expect(evaluation.comparison).toMatchObject({ championVersion: v1, bootstrap: { resamples: 1000, seed: expect.any(Number) } });
+    const f1 = evaluation.comparison.metrics.f1;
+    expect(f1.candidate).toBeCloseTo(expected('breast-cancer-gbt')['f1'] as number, 5);
+    expect(f1.champion).toBeCloseTo(expected('breast-cancer-logreg')['f1'] as number, 5);
+    expect(f1.difference).toBeCloseTo(f1.candidate - f1.champion, 12);
+    expect(f1.ci.lower).toBeLessThanOrEqual(f1.difference);
+    expect(f1.ci.upper).toBeGreaterThanOrEqual(f1.difference);
+    expect(evaluation.comparison.mcnemar.pValue).toBeGreaterThan(0.05);
+    expect(evaluation.verdict.checks).toEqual(
+      expect.arrayContaining([expect.objectContaining({ metric: 'f1', rule: 'min_absolute_change', passed: false })]),
+    );
+
+    const side = await suite.http('GET', `/api/v1/models/duel/compare?versions=${v1},${v2}`);
+    expect(side.status).toBe(200);
+    expect(side.body.set.digest).toBe(evaluation.set.digest);
+    expect(side.body.metrics.accuracy).toEqual({
+      [String(v1)]: expect.closeTo(expected('breast-cancer-logreg')['accuracy'] as number, 5),
+      [String(v2)]: expect.closeTo(expected('breast-cancer-gbt')['accuracy'] as number, 5),
+    });
+    const bad = await suite.http('GET', '/api/v1/models/duel/compare?versions=1');
+    expect([bad.status, bad.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
+  describe('models served over HTTP', () => {
+    let server: Server;
+    let base: string;
+    const model = readFileSync(join(FIXTURES, 'breast-cancer-logreg.onnx'));
+
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        if (req.url === '/model.onnx') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(model);
+        else res.writeHead(404).end('not here');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+
+    afterAll(async () => {
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it.each([
+      ['a digest that does not match the bytes', '/model.onnx', `sha256:${'0'.repeat(64)}`, 'DIGEST_MISMATCH'],
+      ['a missing file', '/gone.onnx', undefined, 'FETCH_FAILED'],
+    ])('fail the evaluation for %s', async (_, path, digest, code) => {
+      const version = await suite.http('POST', '/api/v1/models/cancer/versions', {
+        body: { source: `${base}${path}`, ...(digest ? { artifactDigest: digest } : {}) },
+      });
+      const v = version.body.version as number;
+      await suite.http('POST', `/api/v1/models/cancer/versions/${v}/transitions`, { body: { toStage: 'Staging' } });
+      expect(await evaluated('cancer', v)).toMatchObject({ status: 'failed', code });
+    });
   });
 });

@@ -11,6 +11,7 @@ import {
 } from './metrics/classification';
 import type { SliceMetrics } from './metrics/fairness';
 import { prepareRegression, type RegressionInputs, type RegressionOptions } from './metrics/regression';
+import type { RowWeights } from './weights';
 
 export type Task = ClassificationTask | 'regression';
 
@@ -56,7 +57,7 @@ export interface ComparisonInputs<P> {
   readonly candidate: P;
   readonly champion: P;
   /** Sample weights of the evaluation set, if any (the bootstrap multiplies its counts in). */
-  readonly weights?: Float64Array;
+  readonly weights?: RowWeights;
   readonly groups?: Int32Array;
 }
 
@@ -159,7 +160,7 @@ export function toComparison(comparison: ModelComparison, championVersion: numbe
 
 interface Prepared {
   readonly rows: number;
-  evaluate(weights?: Float64Array): EvaluationResult;
+  evaluate(weights?: RowWeights): EvaluationResult;
 }
 
 function prepare(task: Task, inputs: ClassificationInputs | RegressionInputs, options: ClassificationOptions | RegressionOptions): Prepared {

@@ -10,3 +10,4 @@ export * from './compare/mcnemar';
 export { Xoshiro128 } from './compare/prng';
 export { chiSquare1Sf, erfc, binomialHalfTwoSided } from './compare/distributions';
 export { benchMetrics, type BenchFigures } from './bench';
+export type { RowWeights } from './weights';

@@ -17,6 +17,7 @@ import { CatalogQueries } from './browse-catalog/catalog.queries';
 import { LogForwarder } from './forward-log/log-forwarder';
 import { ServiceCommandConsumer } from './handle-service-commands/service-command.consumer';
 import { ServiceCommandsHandler } from './handle-service-commands/service-commands.handler';
+import { CompareVersionsController } from './compare-versions/compare-versions.http.controller';
 import { ManageAliasesController } from './manage-aliases/manage-aliases.http.controller';
 import { ManageTagsController } from './manage-tags/manage-tags.http.controller';
 import { ManageTokensController } from './manage-tokens/manage-tokens.http.controller';
@@ -58,6 +59,7 @@ const MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
     UploadArtifactController,
     BrowseCatalogController,
     AuditTrailController,
+    CompareVersionsController,
     ManageTokensController,
   ],
   providers: [

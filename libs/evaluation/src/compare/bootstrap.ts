@@ -1,6 +1,7 @@
 import type { MetricComparison } from '@mrw/contracts';
 import { EvaluationInputError } from '../errors';
 import { Xoshiro128 } from './prng';
+import type { RowWeights } from '../weights';
 
 export const DEFAULT_RESAMPLES = 1000;
 /** The default seed; every result records the seed it used. */
@@ -20,7 +21,7 @@ export interface BootstrapOptions {
  * Metrics of one model from row weights: `undefined` = the data as given, otherwise a weight
  * per row (the resample's counts, times the sample weights if any).
  */
-export type MetricsFromWeights = (weights: Float64Array | undefined) => Readonly<Record<string, number>>;
+export type MetricsFromWeights = (weights: RowWeights | undefined) => Readonly<Record<string, number>>;
 
 export interface BootstrapMetric extends MetricComparison {
   /** Resamples on which the metric was defined for both models (the CI uses these only). */
@@ -53,7 +54,7 @@ export function pairedBootstrap(
   candidate: MetricsFromWeights,
   champion: MetricsFromWeights,
   options: BootstrapOptions = {},
-  sampleWeights?: Float64Array,
+  sampleWeights?: RowWeights,
 ): PairedBootstrapResult {
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const seed = options.seed ?? DEFAULT_SEED;
@@ -70,12 +71,22 @@ export function pairedBootstrap(
   const names = Object.keys(pointCandidate).filter((m) => m in pointChampion);
   const diffs = names.map(() => new Float64Array(resamples));
 
-  const counts = new Float64Array(rows);
-  const weights = sampleWeights === undefined ? counts : new Float64Array(rows);
+  // Counts <= 65535 fit 16 bits: for n < 65536 always; above, a count that high has
+  // probability below n·(e/65536)^65536; multinomialCounts16 detects it and we redraw in float64.
+  const counts16 = new Uint16Array(rows);
+  let counts64: Float64Array | undefined;
+  const scaled = sampleWeights === undefined ? undefined : new Float64Array(rows);
   for (let r = 0; r < resamples; r++) {
-    rng.multinomialCounts(counts);
-    if (sampleWeights !== undefined) {
-      for (let i = 0; i < rows; i++) weights[i] = (counts[i] as number) * (sampleWeights[i] as number);
+    let counts: RowWeights = counts16;
+    if (!rng.multinomialCounts16(counts16)) {
+      counts64 ??= new Float64Array(rows);
+      rng.multinomialCounts(counts64);
+      counts = counts64;
+    }
+    let weights: RowWeights = counts;
+    if (sampleWeights !== undefined && scaled !== undefined) {
+      weights = scaled;
+      for (let i = 0; i < rows; i++) scaled[i] = (counts[i] as number) * (sampleWeights[i] as number);
     }
     const c = candidate(weights);
     const h = champion(weights);

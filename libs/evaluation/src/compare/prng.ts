@@ -51,7 +51,7 @@ export class Xoshiro128 {
    * Index = ⌊u·n / 2³²⌋ for a 32-bit draw u (Lemire's multiply-shift without rejection; the
    * bias is below n / 2³², i.e. < 0.03% for a million rows).
    */
-  multinomialCounts(counts: Float64Array): void {
+  multinomialCounts(counts: Float64Array | Uint16Array): void {
     const n = counts.length;
     counts.fill(0);
     let s0 = this.s0;
@@ -93,6 +93,23 @@ export class Xoshiro128 {
     this.s1 = s1;
     this.s2 = s2;
     this.s3 = s3;
+  }
+
+  /**
+   * multinomialCounts into 16-bit counters (the bootstrap's fast path). Returns false, with
+   * the generator rewound to where it was, if a count wrapped past 65535 (possible only for
+   * n > 65535, and then with probability below n·(e/65536)^65536); the caller then draws
+   * the same resample into a Float64Array.
+   */
+  multinomialCounts16(counts: Uint16Array): boolean {
+    const state = [this.s0, this.s1, this.s2, this.s3] as const;
+    this.multinomialCounts(counts);
+    if (counts.length < 65536) return true;
+    let total = 0;
+    for (let i = 0; i < counts.length; i++) total += counts[i] as number;
+    if (total === counts.length) return true;
+    [this.s0, this.s1, this.s2, this.s3] = state;
+    return false;
   }
 }
 

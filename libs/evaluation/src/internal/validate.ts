@@ -1,4 +1,5 @@
 import { EvaluationInputError } from '../errors';
+import type { RowWeights } from '../weights';
 
 export function requireLength(name: string, array: { length: number }, expected: number): void {
   if (array.length !== expected) {
@@ -35,7 +36,7 @@ export function requireProbabilities(name: string, values: Float64Array): void {
 }
 
 /** Row weights: finite and >= 0 (a bootstrap resample's counts, or sample weights). */
-export function requireWeights(weights: Float64Array | undefined, n: number): void {
+export function requireWeights(weights: RowWeights | undefined, n: number): void {
   if (weights === undefined) return;
   requireLength('weights', weights, n);
   for (let i = 0; i < n; i++) {

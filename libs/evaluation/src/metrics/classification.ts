@@ -10,6 +10,7 @@ import {
 import { businessKpiFlat, requireValueMatrix } from './business';
 import { fairnessFromGroupConfusion, type SliceMetrics } from './fairness';
 import { AucSource } from './ranking';
+import type { RowWeights } from '../weights';
 
 export type ClassificationTask = 'binary' | 'multiclass';
 
@@ -24,7 +25,7 @@ export interface ClassificationInputs {
    */
   readonly proba?: Float64Array;
   /** Row weights >= 0: integer counts of a bootstrap resample, or sample weights. */
-  readonly weights?: Float64Array;
+  readonly weights?: RowWeights;
   /** Slice index per row (0..groupNames.length-1), for per-slice and fairness metrics. */
   readonly groups?: Int32Array;
 }
@@ -54,7 +55,7 @@ export interface PreparedClassification {
   readonly task: ClassificationTask;
   readonly rows: number;
   readonly classes: number;
-  evaluate(weights?: Float64Array): ClassificationResult;
+  evaluate(weights?: RowWeights): ClassificationResult;
 }
 
 /** scikit-learn's log_loss clips probabilities to [eps, 1 − eps], eps = float64 machine epsilon. */
@@ -135,7 +136,7 @@ export function prepareClassification(
     }
   }
 
-  const evaluate = (weights?: Float64Array): ClassificationResult => {
+  const evaluate = (weights?: RowWeights): ClassificationResult => {
     const flags = new UndefinedMetrics();
     const acc = new Float64Array(Math.max(numGroups, 1) * kk);
     let lossSum = 0;
@@ -395,7 +396,7 @@ function multiclassAuc(
   normalized: boolean,
   cm: Float64Array,
   k: number,
-  weights: Float64Array | undefined,
+  weights: RowWeights | undefined,
   flags: UndefinedMetrics,
 ): void {
   const names = ['roc_auc_macro', 'roc_auc_micro', 'roc_auc_weighted'];

@@ -1,5 +1,6 @@
 import { UndefinedMetrics } from '../internal/flags';
 import { requireGroups, requireLabels, requireLength, requireWeights } from '../internal/validate';
+import type { RowWeights } from '../weights';
 
 /** The metrics of one slice (one value of a sensitive feature or segment column). */
 export interface SliceMetrics {
@@ -109,7 +110,7 @@ export function groupConfusion(
   groups: Int32Array,
   numGroups: number,
   k: number,
-  weights?: Float64Array,
+  weights?: RowWeights,
 ): Float64Array {
   const acc = new Float64Array(numGroups * k * k);
   const n = yTrue.length;
@@ -129,7 +130,7 @@ export function fairnessMetrics(
   yPred: Int32Array,
   groups: Int32Array,
   groupNames: readonly string[],
-  weights?: Float64Array,
+  weights?: RowWeights,
 ): FairnessResult & { undefinedMetrics: string[]; undefinedReasons: Record<string, string> } {
   const n = yTrue.length;
   requireLength('yPred', yPred, n);

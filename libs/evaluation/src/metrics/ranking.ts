@@ -1,4 +1,5 @@
 import { argsortFloat64 } from '../internal/sort';
+import type { RowWeights } from '../weights';
 
 /**
  * ROC-AUC by the rank (Mann–Whitney) formulation:
@@ -38,7 +39,7 @@ export class AucSource {
     private readonly rowsPerElement = 1,
   ) {}
 
-  auc(weights?: Float64Array): AucResult {
+  auc(weights?: RowWeights): AucResult {
     if (weights === undefined) {
       this.unweighted ??= mergeAuc(this.scores, this.positive);
       return this.unweighted;
@@ -104,7 +105,7 @@ export function buildRanking(scores: Float64Array, positive: Uint8Array, rowsPer
 }
 
 /** Weighted AUC over a pre-sorted ranking: one pass, branch-free on the class of a row. */
-export function rankingAuc(ranking: Ranking, weights: Float64Array): AucResult {
+export function rankingAuc(ranking: Ranking, weights: RowWeights): AucResult {
   const { rows, flags } = ranking;
   const m = flags.length;
   let negBelow = 0;

@@ -2,12 +2,13 @@ import { EvaluationInputError } from '../errors';
 import { UndefinedMetrics } from '../internal/flags';
 import { requireFinite, requireGroups, requireLength, requireWeights } from '../internal/validate';
 import type { SliceMetrics } from './fairness';
+import type { RowWeights } from '../weights';
 
 export interface RegressionInputs {
   readonly yTrue: Float64Array;
   readonly yPred: Float64Array;
   /** Row weights >= 0: integer counts of a bootstrap resample, or sample weights. */
-  readonly weights?: Float64Array;
+  readonly weights?: RowWeights;
   /** Slice index per row (0..groupNames.length-1). */
   readonly groups?: Int32Array;
 }
@@ -27,7 +28,7 @@ export interface RegressionResult {
 
 export interface PreparedRegression {
   readonly rows: number;
-  evaluate(weights?: Float64Array): RegressionResult;
+  evaluate(weights?: RowWeights): RegressionResult;
 }
 
 export function regressionMetrics(inputs: RegressionInputs, options: RegressionOptions = {}): RegressionResult {
@@ -55,7 +56,7 @@ export function prepareRegression(inputs: RegressionInputs, options: RegressionO
   requireFinite('yPred', yPred);
   const numGroups = requireGroups(groups, options.groupNames, n);
 
-  const evaluate = (weights?: Float64Array): RegressionResult => {
+  const evaluate = (weights?: RowWeights): RegressionResult => {
     const flags = new UndefinedMetrics();
     const G = Math.max(numGroups, 1);
     const sw = new Float64Array(G);

@@ -85,6 +85,8 @@ export class RunEvaluation {
       const policy = foldModel(timed<ModelEvent>(await this.store.readStream(modelStream(target.model))));
       const thresholds = policy.status === 'created' ? (policy.policy.evaluation?.thresholds ?? {}) : {};
       const { metrics, comparison, details } = this.measure(set, candidateOut, championOut, request.championVersion);
+      // Test-only fault injection (MRW_CRASH_AT): die like `kill -9` with the work done but not reported.
+      if (this.config.crashAt === 'evaluator:before-result') process.kill(process.pid, 'SIGKILL');
       await send('RecordEvaluationResult', deriveId(request.evaluationId, 'result'), {
         set: { name: request.set.name, digest: setVersion.digest },
         metrics,
