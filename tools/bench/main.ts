@@ -4,6 +4,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchBus } from './bus.bench';
 import { benchEventStore } from './event-store.bench';
+import { benchEvaluator } from './evaluator.bench';
 import { benchProjectionRebuild } from './projection-rebuild.bench';
 import { benchRegistryHttp } from './registry-http.bench';
 
@@ -19,6 +20,7 @@ const main = async (): Promise<void> => {
     await benchRegistryHttp(dir);
     await benchProjectionRebuild(dir);
     await benchBus(dir);
+    await benchEvaluator();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

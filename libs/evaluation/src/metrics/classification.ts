@@ -9,7 +9,7 @@ import {
 } from '../internal/validate';
 import { businessKpiFlat, requireValueMatrix } from './business';
 import { fairnessFromGroupConfusion, type SliceMetrics } from './fairness';
-import { AucSource } from './ranking';
+import { AucSource, rankingPassBinary, type Ranking } from './ranking';
 import type { RowWeights } from '../weights';
 
 export type ClassificationTask = 'binary' | 'multiclass';
@@ -136,11 +136,40 @@ export function prepareClassification(
     }
   }
 
+  // Binary with probabilities and no slices, weighted (the bootstrap): predictions and losses
+  // permuted into the score order once, so that each resample is a single pass.
+  let fused: { ranking: Ranking; predicted: Uint8Array; losses: Float64Array } | undefined;
+  const fusedPass = (): typeof fused => {
+    if (task !== 'binary' || loss === undefined || groups !== undefined) return undefined;
+    if (fused === undefined) {
+      const ranking = (sources[0] as AucSource).sorted();
+      const predicted = new Uint8Array(n);
+      const losses = new Float64Array(n);
+      for (let j = 0; j < n; j++) {
+        const i = ranking.order[j] as number;
+        predicted[j] = yPred[i] as number;
+        losses[j] = loss[i] as number;
+      }
+      fused = { ranking, predicted, losses };
+    }
+    return fused;
+  };
+
   const evaluate = (weights?: RowWeights): ClassificationResult => {
     const flags = new UndefinedMetrics();
     const acc = new Float64Array(Math.max(numGroups, 1) * kk);
     let lossSum = 0;
-    if (weights === undefined) {
+    let fusedAuc: number | undefined;
+    const single = weights === undefined ? undefined : fusedPass();
+    if (single !== undefined && weights !== undefined) {
+      const pass = rankingPassBinary(single.ranking, weights, single.predicted, single.losses);
+      acc[0] = pass.tn;
+      acc[1] = pass.fp;
+      acc[2] = pass.fn;
+      acc[3] = pass.tp;
+      lossSum = pass.lossSum;
+      fusedAuc = pass.auc;
+    } else if (weights === undefined) {
       if (loss === undefined) {
         for (let i = 0; i < n; i++) acc[cell[i] as number]! += 1;
       } else {
@@ -164,7 +193,7 @@ export function prepareClassification(
 
     if (proba !== undefined) {
       if (task === 'binary') {
-        const { auc } = (sources[0] as AucSource).auc(weights);
+        const auc = fusedAuc ?? (sources[0] as AucSource).auc(weights).auc;
         metrics['roc_auc'] = auc;
         if (Number.isNaN(auc)) flags.add('roc_auc', onlyOneClass(total));
       } else {
@@ -353,13 +382,13 @@ function confusionMetrics(task: ClassificationTask, cm: Float64Array, k: number,
     present++;
   }
   metrics['precision_macro'] = macroP / present;
-  metrics['recall_macro'] = macroR / present;
-  metrics['f1_macro'] = macroF / present;
   metrics['precision_micro'] = tpAll / predAll;
-  metrics['recall_micro'] = tpAll / trueAll;
-  metrics['f1_micro'] = (2 * tpAll) / (trueAll + predAll);
   metrics['precision_weighted'] = weightedP / trueAll;
+  metrics['recall_macro'] = macroR / present;
+  metrics['recall_micro'] = tpAll / trueAll;
   metrics['recall_weighted'] = weightedR / trueAll;
+  metrics['f1_macro'] = macroF / present;
+  metrics['f1_micro'] = (2 * tpAll) / (trueAll + predAll);
   metrics['f1_weighted'] = weightedF / trueAll;
   if (notPredicted.length > 0) {
     const reason = `class(es) ${notPredicted.join(', ')} never predicted: their precision is 0/0, set to 0.0 (sklearn zero_division)`;

@@ -14,7 +14,8 @@ import type { RowWeights } from '../weights';
  * - unweighted: the positive and the negative scores are sorted apart (native typed-array
  *   sort) and merged: O(n log n), the fastest way through a million rows once;
  * - weighted (bootstrap): the scores are argsorted ONCE (radix sort) and tie groups marked;
- *   each resample is then one O(n) pass over that order reading its weights: no re-sorting.
+ *   each resample is then one O(n) pass over that order reading its weights: no re-sorting
+ *   (a resample is a multinomial weight vector over the original rows).
  */
 export interface AucResult {
   /** NaN when only one class is present (no positive or no negative weight). */
@@ -44,8 +45,13 @@ export class AucSource {
       this.unweighted ??= mergeAuc(this.scores, this.positive);
       return this.unweighted;
     }
+    return rankingAuc(this.sorted(), weights);
+  }
+
+  /** The argsorted scores, built on first use (the weighted path only). */
+  sorted(): Ranking {
     this.ranking ??= buildRanking(this.scores, this.positive, this.rowsPerElement);
-    return rankingAuc(this.ranking, weights);
+    return this.ranking;
   }
 }
 
@@ -81,54 +87,116 @@ export function mergeAuc(scores: Float64Array, positive: Uint8Array): AucResult 
   return { auc: p > 0 && N > 0 ? area / (p * N) : NaN, positive: p, negative: N };
 }
 
+/**
+ * Elements in ascending score order; inside a tie group the negatives come first. Each entry
+ * packs `row << 2 | newGroup << 1 | positive` (rows < 2^29).
+ */
 export interface Ranking {
-  /** Row of each sorted element (elements may outnumber rows: the micro average ravels n·k). */
-  readonly rows: Int32Array;
-  /** Per sorted element: bit 0 = positive, bit 1 = first element of a new tie group. */
-  readonly flags: Uint8Array;
+  readonly packed: Int32Array;
+  /** Element index of each sorted position (to permute per-row data into this order). */
+  readonly order: Int32Array;
 }
 
-const POSITIVE = 1;
-const NEW_GROUP = 2;
+const MAX_ROWS = 1 << 29;
 
 export function buildRanking(scores: Float64Array, positive: Uint8Array, rowsPerElement = 1): Ranking {
-  const { order, newGroup } = argsortFloat64(scores);
   const m = scores.length;
-  const rows = new Int32Array(m);
-  const flags = new Uint8Array(m);
-  for (let j = 0; j < m; j++) {
-    const e = order[j] as number;
-    rows[j] = rowsPerElement === 1 ? e : Math.floor(e / rowsPerElement);
-    flags[j] = (positive[e] as number) | ((newGroup[j] as number) << 1);
+  if (m / rowsPerElement >= MAX_ROWS) throw new RangeError(`at most ${MAX_ROWS - 1} rows`);
+  const { order, newGroup } = argsortFloat64(scores);
+  // Stable partition of each tie group: negatives first, then positives.
+  const grouped = new Int32Array(m);
+  for (let start = 0; start < m; ) {
+    let end = start + 1;
+    while (end < m && newGroup[end] === 0) end++;
+    let out = start;
+    for (let j = start; j < end; j++) if (positive[order[j] as number] === 0) grouped[out++] = order[j] as number;
+    for (let j = start; j < end; j++) if (positive[order[j] as number] === 1) grouped[out++] = order[j] as number;
+    start = end;
   }
-  return { rows, flags };
+  const packed = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const e = grouped[j] as number;
+    const row = rowsPerElement === 1 ? e : Math.floor(e / rowsPerElement);
+    packed[j] = (row << 2) | ((newGroup[j] as number) << 1) | (positive[e] as number);
+  }
+  return { packed, order: grouped };
 }
 
-/** Weighted AUC over a pre-sorted ranking: one pass, branch-free on the class of a row. */
+/**
+ * Weighted AUC over a pre-sorted ranking, one pass. With the negatives of a tie group before
+ * its positives, a positive sees N_le (negatives <= its score) in the running sum and N_lt
+ * (strictly below) in the value kept at the group's start, and
+ * AUC = Σ_pos w · (N_lt + N_le) / 2 / (P · N).
+ */
 export function rankingAuc(ranking: Ranking, weights: RowWeights): AucResult {
-  const { rows, flags } = ranking;
-  const m = flags.length;
+  const packed = ranking.packed;
+  const m = packed.length;
   let negBelow = 0;
+  let groupStart = 0;
   let pos = 0;
   let area = 0;
-  let gp = 0;
-  let gn = 0;
   for (let j = 0; j < m; j++) {
-    const f = flags[j] as number;
-    if (f & NEW_GROUP) {
-      area += gp * (negBelow + 0.5 * gn);
-      negBelow += gn;
-      pos += gp;
-      gp = 0;
-      gn = 0;
-    }
-    const w = weights[rows[j] as number] as number;
-    const wp = w * (f & POSITIVE);
-    gp += wp;
-    gn += w - wp;
+    const p = packed[j] as number;
+    const w = weights[p >>> 2] as number;
+    if (p & 2) groupStart = negBelow;
+    const wp = w * (p & 1);
+    area += wp * (negBelow + groupStart);
+    pos += wp;
+    negBelow += w - wp;
   }
-  area += gp * (negBelow + 0.5 * gn);
-  negBelow += gn;
-  pos += gp;
-  return { auc: pos > 0 && negBelow > 0 ? area / (pos * negBelow) : NaN, positive: pos, negative: negBelow };
+  return { auc: pos > 0 && negBelow > 0 ? (0.5 * area) / (pos * negBelow) : NaN, positive: pos, negative: negBelow };
+}
+
+/**
+ * The binary bootstrap's fused pass: AUC, the 2×2 confusion matrix and the log-loss sum in
+ * one pass over the ranking, the per-row predictions and losses pre-permuted into its order.
+ * One gather of the weights serves every metric of a resample, and all sums stay in
+ * registers (no read-modify-write of a shared accumulator).
+ * `predicted[j]` = 1 if the model predicts class 1 for the row at sorted position j.
+ */
+export function rankingPassBinary(
+  ranking: Ranking,
+  weights: RowWeights,
+  predicted: Uint8Array,
+  losses: Float64Array,
+): BinaryPass {
+  const packed = ranking.packed;
+  const m = packed.length;
+  let negBelow = 0;
+  let groupStart = 0;
+  let pos = 0;
+  let area = 0;
+  let lossSum = 0;
+  let predPos = 0;
+  let tp = 0;
+  for (let j = 0; j < m; j++) {
+    const p = packed[j] as number;
+    const w = weights[p >>> 2] as number;
+    const q = predicted[j] as number;
+    lossSum += w * (losses[j] as number);
+    if (p & 2) groupStart = negBelow;
+    const wp = w * (p & 1);
+    area += wp * (negBelow + groupStart);
+    pos += wp;
+    negBelow += w - wp;
+    predPos += w * q;
+    tp += wp * q;
+  }
+  return {
+    auc: pos > 0 && negBelow > 0 ? (0.5 * area) / (pos * negBelow) : NaN,
+    lossSum,
+    tn: negBelow - (predPos - tp),
+    fp: predPos - tp,
+    fn: pos - tp,
+    tp,
+  };
+}
+
+export interface BinaryPass {
+  readonly auc: number;
+  readonly lossSum: number;
+  readonly tn: number;
+  readonly fp: number;
+  readonly fn: number;
+  readonly tp: number;
 }

@@ -5,18 +5,17 @@ import {
   modelVersionStream,
   parseModelVersionStream,
   type CommandMessage,
-  type EvaluationDetails,
   type EvaluationRequested,
   type ModelEvent,
   type ModelVersionEvent,
 } from '@mrw/contracts';
 import { ArtifactError, fetchArtifact, type ContentAddressedStore } from '@mrw/artifacts';
 import { checkThresholds, foldModel, foldModelVersion, verdictOf, type Timed } from '@mrw/domain';
-import { compareModels, computeMetrics, toComparison, type EvaluationResult } from '@mrw/evaluation';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@mrw/event-store';
 import { RegistryCommands, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 import { EvaluationSetCatalog } from '../evaluation-sets/evaluation-set-catalog';
 import { EvaluationSetError, type LoadedEvaluationSet } from '../evaluation-sets/evaluation-set';
+import { measureInWorker } from './measure-in-worker';
 import { ModelRunError, OnnxModelRunner, type ModelOutputs } from '../run-model/onnx-model-runner';
 
 export const MODEL_ARTIFACTS = Symbol('MODEL_ARTIFACTS');
@@ -25,10 +24,6 @@ const PROGRESS_EVERY_MS = 2_000;
 
 const timed = <E>(events: RecordedEvent[]): Array<Timed<E>> =>
   events.map((e) => ({ type: e.type, data: e.data, at: e.metadata.occurredAt }) as unknown as Timed<E>);
-
-/** JSON has no NaN: undefined metrics are left out of `metrics` and explained in `details`. */
-const finite = (metrics: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
 
 /**
  * One evaluation: the candidate and the serving champion scored on the same immutable set
@@ -84,7 +79,13 @@ export class RunEvaluation {
       const championOut = champion ? await this.score(champion, set, 2, async () => undefined) : null;
       const policy = foldModel(timed<ModelEvent>(await this.store.readStream(modelStream(target.model))));
       const thresholds = policy.status === 'created' ? (policy.policy.evaluation?.thresholds ?? {}) : {};
-      const { metrics, comparison, details } = this.measure(set, candidateOut, championOut, request.championVersion);
+      await heartbeat();
+      const { metrics, comparison, details } = await measureInWorker({
+        set,
+        candidate: candidateOut,
+        champion: championOut,
+        championVersion: request.championVersion,
+      });
       // Test-only fault injection (MRW_CRASH_AT): die like `kill -9` with the work done but not reported.
       if (this.config.crashAt === 'evaluator:before-result') process.kill(process.pid, 'SIGKILL');
       await send('RecordEvaluationResult', deriveId(request.evaluationId, 'result'), {
@@ -130,60 +131,5 @@ export class RunEvaluation {
     } finally {
       await runner.close();
     }
-  }
-
-  private measure(
-    set: LoadedEvaluationSet,
-    candidate: ModelOutputs,
-    champion: ModelOutputs | null,
-    championVersion: number | null,
-  ): { metrics: Record<string, number>; comparison: ReturnType<typeof toComparison> | null; details: EvaluationDetails } {
-    const slice = set.slices[0];
-    const groups = slice ? { groups: slice.groups } : {};
-    const options = {
-      ...(slice ? { groupNames: slice.values } : {}),
-      ...(set.costMatrix ? { costMatrix: set.costMatrix } : {}),
-      ...(set.task !== 'regression' ? { numClasses: set.classes } : {}),
-    };
-    const predictions = (out: ModelOutputs) =>
-      set.task === 'regression'
-        ? { yPred: Float64Array.from(out.values ?? []) }
-        : { yPred: out.labels ?? new Int32Array(set.rows), ...(out.probabilities ? { proba: Float64Array.from(out.probabilities) } : {}) };
-    let result: EvaluationResult;
-    let comparison: ReturnType<typeof toComparison> | null = null;
-    let championMetrics: Record<string, number> | undefined;
-    if (champion && championVersion !== null) {
-      const compared =
-        set.task === 'regression'
-          ? compareModels('regression', { yTrue: set.labels as Float64Array, candidate: predictions(candidate) as never, champion: predictions(champion) as never, ...groups }, options)
-          : compareModels(set.task, { yTrue: set.labels as Int32Array, candidate: predictions(candidate) as never, champion: predictions(champion) as never, ...groups }, options);
-      result = compared.candidate;
-      championMetrics = finite(compared.champion.metrics);
-      comparison = toComparison(compared, championVersion);
-      comparison = {
-        ...comparison,
-        metrics: Object.fromEntries(
-          Object.entries(comparison.metrics).filter(([, m]) => Number.isFinite(m.candidate) && Number.isFinite(m.champion)),
-        ),
-      };
-    } else {
-      result =
-        set.task === 'regression'
-          ? computeMetrics('regression', { yTrue: set.labels as Float64Array, ...(predictions(candidate) as { yPred: Float64Array }), ...groups }, options)
-          : computeMetrics(set.task, { yTrue: set.labels as Int32Array, ...(predictions(candidate) as { yPred: Int32Array }), ...groups }, options);
-    }
-    return {
-      metrics: finite(result.metrics),
-      comparison,
-      details: {
-        rows: set.rows,
-        ...(result.confusionMatrix ? { confusionMatrix: result.confusionMatrix } : {}),
-        ...(result.slices && slice
-          ? { slices: result.slices.map((s) => ({ slice: slice.name, group: s.name, count: s.count, metrics: finite(s.metrics as Record<string, number>) })) }
-          : {}),
-        ...(result.undefinedMetrics.length > 0 ? { undefinedMetrics: result.undefinedReasons } : {}),
-        ...(championMetrics ? { championMetrics } : {}),
-      },
-    };
   }
 }
