@@ -1,7 +1,7 @@
 """Builds reference.json: deterministic datasets and the values scikit-learn, fairlearn and
 statsmodels compute on them. The TypeScript specs assert @mrw/evaluation against this file.
 
-    pip install scikit-learn==1.9.1 fairlearn==0.15.0 statsmodels==0.15.0 numpy==2.4.6
+    pip install scikit-learn==1.9.1 fairlearn==0.15.0 statsmodels==0.15.0 numpy==2.4.6 scipy==1.17.1 pandas==3.1.1
     python libs/evaluation/reference/make_reference.py
 
 Conventions shared with the library:
@@ -24,6 +24,8 @@ import warnings
 
 import fairlearn
 import numpy as np
+import pandas
+import scipy
 import sklearn
 import statsmodels
 from fairlearn.metrics import (
@@ -464,7 +466,6 @@ def bootstrap_case(rng):
         lo, hi = np.percentile(np.asarray(diffs[m]), [2.5, 97.5])
         expected[m] = {"candidate": c, "champion": h, "difference": c - h,
                        "ci": {"lower": float(lo), "upper": float(hi), "level": 0.95}}
-    table = [[0, 0], [0, 0]]
     cr, hr = (cand >= 0.5) == y, (champ >= 0.5) == y
     b, c = int((cr & ~hr).sum()), int((~cr & hr).sum())
     ex = mcnemar([[0, b], [c, 0]], exact=b + c < 25, correction=True)
@@ -489,7 +490,8 @@ def main():
         "generatedBy": "libs/evaluation/reference/make_reference.py",
         "numpySeed": SEED,
         "versions": {"scikit-learn": sklearn.__version__, "fairlearn": fairlearn.__version__,
-                     "statsmodels": statsmodels.__version__, "numpy": np.__version__},
+                     "statsmodels": statsmodels.__version__, "numpy": np.__version__,
+                     "scipy": scipy.__version__, "pandas": pandas.__version__},
         "classification": classification_cases(rng),
         "regression": regression_cases(rng),
         "mcnemar": mcnemar_cases(),

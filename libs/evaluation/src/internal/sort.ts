@@ -51,7 +51,10 @@ export function argsortFloat64(values: Float64Array): SortedKeys {
   return { order, newGroup };
 }
 
+const LITTLE_ENDIAN = new Uint16Array(new Uint32Array([1]).buffer)[0] === 1;
+
 function radix(values: Float64Array, order: Int32Array): void {
+  if (!LITTLE_ENDIAN) throw new Error('argsortFloat64 reads float64 words as little-endian');
   const n = values.length;
   const words = new Uint32Array(values.buffer, values.byteOffset, n * 2);
   let lo = new Uint32Array(n);
@@ -70,9 +73,6 @@ function radix(values: Float64Array, order: Int32Array): void {
     lo[i] = l;
     hi[i] = h;
     idx[i] = i;
-  }
-  if (new Uint16Array(new Uint32Array([1]).buffer)[0] !== 1) {
-    throw new Error('argsortFloat64 assumes a little-endian platform');
   }
 
   const counts = new Int32Array(DIGITS.length * BUCKETS);

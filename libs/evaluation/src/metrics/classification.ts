@@ -9,7 +9,7 @@ import {
 } from '../internal/validate';
 import { businessKpiFlat, requireValueMatrix } from './business';
 import { fairnessFromGroupConfusion, type SliceMetrics } from './fairness';
-import { AucSource, rankingPassBinary, type Ranking } from './ranking';
+import { AucSource, rankingPassBinary, rankingPassCells, type Ranking } from './ranking';
 import type { RowWeights } from '../weights';
 
 export type ClassificationTask = 'binary' | 'multiclass';
@@ -136,21 +136,24 @@ export function prepareClassification(
     }
   }
 
-  // Binary with probabilities and no slices, weighted (the bootstrap): predictions and losses
-  // permuted into the score order once, so that each resample is a single pass.
-  let fused: { ranking: Ranking; predicted: Uint8Array; losses: Float64Array } | undefined;
+  // Binary with probabilities, weighted (the bootstrap): predictions (or, with slices, the
+  // accumulator cells) and losses permuted into the score order once, so that each resample
+  // is a single pass over that order.
+  let fused: { ranking: Ranking; predicted: Uint8Array; cells: Int32Array | undefined; losses: Float64Array } | undefined;
   const fusedPass = (): typeof fused => {
-    if (task !== 'binary' || loss === undefined || groups !== undefined) return undefined;
+    if (task !== 'binary' || loss === undefined) return undefined;
     if (fused === undefined) {
       const ranking = (sources[0] as AucSource).sorted();
       const predicted = new Uint8Array(n);
+      const cells = groups === undefined ? undefined : new Int32Array(n);
       const losses = new Float64Array(n);
       for (let j = 0; j < n; j++) {
         const i = ranking.order[j] as number;
         predicted[j] = yPred[i] as number;
+        if (cells !== undefined) cells[j] = cell[i] as number;
         losses[j] = loss[i] as number;
       }
-      fused = { ranking, predicted, losses };
+      fused = { ranking, predicted, cells, losses };
     }
     return fused;
   };
@@ -161,7 +164,11 @@ export function prepareClassification(
     let lossSum = 0;
     let fusedAuc: number | undefined;
     const single = weights === undefined ? undefined : fusedPass();
-    if (single !== undefined && weights !== undefined) {
+    if (single !== undefined && weights !== undefined && single.cells !== undefined) {
+      const pass = rankingPassCells(single.ranking, weights, single.cells, single.losses, acc);
+      lossSum = pass.lossSum;
+      fusedAuc = pass.auc;
+    } else if (single !== undefined && weights !== undefined) {
       const pass = rankingPassBinary(single.ranking, weights, single.predicted, single.losses);
       acc[0] = pass.tn;
       acc[1] = pass.fp;

@@ -1,3 +1,4 @@
+import { EvaluationInputError } from '../errors';
 import { argsortFloat64 } from '../internal/sort';
 import type { RowWeights } from '../weights';
 
@@ -101,7 +102,7 @@ const MAX_ROWS = 1 << 29;
 
 export function buildRanking(scores: Float64Array, positive: Uint8Array, rowsPerElement = 1): Ranking {
   const m = scores.length;
-  if (m / rowsPerElement >= MAX_ROWS) throw new RangeError(`at most ${MAX_ROWS - 1} rows`);
+  if (m / rowsPerElement >= MAX_ROWS) throw new EvaluationInputError(`at most ${MAX_ROWS - 1} rows can be ranked`);
   const { order, newGroup } = argsortFloat64(scores);
   // Stable partition of each tie group: negatives first, then positives.
   const grouped = new Int32Array(m);
@@ -199,4 +200,36 @@ export interface BinaryPass {
   readonly fp: number;
   readonly fn: number;
   readonly tp: number;
+}
+
+/**
+ * The fused pass with slices: as rankingPassBinary, but each row's weight goes to its cell of
+ * the per-group confusion accumulator (`cells[j]` = g·4 + 2·y + ŷ, pre-permuted).
+ */
+export function rankingPassCells(
+  ranking: Ranking,
+  weights: RowWeights,
+  cells: Int32Array,
+  losses: Float64Array,
+  acc: Float64Array,
+): { readonly auc: number; readonly lossSum: number } {
+  const packed = ranking.packed;
+  const m = packed.length;
+  let negBelow = 0;
+  let groupStart = 0;
+  let pos = 0;
+  let area = 0;
+  let lossSum = 0;
+  for (let j = 0; j < m; j++) {
+    const p = packed[j] as number;
+    const w = weights[p >>> 2] as number;
+    acc[cells[j] as number]! += w;
+    lossSum += w * (losses[j] as number);
+    if (p & 2) groupStart = negBelow;
+    const wp = w * (p & 1);
+    area += wp * (negBelow + groupStart);
+    pos += wp;
+    negBelow += w - wp;
+  }
+  return { auc: pos > 0 && negBelow > 0 ? (0.5 * area) / (pos * negBelow) : NaN, lossSum };
 }
