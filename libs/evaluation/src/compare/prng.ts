@@ -47,11 +47,12 @@ export class Xoshiro128 {
 
   /**
    * One bootstrap resample as a multinomial weight vector: n draws of a row index, uniform
-   * over 0..n-1, counted into `counts` (cleared first). O(n), no allocation.
+   * over 0..n-1, counted into `counts` (cleared first). O(n), no allocation. `draws` other
+   * than n is for tests.
    * Index = ⌊u·n / 2³²⌋ for a 32-bit draw u (Lemire's multiply-shift without rejection; the
    * bias is below n / 2³², i.e. < 0.03% for a million rows).
    */
-  multinomialCounts(counts: Float64Array | Uint16Array): void {
+  multinomialCounts(counts: Float64Array | Uint16Array, draws = counts.length): void {
     const n = counts.length;
     counts.fill(0);
     let s0 = this.s0;
@@ -60,7 +61,7 @@ export class Xoshiro128 {
     let s3 = this.s3;
     if (n <= 1 << 21) {
       // u·n < 2^53: one float multiply and a truncation are exact
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < draws; i++) {
         const m = Math.imul(s1, 5);
         const u = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
         const t = s1 << 9;
@@ -76,7 +77,7 @@ export class Xoshiro128 {
       // ⌊u·n / 2^32⌋ without a 64-bit product: split n into 16-bit halves
       const nLo = n & 0xffff;
       const nHi = n >>> 16;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < draws; i++) {
         const m = Math.imul(s1, 5);
         const u = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
         const t = s1 << 9;
