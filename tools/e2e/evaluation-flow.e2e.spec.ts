@@ -139,6 +139,18 @@ describe('automated evaluation on entering Staging', () => {
     expect(promotion.body.request.status).toBe('refused');
   });
 
+  it('fails the evaluation with UNKNOWN_SET when the policy names a set nobody uploaded', async () => {
+    await suite.http('POST', '/api/v1/models', { body: { name: 'orphan' } });
+    await suite.http('PUT', '/api/v1/models/orphan/policy', { body: { evaluation: { set: 'never-uploaded' } } });
+    const v = await register('orphan', 'breast-cancer-logreg.onnx');
+    await suite.http('POST', `/api/v1/models/orphan/versions/${v}/transitions`, { body: { toStage: 'Staging' } });
+    expect(await evaluated('orphan', v)).toMatchObject({
+      status: 'failed',
+      code: 'UNKNOWN_SET',
+      reason: 'no evaluation set named never-uploaded has been uploaded',
+    });
+  });
+
   it('compares a candidate with the serving champion on the same rows, and applies the change rule', async () => {
     await suite.http('POST', '/api/v1/models', { body: { name: 'duel' } });
     await suite.http('PUT', '/api/v1/models/duel/policy', {

@@ -11,8 +11,9 @@ import {
 import type { ContentAddressedStore } from '@mrw/artifacts';
 import { canonicalJson, EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@mrw/event-store';
 import { ProblemException } from '@mrw/platform';
-import { EvaluationSetError, loadEvaluationSet, type EvaluationSetManifest, type LoadedEvaluationSet } from './evaluation-set';
-import { readTable, TableFormatError } from './read-table';
+import { EvaluationSetError, type EvaluationSetManifest, type LoadedEvaluationSet } from './evaluation-set';
+import { loadSetInWorker } from '../run-evaluation/evaluation-worker';
+import { TableFormatError } from './read-table';
 
 export const EVALUATION_SET_FILES = Symbol('EVALUATION_SET_FILES');
 
@@ -46,6 +47,7 @@ export class EvaluationSetCatalog {
   /** Checks the file against its manifest, stores it, and records a version unless it exists. */
   async add(name: string, uploadedFile: string, manifest: EvaluationSetManifest, actor: Actor): Promise<EvaluationSetVersion> {
     const bytes = new Uint8Array(await readFile(uploadedFile));
+    const format = bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31 ? 'parquet' : 'csv';
     const loaded = await this.parse(bytes, manifest);
     const stored = await this.files.importFile(uploadedFile);
     const data: EvaluationSetManifestData = {
@@ -65,7 +67,7 @@ export class EvaluationSetCatalog {
           name,
           version: existing.length + 1,
           digest: stored.digest,
-          format: bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31 ? 'parquet' : 'csv',
+          format,
           rows: loaded.rows,
           size: stored.size,
           manifest: data,
@@ -118,12 +120,12 @@ export class EvaluationSetCatalog {
       slices: m.slices,
       ...(m.costMatrix ? { costMatrix: m.costMatrix } : {}),
     };
-    return { version, set: loadEvaluationSet(await readTable(bytes), manifest) };
+    return { version, set: await loadSetInWorker(bytes, manifest) };
   }
 
   private async parse(bytes: Uint8Array, manifest: EvaluationSetManifest): Promise<LoadedEvaluationSet> {
     try {
-      return loadEvaluationSet(await readTable(bytes), manifest);
+      return await loadSetInWorker(bytes, manifest);
     } catch (error) {
       if (error instanceof EvaluationSetError) throw new ProblemException(`SET_${error.code}`, error.message, {}, 422);
       if (error instanceof TableFormatError) throw new ProblemException('SET_MALFORMED', error.message, {}, 422);

@@ -15,7 +15,7 @@ import { EVENT_STORE, type EventStore, type RecordedEvent } from '@mrw/event-sto
 import { RegistryCommands, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 import { EvaluationSetCatalog } from '../evaluation-sets/evaluation-set-catalog';
 import { EvaluationSetError, type LoadedEvaluationSet } from '../evaluation-sets/evaluation-set';
-import { measureInWorker } from './measure-in-worker';
+import { measureInWorker } from './evaluation-worker';
 import { ModelRunError, OnnxModelRunner, type ModelOutputs } from '../run-model/onnx-model-runner';
 
 export const MODEL_ARTIFACTS = Symbol('MODEL_ARTIFACTS');
