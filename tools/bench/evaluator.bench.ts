@@ -39,7 +39,7 @@ export const benchEvaluator = async (): Promise<void> => {
   loop.enable();
   const start = performance.now();
   const runner = await OnnxModelRunner.load(model);
-  const scored = await runner.run(big.features, big.rows, 30, { chunkRows: 50_000 });
+  const { outputs: scored } = await runner.run(big.features, big.rows, 30, { chunkRows: 50_000 });
   await runner.close();
   flipLabels(big, scored.labels ?? new Int32Array(0));
   const scoredAt = performance.now();
@@ -53,7 +53,7 @@ export const benchEvaluator = async (): Promise<void> => {
 
   const small = syntheticSet(100_000);
   const candidateRunner = await OnnxModelRunner.load(model);
-  const candidate = await candidateRunner.run(small.features, small.rows, 30);
+  const { outputs: candidate } = await candidateRunner.run(small.features, small.rows, 30);
   await candidateRunner.close();
   flipLabels(small, candidate.labels ?? new Int32Array(0));
   // A champion that is the same model on shuffled probabilities: a different, worse model.

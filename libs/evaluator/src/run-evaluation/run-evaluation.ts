@@ -75,8 +75,12 @@ export class RunEvaluation {
         this.logger.log(`${target.model}@${target.version}: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} rows`);
         await send('RecordEvaluationProgress', deriveId(request.evaluationId, `progress-${done}`), { rowsDone: done, rowsTotal: total });
       };
-      const candidateOut = await this.score(candidate, set, champion ? 2 : 1, progress);
-      const championOut = champion ? await this.score(champion, set, 2, async () => undefined) : null;
+      // The feature matrix travels to each model's worker and back (transferred, not copied).
+      const candidateRun = await this.score(candidate, set.features, set, champion ? 2 : 1, progress);
+      const championOut = champion
+        ? (await this.score(champion, candidateRun.features, set, 2, async () => undefined)).outputs
+        : null;
+      const candidateOut = candidateRun.outputs;
       const policy = foldModel(timed<ModelEvent>(await this.store.readStream(modelStream(target.model))));
       const thresholds = policy.status === 'created' ? (policy.policy.evaluation?.thresholds ?? {}) : {};
       await heartbeat();
@@ -114,14 +118,15 @@ export class RunEvaluation {
 
   private async score(
     model: Uint8Array,
+    features: Float32Array,
     set: LoadedEvaluationSet,
     concurrentModels: number,
     progress: (done: number, total: number) => Promise<void>,
-  ): Promise<ModelOutputs> {
+  ): Promise<{ readonly outputs: ModelOutputs; readonly features: Float32Array }> {
     const runner = await OnnxModelRunner.load(model, Math.max(1, Math.floor(this.config.evaluatorThreads / concurrentModels)));
     try {
       let reporting = Promise.resolve();
-      const out = await runner.run(set.features, set.rows, set.featureNames.length, {
+      const out = await runner.run(features, set.rows, set.featureNames.length, {
         onProgress: (done, total) => {
           reporting = reporting.then(() => progress(done, total));
         },

@@ -32,7 +32,7 @@ describe('ONNX models exported from scikit-learn, run by onnxruntime-node in a w
     const set = await breastCancer();
     const runner = await load('breast-cancer-logreg.onnx', 1);
     const progress: number[] = [];
-    const out = await runner.run(set.features, set.rows, set.featureNames.length, {
+    const { outputs: out } = await runner.run(set.features, set.rows, set.featureNames.length, {
       chunkRows: 50,
       onProgress: (done) => progress.push(done),
     });
@@ -57,14 +57,14 @@ describe('ONNX models exported from scikit-learn, run by onnxruntime-node in a w
 
   it('runs multiclass and regression models', async () => {
     const wine = loadEvaluationSet(await readTable(fixture('wine-holdout.csv')), manifest('wine-holdout'));
-    const multi = await (await load('wine-logreg.onnx')).run(wine.features, wine.rows, wine.featureNames.length);
+    const { outputs: multi } = await (await load('wine-logreg.onnx')).run(wine.features, wine.rows, wine.featureNames.length);
     expect(multi.classes).toBe(3);
     let correct = 0;
     for (let r = 0; r < wine.rows; r += 1) if (multi.labels?.[r] === wine.labels[r]) correct += 1;
     expect(correct / wine.rows).toBeCloseTo(expected('wine-logreg')['accuracy'] as number, 12);
 
     const diabetes = loadEvaluationSet(await readTable(fixture('diabetes-holdout.csv')), manifest('diabetes-holdout'));
-    const regression = await (await load('diabetes-ridge.onnx')).run(diabetes.features, diabetes.rows, diabetes.featureNames.length);
+    const { outputs: regression } = await (await load('diabetes-ridge.onnx')).run(diabetes.features, diabetes.rows, diabetes.featureNames.length);
     let absolute = 0;
     for (let r = 0; r < diabetes.rows; r += 1) absolute += Math.abs((regression.values?.[r] ?? NaN) - (diabetes.labels[r] as number));
     expect(absolute / diabetes.rows).toBeCloseTo(expected('diabetes-ridge')['mae'] as number, 2);
@@ -96,7 +96,7 @@ describe('ONNX models exported from scikit-learn, run by onnxruntime-node in a w
     const features = new Float32Array(rows * 30).map((_, i) => Math.sin(i));
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
-    const out = await runner.run(features, rows, 30, { chunkRows: 20_000 });
+    const { outputs: out } = await runner.run(features, rows, 30, { chunkRows: 20_000 });
     delay.disable();
     expect(out.labels?.length).toBe(rows);
     expect(delay.max / 1e6).toBeLessThan(50);

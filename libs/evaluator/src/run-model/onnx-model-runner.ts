@@ -41,20 +41,27 @@ export interface RunOptions {
  */
 export class OnnxModelRunner {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (value: any) => void; reject: (error: Error) => void; progress?: (done: number, total: number) => void }
+  >();
 
   private constructor(
     private readonly worker: Worker,
     readonly inputs: readonly ValueInfo[],
     readonly outputs: readonly ValueInfo[],
   ) {
-    worker.on('message', (message: { type: string; id?: number; result?: unknown; message?: string }) => {
+    worker.on('message', (message: { type: string; id?: number; message?: string; done?: number; total?: number }) => {
       if (message.id === undefined) return;
       const waiting = this.pending.get(message.id);
       if (!waiting) return;
+      if (message.type === 'progress') {
+        waiting.progress?.(message.done ?? 0, message.total ?? 0);
+        return;
+      }
       this.pending.delete(message.id);
       if (message.type === 'error') waiting.reject(new ModelRunError('MODEL_RUN_FAILED', message.message ?? 'unknown error'));
-      else waiting.resolve(message.result);
+      else waiting.resolve(message);
     });
     worker.on('error', (error) => {
       for (const waiting of this.pending.values()) waiting.reject(error);
@@ -124,8 +131,17 @@ export class OnnxModelRunner {
     );
   }
 
-  /** Scores `rows` rows of `features` float features (row-major), in chunks, reporting progress. */
-  async run(data: Float32Array, rows: number, features: number, options: RunOptions = {}): Promise<ModelOutputs> {
+  /**
+   * Scores `rows` rows of `features` float features (row-major) in chunks inside the worker,
+   * reporting progress. The matrix is transferred to the worker and back, not copied: use the
+   * returned `features`, as `data` is detached meanwhile.
+   */
+  async run(
+    data: Float32Array,
+    rows: number,
+    features: number,
+    options: RunOptions = {},
+  ): Promise<{ readonly outputs: ModelOutputs; readonly features: Float32Array }> {
     const input = this.inputSpec();
     if (input.features !== undefined && input.features !== features) {
       throw new ModelRunError(
@@ -135,34 +151,34 @@ export class OnnxModelRunner {
     }
     const outputs = this.outputSpec();
     const names = [outputs.labels, outputs.probabilities, outputs.values].filter((n): n is string => n !== undefined);
-    const chunk = Math.max(1, options.chunkRows ?? 65_536);
-    const labels = outputs.labels ? new Int32Array(rows) : undefined;
-    const values = outputs.values ? new Float32Array(rows) : undefined;
-    let probabilities: Float32Array | undefined;
-    let classes: number | undefined;
-    for (let start = 0; start < rows; start += chunk) {
-      const count = Math.min(chunk, rows - start);
-      const slice = data.slice(start * features, (start + count) * features);
-      const result = await this.call({ type: 'run', input: input.name, outputs: names, data: slice.buffer, rows: count, cols: features }, [slice.buffer]);
-      const output = (name: string) => {
-        const tensor = result[name];
-        if (!tensor) throw new ModelRunError('MODEL_RUN_FAILED', `the model returned no ${name}`);
-        return tensor;
-      };
-      if (labels && outputs.labels) labels.set(output(outputs.labels).data as Int32Array, start);
-      if (values && outputs.values) values.set(toFloat32(output(outputs.values).data), start);
-      if (outputs.probabilities) {
-        const tensor = output(outputs.probabilities);
-        classes ??= Number(tensor.dims[1] ?? 1);
-        probabilities ??= new Float32Array(rows * classes);
-        probabilities.set(toFloat32(tensor.data), start * classes);
-      }
-      options.onProgress?.(start + count, rows);
-    }
+    // A view into a larger buffer is copied once, so that only this matrix is transferred.
+    const matrix = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    const reply = (await this.call(
+      {
+        type: 'run',
+        input: input.name,
+        outputs: names,
+        data: matrix.buffer,
+        rows,
+        cols: features,
+        chunkRows: Math.max(1, options.chunkRows ?? 65_536),
+      },
+      [matrix.buffer as ArrayBuffer],
+      options.onProgress,
+    )) as { result: Record<string, { width: number; data: Int32Array | Float32Array }>; features: ArrayBuffer };
+    const output = (name: string) => {
+      const tensor = reply.result[name];
+      if (!tensor) throw new ModelRunError('MODEL_RUN_FAILED', `the model returned no ${name}`);
+      return tensor;
+    };
+    const probabilities = outputs.probabilities ? output(outputs.probabilities) : undefined;
     return {
-      ...(labels ? { labels } : {}),
-      ...(probabilities ? { probabilities, classes: classes as number } : {}),
-      ...(values ? { values } : {}),
+      features: new Float32Array(reply.features),
+      outputs: {
+        ...(outputs.labels ? { labels: output(outputs.labels).data as Int32Array } : {}),
+        ...(probabilities ? { probabilities: probabilities.data as Float32Array, classes: probabilities.width } : {}),
+        ...(outputs.values ? { values: output(outputs.values).data as Float32Array } : {}),
+      },
     };
   }
 
@@ -170,13 +186,15 @@ export class OnnxModelRunner {
     await this.worker.terminate();
   }
 
-  private call(message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<Record<string, { dims: number[]; data: ArrayLike<number> }>> {
+  private call(
+    message: Record<string, unknown>,
+    transfer: ArrayBuffer[],
+    progress?: (done: number, total: number) => void,
+  ): Promise<unknown> {
     const id = (this.nextId += 1);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, ...(progress ? { progress } : {}) });
       this.worker.postMessage({ ...message, id }, transfer);
     });
   }
 }
-
-const toFloat32 = (data: ArrayLike<number>): Float32Array => (data instanceof Float32Array ? data : Float32Array.from(data));

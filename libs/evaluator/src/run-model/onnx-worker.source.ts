@@ -25,20 +25,31 @@ parentPort.on('message', async (message) => {
       return;
     }
     if (message.type === 'run') {
-      const input = new ort.Tensor('float32', new Float32Array(message.data), [message.rows, message.cols]);
-      const out = await session.run({ [message.input]: input }, message.outputs);
-      const result = {};
-      const transfer = [];
-      for (const name of message.outputs) {
-        const tensor = out[name];
-        let data = tensor.data;
-        // int64 labels arrive as BigInt64Array: class indices fit in int32.
-        if (data instanceof BigInt64Array) data = Int32Array.from(data, (v) => Number(v));
-        else data = data.slice();
-        result[name] = { type: tensor.type, dims: tensor.dims, data };
-        transfer.push(data.buffer);
+      // The whole matrix arrives once, by transfer; chunks are views into it, not copies.
+      const all = new Float32Array(message.data);
+      const outputs = {};
+      for (let start = 0; start < message.rows; start += message.chunkRows) {
+        const count = Math.min(message.chunkRows, message.rows - start);
+        const input = new ort.Tensor('float32', all.subarray(start * message.cols, (start + count) * message.cols), [count, message.cols]);
+        const out = await session.run({ [message.input]: input }, message.outputs);
+        for (const name of message.outputs) {
+          const tensor = out[name];
+          const width = tensor.dims.length > 1 ? Number(tensor.dims[1]) : 1;
+          if (!outputs[name]) {
+            const Type = tensor.type === 'int64' || tensor.type === 'int32' ? Int32Array : Float32Array;
+            outputs[name] = { type: tensor.type, width, data: new Type(message.rows * width) };
+          }
+          const data = tensor.data;
+          // int64 labels arrive as BigInt64Array: class indices fit in int32.
+          if (data instanceof BigInt64Array) {
+            const target = outputs[name].data;
+            for (let i = 0; i < data.length; i += 1) target[start * width + i] = Number(data[i]);
+          } else outputs[name].data.set(data, start * width);
+        }
+        parentPort.postMessage({ type: 'progress', id: message.id, done: start + count, total: message.rows });
       }
-      parentPort.postMessage({ type: 'ran', id: message.id, result }, transfer);
+      const transfer = [all.buffer, ...Object.values(outputs).map((o) => o.data.buffer)];
+      parentPort.postMessage({ type: 'ran', id: message.id, result: outputs, features: all.buffer }, transfer);
     }
   } catch (error) {
     parentPort.postMessage({ type: 'error', id: message.id, message: String((error && error.message) || error) });
