@@ -20,6 +20,12 @@ import { ModelRunError, OnnxModelRunner, type ModelOutputs } from '../run-model/
 
 export const MODEL_ARTIFACTS = Symbol('MODEL_ARTIFACTS');
 
+/** The metrics could not be computed on these predictions (recorded, not retried). */
+class MeasuringError extends Error {
+  override readonly name = 'MeasuringError';
+  readonly code = 'EVALUATION_ERROR';
+}
+
 const PROGRESS_EVERY_MS = 2_000;
 
 const timed = <E>(events: RecordedEvent[]): Array<Timed<E>> =>
@@ -84,11 +90,14 @@ export class RunEvaluation {
       const policy = foldModel(timed<ModelEvent>(await this.store.readStream(modelStream(target.model))));
       const thresholds = policy.status === 'created' ? (policy.policy.evaluation?.thresholds ?? {}) : {};
       await heartbeat();
+      // Measuring is deterministic: if it throws, a retry would throw again, so it is a result.
       const { metrics, comparison, details } = await measureInWorker({
         set,
         candidate: candidateOut,
         champion: championOut,
         championVersion: request.championVersion,
+      }).catch((error: unknown) => {
+        throw new MeasuringError(error instanceof Error ? error.message : String(error));
       });
       // Test-only fault injection (MRW_CRASH_AT): die like `kill -9` with the work done but not reported.
       if (this.config.crashAt === 'evaluator:before-result') process.kill(process.pid, 'SIGKILL');
@@ -100,7 +109,12 @@ export class RunEvaluation {
         details,
       });
     } catch (error) {
-      if (error instanceof ModelRunError || error instanceof EvaluationSetError || error instanceof ArtifactError) {
+      if (
+        error instanceof ModelRunError ||
+        error instanceof EvaluationSetError ||
+        error instanceof ArtifactError ||
+        error instanceof MeasuringError
+      ) {
         this.logger.warn(`evaluation ${request.evaluationId} of ${target.model}@${target.version} failed: ${error.code} ${error.message}`);
         await send('RecordEvaluationFailure', deriveId(request.evaluationId, 'failure'), { code: error.code, reason: error.message });
         return;
