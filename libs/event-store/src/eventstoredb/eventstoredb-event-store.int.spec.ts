@@ -15,10 +15,12 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { EventStoreDBClient, FORWARDS, START } from '@eventstore/db-client';
-import { describeEventStoreConformance } from '../testing';
+import { describeEventStoreConformance, testEvent } from '../testing';
 import type { EventToAppend, RecordedEvent } from '../event-store.port';
 import { EventStoreDbEventStore, openEventStoreDb } from './eventstoredb-event-store.adapter';
 import { CHECKPOINT_STREAM_PREFIX } from './eventstoredb-mapping';
+
+const event = (type: string, data: unknown = {}): EventToAppend => testEvent(type, data, 'esdb-int');
 
 const IMAGE = process.env['EVENTSTOREDB_IMAGE'] ?? 'eventstore/eventstore:24.10';
 
@@ -166,17 +168,3 @@ async function startContainer(): Promise<{ url: string; stop: () => Promise<void
   };
 }
 
-function event(type: string, data: unknown = {}): EventToAppend {
-  return {
-    type,
-    data,
-    metadata: {
-      eventId: randomUUID(),
-      occurredAt: '2030-01-01T00:00:00.000Z',
-      actor: { kind: 'service', id: 'esdb-int' },
-      correlationId: randomUUID(),
-      causationId: null,
-      schemaVersion: 1,
-    },
-  };
-}

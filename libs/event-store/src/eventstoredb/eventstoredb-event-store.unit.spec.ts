@@ -5,12 +5,14 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { describeEventStoreConformance, waitFor } from '../testing';
+import { describeEventStoreConformance, waitFor, testEvent } from '../testing';
 import { WrongExpectedRevisionError, type EventToAppend, type RecordedEvent } from '../event-store.port';
 import { verifyChain } from '../hash-chain';
 import { EventStoreDbEventStore, openEventStoreDb, type EventStoreDbClientLike } from './eventstoredb-event-store.adapter';
 import { CHECKPOINT_STREAM_PREFIX } from './eventstoredb-mapping';
 import { InMemoryEsdbClient } from './testing/in-memory-esdb-client.fake';
+
+const event = (type: string, data: unknown = {}): EventToAppend => testEvent(type, data);
 
 const asClient = (fake: InMemoryEsdbClient): EventStoreDbClientLike => fake as unknown as EventStoreDbClientLike;
 
@@ -177,20 +179,6 @@ describe('openEventStoreDb (real client, no server)', () => {
   });
 });
 
-function event(type: string, data: unknown = {}): EventToAppend {
-  return {
-    type,
-    data,
-    metadata: {
-      eventId: randomUUID(),
-      occurredAt: '2030-01-01T00:00:00.000Z',
-      actor: { kind: 'service', id: 'test' },
-      correlationId: randomUUID(),
-      causationId: null,
-      schemaVersion: 1,
-    },
-  };
-}
 
 async function freePort(): Promise<number> {
   const probe = createServer();

@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { describeEventStoreConformance, waitFor } from '../testing';
+import { describeEventStoreConformance, waitFor, testEvent } from '../testing';
 import type { EventToAppend, RecordedEvent } from '../event-store.port';
 import { verifyChain } from '../hash-chain';
 import { SqliteEventStore } from './sqlite-event-store.adapter';
+
+const event = (type: string, data: unknown = {}): EventToAppend => testEvent(type, data);
 
 describeEventStoreConformance('SQLite (temp file)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mrw-event-store-'));
@@ -152,20 +153,6 @@ describe('SqliteEventStore', () => {
   });
 });
 
-function event(type: string, data: unknown = {}): EventToAppend {
-  return {
-    type,
-    data,
-    metadata: {
-      eventId: randomUUID(),
-      occurredAt: '2030-01-01T00:00:00.000Z',
-      actor: { kind: 'service', id: 'test' },
-      correlationId: randomUUID(),
-      causationId: null,
-      schemaVersion: 1,
-    },
-  };
-}
 
 /**
  * Appends `rounds` times to one stream from a worker thread, each time expecting the

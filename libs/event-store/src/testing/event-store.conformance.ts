@@ -10,6 +10,7 @@ import {
   type SubscriptionOptions,
 } from '../event-store.port';
 import { verifyChain } from '../hash-chain';
+import { testEvent } from './test-event';
 import { waitFor } from './wait-for';
 
 /** What an adapter's test provides: a store, optionally a way to reopen the same storage, and cleanup. */
@@ -589,17 +590,4 @@ export function describeEventStoreConformance(
 
 const OCCURRED_AT = '2030-01-01T00:00:00.000Z';
 
-function newEvent(type: string, data: unknown = {}): EventToAppend {
-  return {
-    type,
-    data,
-    metadata: {
-      eventId: randomUUID(),
-      occurredAt: OCCURRED_AT,
-      actor: { kind: 'user', id: 'conformance' },
-      correlationId: randomUUID(),
-      causationId: null,
-      schemaVersion: 1,
-    },
-  };
-}
+const newEvent = (type: string, data: unknown = {}): EventToAppend => testEvent(type, data, 'conformance');

@@ -1,2 +1,3 @@
 export { describeEventStoreConformance, type EventStoreFixture } from './event-store.conformance';
 export { waitFor } from './wait-for';
+export { testEvent } from './test-event';

@@ -1,26 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HEADERS, TOPICS } from '@mrw/contracts';
 import { SqliteEventStore, type EventToAppend } from '@mrw/event-store';
+import { testEvent } from '@mrw/event-store/testing';
 import { decodeEvent } from '../event-codec';
 import { PoisonMessageError, type IncomingMessage } from '../message-bus.port';
 import { eventually } from '../testing/kafka-for-tests';
 import { deadLetterStream, EmbeddedMessageBus } from './embedded-message-bus.adapter';
 
-const event = (type: string, data: unknown = {}): EventToAppend => ({
-  type,
-  data,
-  metadata: {
-    eventId: randomUUID(),
-    occurredAt: new Date().toISOString(),
-    actor: { kind: 'user', id: 'tester' },
-    correlationId: randomUUID(),
-    causationId: null,
-    schemaVersion: 1,
-  },
-});
+const event = (type: string, data: unknown = {}): EventToAppend => testEvent(type, data, 'tester');
 
 describe('EmbeddedMessageBus: Kafka semantics over the event log', () => {
   let dir: string;

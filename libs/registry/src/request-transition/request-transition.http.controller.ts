@@ -39,7 +39,6 @@ export class RequestTransitionController {
     const version = parseVersion(rawVersion);
     const metadata = this.metadata.fromRequest(principal, request);
     const model = await this.streams.existingModel(name);
-    await this.streams.existingVersion(name, version);
     const result = await this.streams.executeVersion(name, version, {
       type: 'RequestStageTransition',
       data: { toStage: body.toStage, comment: body.comment ?? '', context: await this.streams.gateContext(model) },
