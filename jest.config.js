@@ -31,4 +31,5 @@ module.exports = {
   projects: [tier('unit'), tier('int'), tier('e2e')],
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.js'],
   globalSetup: '<rootDir>/tools/jest/global-setup.js',
+  globalTeardown: '<rootDir>/tools/jest/global-teardown.js',
 };

@@ -24,4 +24,4 @@ const suiteModule = (config: SuiteConfig): DynamicModule => {
   };
 };
 
-void startService('model-registry-workflows', suiteModule);
+void startService('model-registry-workflows', suiteModule, { service: 'suite' });

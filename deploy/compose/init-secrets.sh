@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Writes deploy/compose/.env and deploy/compose/seed-tokens.json with fresh, matching tokens
-# (openssl rand -base64 32 each). Refuses to overwrite existing files unless --force:
-# replacing the tokens of a running suite means re-seeding them (see deploy/README.md).
+# Writes deploy/compose/.env and deploy/compose/seed-tokens.json with a fresh server secret
+# (MRW_SECRET_KEY) and fresh, matching tokens (openssl rand -base64 32 each: 44 characters,
+# the services want 32+). Refuses to overwrite existing files unless --force: a new
+# MRW_SECRET_KEY invalidates every token of a running suite, and new tokens must be
+# re-seeded (see deploy/README.md).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +18,7 @@ command -v openssl >/dev/null || { echo "init-secrets: openssl is needed" >&2; e
 
 token() { openssl rand -base64 32 | tr -d '\n'; }
 
+secret_key="$(token)"
 admin="$(token)"
 evaluator="$(token)"
 approvals="$(token)"
@@ -25,6 +28,9 @@ deployer="$(token)"
 umask 077
 cat > "$env_file" <<ENV
 # Written by deploy/compose/init-secrets.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ). Do not commit.
+# MRW_SECRET_KEY: shared by every service; back it up apart from the event store (losing it
+# invalidates every token, see .env.example).
+MRW_SECRET_KEY=$secret_key
 MRW_ADMIN_TOKEN=$admin
 MRW_EVALUATOR_TOKEN=$evaluator
 MRW_APPROVALS_TOKEN=$approvals

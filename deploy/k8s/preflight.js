@@ -3,8 +3,11 @@
 //
 // 1. Refuse placeholder secrets. secrets.yaml is a template; applied unedited, its
 //    REPLACE_ME values would become real credentials (an admin token anyone can read in
-//    the repository). Checks MRW_ADMIN_TOKEN, MRW_SERVICE_TOKEN and the tokens in
-//    MRW_SEED_TOKENS_FILE, whichever the container has.
+//    the repository). Checks MRW_SECRET_KEY (required with MRW_BUS=kafka, as the services
+//    require it), MRW_ADMIN_TOKEN, MRW_SERVICE_TOKEN and the tokens in MRW_SEED_TOKENS_FILE,
+//    whichever the container has. Each needs 32+ characters, the services' own minimum
+//    (MIN_SECRET_LENGTH in libs/platform), so a short one fails here, with the Secret to
+//    edit named.
 // 2. Wait until Kafka (every KAFKA_BROKERS entry) and EventStoreDB (EVENTSTOREDB_URL)
 //    accept TCP connections, so a fresh install does not start with a crash-loop back-off.
 //    Gives up after PREFLIGHT_TIMEOUT_SECONDS (default 300); the kubelet then retries.
@@ -17,11 +20,17 @@ const fail = (message) => {
   process.exit(1);
 };
 
-const isPlaceholder = (value) => typeof value !== 'string' || value.length < 16 || value.includes('REPLACE_ME');
+const MIN_SECRET_LENGTH = 32;
+const isPlaceholder = (value) => typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || value.includes('REPLACE_ME');
 
 const problems = [];
-for (const name of ['MRW_ADMIN_TOKEN', 'MRW_SERVICE_TOKEN']) {
-  if (name in process.env && isPlaceholder(process.env[name])) problems.push(`${name} is empty, shorter than 16 characters or a REPLACE_ME placeholder`);
+if (process.env.MRW_BUS === 'kafka' && !('MRW_SECRET_KEY' in process.env)) {
+  problems.push('MRW_SECRET_KEY is not set: every suite service needs the same server secret (Secret mrw-server-secret, key server-secret)');
+}
+for (const name of ['MRW_SECRET_KEY', 'MRW_ADMIN_TOKEN', 'MRW_SERVICE_TOKEN']) {
+  if (name in process.env && isPlaceholder(process.env[name])) {
+    problems.push(`${name} is empty, shorter than ${MIN_SECRET_LENGTH} characters or a REPLACE_ME placeholder`);
+  }
 }
 const seedFile = process.env.MRW_SEED_TOKENS_FILE;
 if (seedFile) {
@@ -29,14 +38,19 @@ if (seedFile) {
     const seeds = JSON.parse(fs.readFileSync(seedFile, 'utf8'));
     if (!Array.isArray(seeds)) throw new Error('expected a JSON array');
     for (const seed of seeds) {
-      if (isPlaceholder(seed && seed.token)) problems.push(`${seedFile}: the token of ${seed && seed.subject} is a placeholder`);
+      if (isPlaceholder(seed && seed.token)) {
+        problems.push(`${seedFile}: the token of ${seed && seed.subject} is shorter than ${MIN_SECRET_LENGTH} characters or a placeholder`);
+      }
     }
   } catch (error) {
     problems.push(`${seedFile}: ${error.message}`);
   }
 }
 if (problems.length > 0) {
-  fail(`refusing to start with placeholder secrets (edit the Secrets mrw-registry-secrets and mrw-service-tokens, see deploy/k8s/secrets.yaml):\n  - ${problems.join('\n  - ')}`);
+  fail(
+    'refusing to start with placeholder secrets (edit the Secrets mrw-server-secret, mrw-registry-secrets and mrw-service-tokens, ' +
+      `see deploy/k8s/secrets.yaml; generate each with \`openssl rand -base64 32\`):\n  - ${problems.join('\n  - ')}`,
+  );
 }
 
 const endpoints = [];

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,9 +8,12 @@ import { promisify } from 'node:util';
 import { Partitioners } from 'kafkajs';
 import { HEADERS, SERVICE_NAMES, TOPICS } from '@mrw/contracts';
 import { adminFor, describeWithKafka, eventually, uniqueNamespace } from '@mrw/messaging/testing';
+import { ServerSecrets, signedCommandAuthorization } from '@mrw/platform';
 import { freePort, ServiceProcess } from './service-process';
 
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
+/** Every process of one suite verifies tokens with the same server secret. */
+const SECRET_KEY = randomBytes(32).toString('base64url');
 const run = promisify(execFile);
 const KAFKA_SCRIPT = resolve(__dirname, '../kafka/kafka.sh');
 
@@ -38,6 +41,7 @@ class Deployment {
       MRW_SQLITE_FILE: join(this.dir, 'events.sqlite'),
       MRW_DATA_DIR: join(this.dir, name),
       MRW_ADMIN_TOKEN: ADMIN,
+      MRW_SECRET_KEY: SECRET_KEY,
       MRW_LOG_LEVEL: 'info',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
     };
@@ -114,6 +118,10 @@ class Deployment {
 
 const version = (model: string) => ({ source: `https://models.example.com/${model}.onnx` });
 
+/** How a suite service signs a command it sends over Kafka (it never sends its secret). */
+const signed = (token: { id: string; token: string }, value: string): string =>
+  signedCommandAuthorization(new ServerSecrets(SECRET_KEY), token.id, token.token, value);
+
 describeWithKafka('distributed mode: five processes over a real Kafka broker', (brokers) => {
   let suite: Deployment;
 
@@ -155,7 +163,7 @@ describeWithKafka('distributed mode: five processes over a real Kafka broker', (
       version: 1,
       data: { evaluationId, rowsDone: 500, rowsTotal: 1000 },
     });
-    const headers = { [HEADERS.authorization]: `Bearer ${evaluator.body.token}` };
+    const headers = { [HEADERS.authorization]: signed(evaluator.body, command) };
     await suite.sendCommand(command, headers, 'modelVersion-evaluated@1');
     await suite.sendCommand(command, headers, 'modelVersion-evaluated@1');
     await eventually(
@@ -190,24 +198,29 @@ describeWithKafka('distributed mode: five processes over a real Kafka broker', (
         version: 1,
         data: { evaluationId: staged.body.request.evaluationId, rowsDone, rowsTotal: 1000 },
       });
-    const auth = { [HEADERS.authorization]: `Bearer ${evaluator.body.token}` };
-    await suite.sendCommand('{"type": "RecordEvaluationProgress", "data": ', auth, key);
+    const poison = '{"type": "RecordEvaluationProgress", "data": ';
+    await suite.sendCommand(poison, { [HEADERS.authorization]: signed(evaluator.body, poison) }, key);
     await suite.sendCommand(progress(100), {}, key);
-    await suite.sendCommand(progress(800), auth, key);
+    await suite.sendCommand(progress(200), { [HEADERS.authorization]: `Bearer ${evaluator.body.token}` }, key);
+    const valid = progress(800);
+    await suite.sendCommand(valid, { [HEADERS.authorization]: signed(evaluator.body, valid) }, key);
 
     await eventually(async () => {
       const state = await suite.api('GET', '/models/poisoned/versions/1');
       return state.body.evaluations[0].progress?.rowsDone === 800;
     }, { what: 'the valid command after the poison ones' });
-    const letters = await suite.deadLetters(TOPICS.commands, 2);
+    const letters = await suite.deadLetters(TOPICS.commands, 3);
     const reasons = letters.map((l) => l.headers[HEADERS.dlqReason]);
     expect(reasons).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^PoisonMessageError: command is not JSON/),
-        'PoisonMessageError: unauthenticated: send a service token in the authorization header',
+        'PoisonMessageError: unauthenticated: the command is not signed by a live service token',
+        expect.stringMatching(/^PoisonMessageError: a bearer secret on a topic is refused/),
       ]),
     );
     expect(letters.every((l) => l.headers[HEADERS.dlqGroup] === 'mrw-registry')).toBe(true);
+    // A secret sent by mistake does not live on in the DLQ.
+    expect(JSON.stringify(letters)).not.toContain(evaluator.body.token);
   });
 
   it.each([

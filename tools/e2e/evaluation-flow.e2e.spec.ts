@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -47,7 +47,8 @@ describe('automated evaluation on entering Staging', () => {
     );
 
   beforeAll(async () => {
-    suite = await startRegistry({ modules: [EvaluatorModule], env: { MRW_EVALUATOR_THREADS: '1' } });
+    // The models served over HTTP below are on loopback, which outbound calls refuse unless allowed.
+    suite = await startRegistry({ modules: [EvaluatorModule], env: { MRW_EVALUATOR_THREADS: '1', MRW_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
   });
 
   afterAll(async () => {
@@ -218,6 +219,15 @@ describe('automated evaluation on entering Staging', () => {
 
     afterAll(async () => {
       await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('evaluates a model fetched over HTTP, from a host the operator allows, against its declared digest', async () => {
+      const digest = `sha256:${createHash('sha256').update(model).digest('hex')}`;
+      const version = await suite.http('POST', '/api/v1/models/cancer/versions', { body: { source: `${base}/model.onnx`, artifactDigest: digest } });
+      expect(version.status).toBe(201);
+      const v = version.body.version as number;
+      await suite.http('POST', `/api/v1/models/cancer/versions/${v}/transitions`, { body: { toStage: 'Staging' } });
+      expect(await evaluated('cancer', v)).toMatchObject({ status: 'completed' });
     });
 
     it.each([

@@ -58,7 +58,11 @@ export class ContentAddressedStore {
 
   /** Moves a finished scratch file into the store under its digest. */
   async importFile(path: string): Promise<StoredArtifact> {
-    const digest = await digestFile(path);
+    return this.importHashedFile(path, await digestFile(path));
+  }
+
+  /** Moves a scratch file into the store under the digest its writer computed while writing it. */
+  async importHashedFile(path: string, digest: string): Promise<StoredArtifact> {
     const { size } = await stat(path);
     const target = this.pathOf(digest);
     if (await this.has(digest)) {

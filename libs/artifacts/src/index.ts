@@ -1,2 +1,3 @@
 export * from './content-addressed-store';
 export * from './fetch-artifact';
+export * from './file-sources';

@@ -15,6 +15,11 @@ export interface EventMetadata {
   readonly correlationId: string;
   readonly causationId: string | null;
   readonly schemaVersion: number;
+  /**
+   * sha256 of the request that carried an `Idempotency-Key` (its canonical JSON body): a
+   * retry with the same key is replayed only when its fingerprint is the same.
+   */
+  readonly requestHash?: string;
   readonly prevHash?: string | null;
   readonly hash?: string;
 }
@@ -34,6 +39,8 @@ export interface CommandMetadata {
   readonly now: string;
   readonly correlationId: string;
   readonly causationId: string | null;
+  /** Fingerprint of the request behind an `Idempotency-Key`; stored on the events it appends. */
+  readonly requestHash?: string;
 }
 
 export const SCHEMA_VERSION = 1;

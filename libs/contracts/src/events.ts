@@ -250,16 +250,26 @@ export type AccessTokenIssued = DomainEvent<
     subject: string;
     kind: 'user' | 'service';
     roles: Role[];
-    /** Reviewer scope: the models this token may review; empty means every model. */
+    /** Scope: the only models this token may act on or see, whatever its roles; empty means every model. */
     models: string[];
-    /** sha256 of the secret; the secret itself is never stored. */
-    secretHash: string;
   }
 >;
 export type AccessTokenRevoked = DomainEvent<'AccessTokenRevoked', { tokenId: string }>;
 export type AccessTokenEvent = AccessTokenIssued | AccessTokenRevoked;
 
 export type RegistryEvent = ModelEvent | ModelVersionEvent | AccessTokenEvent;
+
+// ---- tokenCredential-<tokenId> (private: never published, indexed or served) --------
+
+/**
+ * What verifies a token's secret: a keyed hash (HMAC-SHA256 with a key derived from
+ * MRW_SECRET_KEY), so a copy of the log does not allow offline guessing of a chosen token.
+ * It lives in its own stream so that nothing which publishes or serves events ever holds it.
+ */
+export type AccessTokenCredentialStored = DomainEvent<
+  'AccessTokenCredentialStored',
+  { tokenId: string; scheme: 'hmac-sha256'; verifier: string }
+>;
 export type RegistryEventType = RegistryEvent['type'];
 
 // ---- evaluationSet-<name> (written by the evaluator) --------------------------------

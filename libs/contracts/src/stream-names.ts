@@ -8,6 +8,18 @@ export const modelVersionStream = (model: string, version: number): string =>
 
 export const accessTokenStream = (tokenId: string): string => `accessToken-${tokenId}`;
 
+/** A token's verifier, kept apart from its audited `accessToken-` stream (see AccessTokenCredentialStored). */
+export const tokenCredentialStream = (tokenId: string): string => `tokenCredential-${tokenId}`;
+
+/**
+ * The streams whose events leave the store: published on Kafka (and the embedded bus), the
+ * audit trail, dashboards. Everything else stays inside the suite.
+ */
+export const PUBLISHED_STREAM_PREFIXES: readonly string[] = ['model-', 'modelVersion-', 'accessToken-'];
+
+/** Streams that hold secrets' verifiers: read only by the token directory, never served or indexed. */
+export const isPrivateStream = (stream: string): boolean => streamCategory(stream) === 'tokenCredential';
+
 /** The category of a stream: the part before the first `-`. */
 export const streamCategory = (stream: string): string => {
   const dash = stream.indexOf('-');

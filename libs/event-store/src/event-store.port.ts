@@ -7,6 +7,9 @@ export interface EventToAppend {
   readonly metadata: Omit<EventMetadata, 'prevHash' | 'hash'>;
 }
 
+/** Metadata as stored: the envelope with its hash-chain links filled in (optional fields stay optional). */
+export type RecordedMetadata = EventMetadata & { readonly prevHash: string | null; readonly hash: string };
+
 /** An event as stored: its stream, its revision in that stream and its position in the log. */
 export interface RecordedEvent {
   readonly streamName: string;
@@ -17,7 +20,7 @@ export interface RecordedEvent {
   readonly type: string;
   readonly data: unknown;
   /** Includes the hash chain: `prevHash` (null for revision 0) and `hash`. */
-  readonly metadata: Required<EventMetadata>;
+  readonly metadata: RecordedMetadata;
 }
 
 /**
@@ -92,7 +95,7 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
-/** Thrown when the expected revision does not hold. The only error the port throws by design. */
+/** Thrown when the expected revision does not hold. */
 export class WrongExpectedRevisionError extends Error {
   override readonly name = 'WrongExpectedRevisionError';
   constructor(
@@ -109,6 +112,28 @@ export class DuplicateEventIdError extends Error {
   override readonly name = 'DuplicateEventIdError';
   constructor(readonly eventId: string, readonly streamName: string) {
     super(`event id ${eventId} already used in a different append (stream ${streamName})`);
+  }
+}
+
+/**
+ * Thrown when an append exceeds what the stores can hold (see `MAX_APPEND_BYTES`,
+ * `MAX_EVENT_DEPTH`); nothing is appended. The input was too big, not the store broken.
+ */
+export class EventTooLargeError extends Error {
+  override readonly name = 'EventTooLargeError';
+  constructor(
+    readonly streamName: string,
+    readonly reason: string,
+  ) {
+    super(`stream ${streamName}: ${reason}`);
+  }
+}
+
+/** Thrown when a stream was deleted (EventStoreDB tombstones): it can be neither read nor appended to. */
+export class StreamDeletedError extends Error {
+  override readonly name = 'StreamDeletedError';
+  constructor(readonly streamName: string) {
+    super(`stream ${streamName} has been deleted`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventMetadata } from '@mrw/contracts';
-import type { EventToAppend, RecordedEvent } from './event-store.port';
+import type { EventToAppend, RecordedEvent, RecordedMetadata } from './event-store.port';
 
 /**
  * Canonical JSON: object keys sorted (UTF-16 code unit order) at every depth, no
@@ -118,7 +118,7 @@ export interface ChainedEvent {
   readonly revision: number;
   readonly type: string;
   readonly data: unknown;
-  readonly metadata: Required<EventMetadata>;
+  readonly metadata: RecordedMetadata;
 }
 
 /** Assigns revisions from `startRevision` and links each event to the previous one's hash. */

@@ -1,4 +1,5 @@
 export * from './event-store.port';
+export { assertAppendFits, MAX_APPEND_BYTES, MAX_EVENT_DEPTH } from './append-limits';
 export {
   canonicalJson,
   chainEvents,

@@ -1,4 +1,7 @@
+import { loggerFor } from '@mrw/logging';
 import type { SubscriptionOptions } from './event-store.port';
+
+const log = loggerFor('event-store');
 
 /** Checks what every adapter requires of subscription options; throws with the subscription's name. */
 export const validateSubscriptionOptions = (options: SubscriptionOptions): void => {
@@ -10,7 +13,7 @@ export const validateSubscriptionOptions = (options: SubscriptionOptions): void 
   }
 };
 
-/** Tells the subscriber that its subscription stopped on an error: `onError`, else the console. */
+/** Tells the subscriber that its subscription stopped on an error: `onError`, else the log. */
 export const reportSubscriptionFailure = (options: SubscriptionOptions, error: unknown): void => {
   if (options.onError) {
     try {
@@ -20,7 +23,7 @@ export const reportSubscriptionFailure = (options: SubscriptionOptions, error: u
     }
   } else {
     // A stopped projection must not go unnoticed when nobody listens for errors.
-    console.error(`event-store subscription ${options.name} stopped:`, error);
+    log.error({ err: error, subscription: options.name }, `event-store subscription ${options.name} stopped`);
   }
 };
 

@@ -3,27 +3,39 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { ProblemException } from './problem/problem';
 import { ProblemFilter } from './problem/problem.filter';
+import { closeRequestSchemas, declareProblemResponses } from './problem/openapi-problems';
+import { jsonBodyGuard, MAX_BODY_BYTES, mediaTypeGuard, methodGuard, queryGuard, sendProblem } from './problem/request-guards';
 import { createValidationPipe } from './problem/validation';
 
-/** What every HTTP service applies: JSON limits, validation, problem documents, OpenAPI, shutdown hooks. */
+/** What every HTTP service applies: media types, JSON size and shape limits, validation, problem documents, OpenAPI, shutdown hooks. */
 export const configureHttpApp = (app: INestApplication, title: string): void => {
-  app.use(json({ limit: '1mb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(mediaTypeGuard);
+  app.use(queryGuard);
+  app.use(json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
   // Body-parser errors happen before Nest routes the request; answer them as problems here.
-  app.use((error: { type?: string; message?: string } | undefined, _: Request, response: Response, next: NextFunction) => {
-    if (!error) return next();
-    const problem =
-      error.type === 'entity.parse.failed'
-        ? new ProblemException('MALFORMED_JSON', `the request body is not valid JSON: ${error.message ?? ''}`.trim())
-        : error.type === 'entity.too.large'
-          ? new ProblemException('PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MiB')
-          : undefined;
-    if (!problem) return next(error);
-    response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toDocument()));
-  });
+  app.use(
+    (error: { type?: string; message?: string; status?: number } | undefined, _: Request, response: Response, next: NextFunction) => {
+      if (!error) return next();
+      const problem =
+        error.type === 'entity.parse.failed'
+          ? new ProblemException('MALFORMED_JSON', `the request body is not valid JSON: ${error.message ?? ''}`.trim())
+          : error.type === 'entity.too.large'
+            ? new ProblemException('PAYLOAD_TOO_LARGE', `the request body is larger than ${MAX_BODY_BYTES} bytes`)
+            : error.status === 415
+              ? new ProblemException('UNSUPPORTED_MEDIA_TYPE', error.message ?? 'unsupported charset or encoding')
+              : typeof error.status === 'number' && error.status >= 400 && error.status < 500
+                ? new ProblemException('BAD_REQUEST', error.message ?? 'the request body cannot be read', {}, error.status)
+                : undefined;
+      if (!problem) return next(error);
+      sendProblem(response, problem);
+    },
+  );
+  // Before class-transformer or class-validator recurse into the body.
+  app.use(jsonBodyGuard);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
+  const generated = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle(title)
@@ -32,5 +44,8 @@ export const configureHttpApp = (app: INestApplication, title: string): void => 
       .addBearerAuth()
       .build(),
   );
+  // Every operation declares its problem responses; request bodies declare that unknown fields are refused.
+  const document = closeRequestSchemas(declareProblemResponses(generated));
+  app.use(methodGuard(document.paths));
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
 };

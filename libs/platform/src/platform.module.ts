@@ -13,6 +13,7 @@ import {
 import { APP_GUARD } from '@nestjs/core';
 import { EVENT_STORE, openEventStoreDb, SqliteEventStore, type EventStore } from '@mrw/event-store';
 import { EmbeddedMessageBus, KafkaMessageBus, MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
+import { AddressPolicy, OutboundHttp } from '@mrw/outbound';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenDirectory } from './auth/token-directory';
 import { TokenFeed } from './auth/token-feed';
@@ -22,6 +23,7 @@ import { HealthController } from './observability/health.controller';
 import { HttpMetricsMiddleware, Metrics } from './observability/metrics';
 import { Readiness } from './observability/readiness';
 import { CLOCK, systemClock, type Clock } from './persistence/clock';
+import { loadServerSecrets, ServerSecrets } from './secrets/server-secrets';
 
 export interface PlatformOptions {
   /** Tests pass a controllable clock; production uses the system clock. */
@@ -94,6 +96,9 @@ export class PlatformModule implements NestModule {
           useFactory: (bus: MessageBus, store: EventStore) => new InfrastructureCloser(bus, store, owned),
           inject: [MESSAGE_BUS, EVENT_STORE],
         },
+        { provide: ServerSecrets, useFactory: () => loadServerSecrets(config) },
+        // One guarded client for every call made on a user's behalf (sources, webhooks, chat, CD).
+        { provide: OutboundHttp, useFactory: () => new OutboundHttp({ policy: new AddressPolicy(config.outboundAllowedHosts) }) },
         Metrics,
         Readiness,
         TokenDirectory,
@@ -101,7 +106,7 @@ export class PlatformModule implements NestModule {
         RegistryCommands,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
-      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, MESSAGE_BUS, Metrics, Readiness, TokenDirectory, TokenFeed, RegistryCommands],
+      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, MESSAGE_BUS, ServerSecrets, OutboundHttp, Metrics, Readiness, TokenDirectory, TokenFeed, RegistryCommands],
     };
   }
 

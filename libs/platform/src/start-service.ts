@@ -1,47 +1,45 @@
-import { ConsoleLogger, Logger, type LogLevel, type Type } from '@nestjs/common';
+import { Logger, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { configureLogging } from '@mrw/logging';
 import { configureHttpApp } from './bootstrap';
 import { ConfigError, loadConfig, type SuiteConfig } from './config/config';
+import { NestPinoLogger } from './logging/nest-pino.logger';
+import { requestLogging } from './logging/request-logging.middleware';
 
-const LEVELS: Record<SuiteConfig['logLevel'], LogLevel[]> = {
-  silent: [],
-  error: ['error', 'fatal'],
-  info: ['log', 'warn', 'error', 'fatal'],
-  debug: ['log', 'warn', 'error', 'fatal', 'debug', 'verbose'],
+/** A configuration error ends the process with exit code 2 and what to change, not a stack trace. */
+const exitOnConfigError = (error: unknown): never => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
 };
 
-/** Nest's start-up chatter (every module and route) stays out of the info log. */
-const QUIET_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
-
-class ServiceLogger extends ConsoleLogger {
-  override log(message: unknown, context?: string): void {
-    if (context && QUIET_CONTEXTS.has(context)) return;
-    super.log(message, context);
+const orExit = <T>(work: () => T): T => {
+  try {
+    return work();
+  } catch (error) {
+    return exitOnConfigError(error);
   }
-}
+};
+
+const orExitAsync = <T>(work: () => Promise<T>): Promise<T> => work().catch(exitOnConfigError);
 
 /** Boots a service process: reads the configuration, builds the root module, listens. */
 export const startService = async (
   title: string,
-  rootModule: (config: SuiteConfig) => Type<unknown> | import('@nestjs/common').DynamicModule,
+  rootModule: (config: SuiteConfig) => Type<unknown> | DynamicModule,
+  options: { readonly service?: string } = {},
 ): Promise<NestExpressApplication> => {
-  let config: SuiteConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`configuration error: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const app = await NestFactory.create<NestExpressApplication>(rootModule(config), {
-    bodyParser: false,
-    logger: new ServiceLogger(title, { logLevels: LEVELS[config.logLevel] }),
-  });
+  const config = orExit(() => loadConfig());
+  configureLogging({ service: options.service ?? title, level: config.logLevel, format: config.logFormat });
+  // Some settings are only checked as the modules start (the server secret file, seed tokens).
+  const app = await orExitAsync(() => NestFactory.create<NestExpressApplication>(rootModule(config), { bodyParser: false, logger: new NestPinoLogger() }));
+  // First, so that even a request refused by the body parser gets its correlation id and access line.
+  app.use(requestLogging());
   configureHttpApp(app, title);
-  await app.listen(config.port, config.host);
+  await orExitAsync(() => app.listen(config.port, config.host));
   new Logger(title).log(
     `listening on ${config.publicUrl} (store ${config.store} in ${config.dataDir}, bus ${config.bus}); API docs at ${config.publicUrl}/api/docs`,
   );

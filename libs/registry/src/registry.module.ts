@@ -32,8 +32,6 @@ import { RequestTransitionController } from './request-transition/request-transi
 import { SetPolicyController } from './set-policy/set-policy.http.controller';
 import { UploadArtifactController } from './upload-artifact/upload-artifact.http.controller';
 
-const MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
-
 /**
  * The registry: single writer of the model and model-version streams, enforcer of the
  * lifecycle rules, owner of the public API for models, versions, audit and tokens.
@@ -45,7 +43,7 @@ const MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
       useFactory: (config: SuiteConfig) => {
         const scratch = join(config.artifactsDir, 'tmp');
         mkdirSync(scratch, { recursive: true });
-        return { storage: diskStorage({ destination: scratch }), limits: { fileSize: MAX_ARTIFACT_BYTES, files: 1 } };
+        return { storage: diskStorage({ destination: scratch }), limits: { fileSize: config.maxArtifactBytes, files: 1 } };
       },
     }),
   ],

@@ -6,7 +6,7 @@ type Command<Type extends string, Data> = { readonly type: Type; readonly data: 
 
 export type IssueAccessToken = Command<
   'IssueAccessToken',
-  { tokenId: string; subject: string; kind: 'user' | 'service'; roles: Role[]; models: string[]; secretHash: string }
+  { tokenId: string; subject: string; kind: 'user' | 'service'; roles: Role[]; models: string[] }
 >;
 export type RevokeAccessToken = Command<'RevokeAccessToken', Record<string, never>>;
 export type AccessTokenCommand = IssueAccessToken | RevokeAccessToken;
@@ -17,7 +17,6 @@ export interface AccessTokenView {
   readonly kind: 'user' | 'service';
   readonly roles: readonly Role[];
   readonly models: readonly string[];
-  readonly secretHash: string;
   readonly issuedAt: string;
   readonly issuedBy: string;
   readonly revokedAt: string | null;

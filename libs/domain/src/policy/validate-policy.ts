@@ -8,6 +8,50 @@ export interface FieldProblem {
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/** Setting names that hold a credential. */
+const CREDENTIAL_KEY = /password|passwd|secret|token|api[-_]?key|credential|private[-_]?key|authorization|bearer|cookie/i;
+/** A reference to a credential: the name of an environment variable of the service that uses it. */
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
+
+const hasUserinfo = (value: string): boolean => {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A policy is readable by every viewer and kept forever in the log, so credentials in it are
+ * references only: `<name>Env` names an environment variable of the service that needs it
+ * (`tokenEnv: "GITHUB_TOKEN"`); a literal under a credential-like name, or a URL with a
+ * user or password in it, is refused.
+ */
+const credentialProblems = (value: unknown, field: string): FieldProblem[] => {
+  if (Array.isArray(value)) return value.flatMap((item, i) => credentialProblems(item, `${field}[${i}]`));
+  if (typeof value === 'string') {
+    return hasUserinfo(value) ? [{ field, message: 'must not carry a user or password; name an environment variable with a …Env setting instead' }] : [];
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => {
+    const at = `${field}.${key}`;
+    if (key.endsWith('Env')) {
+      return typeof inner === 'string' && ENV_NAME.test(inner) ? [] : [{ field: at, message: 'must name an environment variable (A-Z, 0-9, _)' }];
+    }
+    if (CREDENTIAL_KEY.test(key) && inner !== null && typeof inner !== 'boolean') {
+      return [
+        {
+          field: at,
+          message: `a credential cannot be kept in a policy (every viewer can read it, and the log keeps it forever): put it in an environment variable of the service that uses it and name that variable with ${key}Env`,
+        },
+      ];
+    }
+    return credentialProblems(inner, at);
+  });
+};
+
 /** Checks what a schema cannot: known metric names, sensible rules, parseable durations. */
 export const validatePolicy = (policy: ModelPolicy): FieldProblem[] => {
   const problems: FieldProblem[] = [];
@@ -53,6 +97,7 @@ export const validatePolicy = (policy: ModelPolicy): FieldProblem[] => {
   policy.deployment?.targets.forEach((target, i) => {
     if (!target.kind) problem(`deployment.targets[${i}].kind`, 'must not be empty');
     if (!target.environment) problem(`deployment.targets[${i}].environment`, 'must not be empty');
+    problems.push(...credentialProblems(target, `deployment.targets[${i}]`));
   });
   const days = policy.archival?.supersededAfterDays;
   if (days !== undefined && (!Number.isInteger(days) || days < 0)) {

@@ -141,4 +141,40 @@ describe('validatePolicy', () => {
       }),
     ).toEqual(['evaluation.thresholds.acuracy', 'approval.Production.required', 'rollback.required']);
   });
+
+  describe('credentials are references, never values', () => {
+    const target = (settings: Record<string, unknown>): ModelPolicy => ({
+      deployment: { targets: [{ kind: 'github-actions', environment: 'production', ...settings }] },
+    });
+
+    it.each([
+      ['apiToken', 'ghp_0123456789abcdef'],
+      ['password', 'hunter2'],
+      ['clientSecret', 's3cr3t'],
+      ['api_key', 'k'],
+      ['Authorization', 'Bearer abc'],
+    ])('refuses a literal %s and says to name an environment variable instead', (key, value) => {
+      const problems = validatePolicy(target({ [key]: value }));
+      expect(problems).toEqual([{ field: `deployment.targets[0].${key}`, message: expect.stringContaining(`${key}Env`) }]);
+    });
+
+    it('finds a credential nested in settings and in arrays', () => {
+      expect(fields(target({ settings: { auth: [{ token: 'abc' }] } }))).toEqual(['deployment.targets[0].settings.auth[0].token']);
+    });
+
+    it('refuses a URL with a user or password in it', () => {
+      expect(fields(target({ apiUrl: 'https://deploy:pa55@ci.example.com/api' }))).toEqual(['deployment.targets[0].apiUrl']);
+      expect(fields(target({ settings: { hooks: ['https://user@hooks.example.com/x'] } }))).toEqual([
+        'deployment.targets[0].settings.hooks[0]',
+      ]);
+    });
+
+    it('accepts references to environment variables and plain settings', () => {
+      expect(validatePolicy(target({ tokenEnv: 'GITHUB_TOKEN', apiUrl: 'https://api.github.com', repository: 'acme/churn', verifyTls: true }))).toEqual([]);
+    });
+
+    it('refuses a reference that is not an environment variable name', () => {
+      expect(fields(target({ tokenEnv: 'ghp_literal-token' }))).toEqual(['deployment.targets[0].tokenEnv']);
+    });
+  });
 });

@@ -10,6 +10,7 @@ import {
   type ModelVersionEvent,
 } from '@mrw/contracts';
 import { ArtifactError, fetchArtifact, type ContentAddressedStore } from '@mrw/artifacts';
+import { OutboundHttp } from '@mrw/outbound';
 import { checkThresholds, foldModel, foldModelVersion, verdictOf, type Timed } from '@mrw/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@mrw/event-store';
 import { RegistryCommands, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
@@ -49,6 +50,7 @@ export class RunEvaluation {
     @Inject(SUITE_CONFIG) private readonly config: SuiteConfig,
     private readonly sets: EvaluationSetCatalog,
     private readonly commands: RegistryCommands,
+    private readonly http: OutboundHttp,
   ) {}
 
   async run(event: RecordedEvent, heartbeat: () => Promise<void> = async () => undefined): Promise<void> {
@@ -127,7 +129,12 @@ export class RunEvaluation {
   private async loadModel(model: string, version: number): Promise<Uint8Array> {
     const state = foldModelVersion(timed<ModelVersionEvent>(await this.store.readStream(modelVersionStream(model, version))));
     if (state.status !== 'registered') throw new ArtifactError('ARTIFACT_MISSING', `${model}@${version} is not registered`);
-    return fetchArtifact(state.source, state.artifactDigest, { store: this.artifacts, allowFileSources: this.config.allowFileSources });
+    return fetchArtifact(state.source, state.artifactDigest, {
+      store: this.artifacts,
+      http: this.http,
+      fileSources: { allowed: this.config.allowFileSources, roots: this.config.fileSourceRoots },
+      maxBytes: this.config.maxArtifactBytes,
+    });
   }
 
   private async score(

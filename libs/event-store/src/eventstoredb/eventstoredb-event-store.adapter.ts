@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { loggerFor } from '@mrw/logging';
 import {
   ANY,
   BACKWARDS,
@@ -17,6 +18,8 @@ import {
 } from '@eventstore/db-client';
 import {
   DuplicateEventIdError,
+  EventTooLargeError,
+  StreamDeletedError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventStore,
@@ -28,6 +31,7 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '../event-store.port';
+import { assertAppendFits } from '../append-limits';
 import { chainEvents } from '../hash-chain';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 import {
@@ -57,6 +61,8 @@ import {
   type ServerFilter,
   type StoredEventRef,
 } from './eventstoredb-mapping';
+
+const log = loggerFor('event-store');
 
 /** The part of `EventStoreDBClient` this adapter uses. */
 export type EventStoreDbClientLike = Pick<
@@ -139,6 +145,7 @@ export class EventStoreDbEventStore implements EventStore {
     this.assertOpen();
     const expected = options.expectedRevision;
     validateAppend(streamName, events, expected);
+    assertAppendFits(streamName, events);
     const storable = events.map(toStorableEvent);
     const ids = storable.map((event) => event.metadata.eventId);
 
@@ -169,6 +176,10 @@ export class EventStoreDbEventStore implements EventStore {
           expectedRevision: toEsdbExpectedRevision(actual),
         });
       } catch (error) {
+        if (isStreamDeleted(error)) throw new StreamDeletedError(streamName);
+        if (isMaxAppendSizeExceeded(error)) {
+          throw new EventTooLargeError(streamName, `the server refused the append: over its MaxAppendSize of ${error.maxAppendSize} bytes`);
+        }
         if (!isWrongExpectedVersion(error)) throw error;
         // Someone appended between our read and our write. Re-read: it may be our own
         // replay, the caller's condition may no longer hold, or (any/stream_exists) we chain
@@ -296,6 +307,7 @@ export class EventStoreDbEventStore implements EventStore {
       });
     } catch (error) {
       if (isStreamNotFound(error)) return [];
+      if (isStreamDeleted(error)) throw new StreamDeletedError(streamName);
       throw error;
     }
     return events;
@@ -390,7 +402,7 @@ export class EventStoreDbEventStore implements EventStore {
         // Only the newest checkpoint matters; the server hides and later scavenges the rest.
         await this.client.setStreamMetadata(streamName, { maxCount: 1 });
       } catch (error) {
-        console.warn(`event-store subscription ${name}: could not set $maxCount=1 on ${streamName}; old checkpoints will accumulate:`, error);
+        log.warn({ err: error, subscription: name }, `event-store subscription ${name}: could not set $maxCount=1 on ${streamName}; old checkpoints will accumulate`);
       }
     }
     await this.client.appendToStream(
@@ -612,7 +624,7 @@ class EventStoreDbSubscription implements Subscription {
       await this.store(this.position);
     } catch (error) {
       // Only costs a re-scan of filtered-out events on the next start.
-      console.warn(`event-store subscription ${this.name}: could not store checkpoint ${this.position}:`, error);
+      log.warn({ err: error, subscription: this.name }, `event-store subscription ${this.name}: could not store checkpoint ${this.position}`);
     }
   }
 
@@ -662,6 +674,15 @@ function countOf(maxCount: number | undefined): number | undefined {
 
 function isStreamNotFound(error: unknown): boolean {
   return error instanceof StreamNotFoundError || (error as { type?: unknown } | null)?.type === ErrorType.STREAM_NOT_FOUND;
+}
+
+/** A tombstoned stream (hard-deleted): the server refuses reads and appends for good. */
+function isStreamDeleted(error: unknown): boolean {
+  return (error as { type?: unknown } | null)?.type === ErrorType.STREAM_DELETED;
+}
+
+function isMaxAppendSizeExceeded(error: unknown): error is { maxAppendSize: number } {
+  return (error as { type?: unknown } | null)?.type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED;
 }
 
 function isWrongExpectedVersion(error: unknown): error is WrongExpectedVersionError {

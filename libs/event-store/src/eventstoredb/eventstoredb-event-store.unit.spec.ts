@@ -6,7 +6,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { describeEventStoreConformance, waitFor, testEvent } from '../testing';
-import { WrongExpectedRevisionError, type EventToAppend, type RecordedEvent } from '../event-store.port';
+import { MaxAppendSizeExceededError, StreamDeletedError as EsdbStreamDeletedError } from '@eventstore/db-client';
+import { EventTooLargeError, StreamDeletedError, WrongExpectedRevisionError, type EventToAppend, type RecordedEvent } from '../event-store.port';
 import { verifyChain } from '../hash-chain';
 import { EventStoreDbEventStore, openEventStoreDb, type EventStoreDbClientLike } from './eventstoredb-event-store.adapter';
 import { CHECKPOINT_STREAM_PREFIX } from './eventstoredb-mapping';
@@ -107,6 +108,24 @@ describe('EventStoreDbEventStore (adapter logic, in-memory client stand-in)', ()
     const bad = { ...event('A'), metadata: { ...event('A').metadata, eventId: 'not-a-uuid' } };
     await expect(store.appendToStream('thing-1', [bad], { expectedRevision: 'any' })).rejects.toThrow(/UUID/);
     expect(fake.appendCalls).toBe(0);
+  });
+
+  it("maps the server's refusals that input causes: MaxAppendSize → EventTooLargeError, a tombstone → StreamDeletedError", async () => {
+    await store.appendToStream('thing-1', [event('ThingCreated')], { expectedRevision: 'no_stream' });
+    const server = asClient(fake);
+    const refusing = (error: Error): EventStoreDbClientLike => ({ ...server, appendToStream: async () => Promise.reject(error) });
+    const small = new EventStoreDbEventStore(refusing(new MaxAppendSizeExceededError(undefined, 1000)));
+    await expect(small.appendToStream('thing-1', [event('Noted')], { expectedRevision: 'any' })).rejects.toBeInstanceOf(EventTooLargeError);
+    const deleted = new EventStoreDbEventStore(refusing(new EsdbStreamDeletedError(undefined, 'thing-1')));
+    await expect(deleted.appendToStream('thing-1', [event('Noted')], { expectedRevision: 'any' })).rejects.toBeInstanceOf(StreamDeletedError);
+    const tombstoned = new EventStoreDbEventStore({
+      ...server,
+      readStream: () => {
+        throw new EsdbStreamDeletedError(undefined, 'thing-1');
+      },
+    } as EventStoreDbClientLike);
+    await expect(tombstoned.readStream('thing-1')).rejects.toBeInstanceOf(StreamDeletedError);
+    await Promise.all([small.close(), deleted.close(), tombstoned.close()]);
   });
 
   it('stops without waiting for the server when the subscription is idle', async () => {

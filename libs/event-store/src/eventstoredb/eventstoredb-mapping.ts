@@ -19,7 +19,7 @@ import {
   type Position,
   type ReadPosition,
 } from '@eventstore/db-client';
-import { isUuid, type EventMetadata } from '@mrw/contracts';
+import { isUuid } from '@mrw/contracts';
 import {
   DuplicateEventIdError,
   type AppendResult,
@@ -27,6 +27,7 @@ import {
   type EventToAppend,
   type ExpectedRevision,
   type RecordedEvent,
+  type RecordedMetadata,
 } from '../event-store.port';
 import { canonicalJson, type ChainedEvent } from '../hash-chain';
 
@@ -331,7 +332,7 @@ export function toRecordedEvent(event: EsdbRecordedEventLike): RecordedEvent {
     position: commitPositionOf(event),
     type: event.type,
     data: event.data,
-    metadata: metadata as Required<EventMetadata>,
+    metadata: metadata as RecordedMetadata,
   };
 }
 

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { EventMetadata } from '@mrw/contracts';
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
@@ -13,9 +12,11 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type RecordedMetadata,
   type Subscription,
   type SubscriptionOptions,
 } from '../event-store.port';
+import { assertAppendFits } from '../append-limits';
 import { canonicalJson, chainEvents } from '../hash-chain';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 
@@ -188,6 +189,7 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     this.assertOpen();
     validateAppend(streamName, events, options.expectedRevision);
+    assertAppendFits(streamName, events);
     const result = this.append.immediate(streamName, events, options.expectedRevision);
     if (result.appended) {
       for (const subscription of this.subscriptions) subscription.wake();
@@ -399,7 +401,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     position: row.position,
     type: row.type,
     data: JSON.parse(row.data) as unknown,
-    metadata: JSON.parse(row.metadata) as Required<EventMetadata>,
+    metadata: JSON.parse(row.metadata) as RecordedMetadata,
   };
 }
 

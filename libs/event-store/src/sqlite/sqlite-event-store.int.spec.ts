@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,6 +155,15 @@ describe('SqliteEventStore', () => {
 });
 
 
+/** `@mrw/<lib>` → its index.ts, from tsconfig.base.json. */
+const workspaceAliases = (): Record<string, string> => {
+  const root = join(__dirname, '../../../..');
+  const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as {
+    compilerOptions: { paths: Record<string, [string]> };
+  };
+  return Object.fromEntries(Object.entries(compilerOptions.paths).map(([alias, [target]]) => [alias, join(root, target)]));
+};
+
 /**
  * Appends `rounds` times to one stream from a worker thread, each time expecting the
  * revision it last saw, so that threads collide. The worker loads the TypeScript adapter
@@ -169,6 +179,12 @@ function raceInWorker(file: string, worker: number, rounds: number): Promise<{ w
         filename, swcrc: false, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' },
       });
       module._compile(code, filename);
+    };
+    // The workspace's path aliases (@mrw/...), as jest's moduleNameMapper resolves them.
+    const Module = require('node:module');
+    const resolveFilename = Module._resolveFilename;
+    Module._resolveFilename = function (request, ...rest) {
+      return resolveFilename.call(this, workerData.aliases[request] ?? request, ...rest);
     };
     const { SqliteEventStore } = require(workerData.adapter);
     const { WrongExpectedRevisionError } = require(workerData.port);
@@ -205,6 +221,7 @@ function raceInWorker(file: string, worker: number, rounds: number): Promise<{ w
         adapter: require.resolve('./sqlite-event-store.adapter.ts'),
         port: require.resolve('../event-store.port.ts'),
         swc: require.resolve('@swc/core'),
+        aliases: workspaceAliases(),
       },
     });
     thread.once('message', resolve);

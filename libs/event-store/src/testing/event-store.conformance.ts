@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { MAX_APPEND_BYTES, MAX_EVENT_DEPTH } from '../append-limits';
 import {
   DuplicateEventIdError,
+  EventTooLargeError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventStore,
@@ -146,6 +148,24 @@ export function describeEventStoreConformance(
         const [read] = await store.readStream(stream('json'));
         const { gone: _gone, ...expected } = data;
         expect(read?.data).toStrictEqual(expected);
+      });
+
+      it('refuses an append over MAX_APPEND_BYTES or nested deeper than MAX_EVENT_DEPTH, and appends nothing', async () => {
+        const half = 'x'.repeat(MAX_APPEND_BYTES / 2);
+        const tooLarge = await rejection(
+          store.appendToStream(stream('large'), [newEvent('Big', { half }), newEvent('Big', { half })], { expectedRevision: 'any' }),
+        );
+        expect(tooLarge).toBeInstanceOf(EventTooLargeError);
+        let deep: unknown = 1;
+        for (let level = 0; level < MAX_EVENT_DEPTH; level += 1) deep = [deep];
+        const tooDeep = await rejection(store.appendToStream(stream('large'), [newEvent('Deep', { deep })], { expectedRevision: 'any' }));
+        expect(tooDeep).toBeInstanceOf(EventTooLargeError);
+        await expect(store.readStream(stream('large'))).resolves.toEqual([]);
+        // Just under both limits is fine.
+        await store.appendToStream(stream('large'), [newEvent('Big', { half }), newEvent('Deep', { deep: (deep as unknown[])[0] })], {
+          expectedRevision: 'no_stream',
+        });
+        expect((await store.readStream(stream('large'))).map((e) => e.type)).toEqual(['Big', 'Deep']);
       });
 
       it('rejects an empty batch', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TOPICS } from '@mrw/contracts';
+import { PUBLISHED_STREAM_PREFIXES, TOPICS } from '@mrw/contracts';
 import type { EventStore, Subscription } from '@mrw/event-store';
 import { deadLetterOf, deliver } from '../delivery';
 import { encodeEvent } from '../event-codec';
@@ -58,7 +58,7 @@ export class EmbeddedMessageBus implements MessageBus {
       let stopping = false;
       const subscription = this.store.subscribeToAll({
         name: `bus-${options.groupId}`,
-        filter: { streamPrefixes: ['model-', 'modelVersion-', 'accessToken-'] },
+        filter: { streamPrefixes: PUBLISHED_STREAM_PREFIXES },
         handler: async (event) => {
           const message = encodeEvent(event);
           const incoming: IncomingMessage = {

@@ -1,26 +1,42 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import { evolveAccessToken, type AccessTokenState, type AccessTokenView } from '@mrw/domain';
-import type { AccessTokenEvent } from '@mrw/contracts';
+import type { AccessTokenCredentialStored, AccessTokenEvent } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
+import { ServerSecrets } from '../secrets/server-secrets';
 import type { AuthPrincipal } from './principal';
 
-/** sha256 of a bearer secret: all that is ever stored. */
-export const hashSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
+/** How a service signs the commands it sends the registry over Kafka (`authorization` header). */
+export const COMMAND_SIGNATURE_SCHEME = 'MRW-HMAC-SHA256';
+const SIGNED_COMMAND = /^MRW-HMAC-SHA256 token=([0-9a-f-]{36}), signature=([A-Za-z0-9_-]{43})$/;
+
+/** The `authorization` header of a command message signed by the holder of token `tokenId` with its secret. */
+export const signedCommandAuthorization = (secrets: ServerSecrets, tokenId: string, secret: string, value: string): string =>
+  `${COMMAND_SIGNATURE_SCHEME} token=${tokenId}, signature=${secrets.signCommand(secrets.tokenVerifier(secret), value)}`;
 
 /** A new bearer secret: `mrw_` + 32 random bytes, base64url. */
 export const generateSecret = (): string => `mrw_${randomBytes(32).toString('base64url')}`;
 
 /**
- * Who holds which token, folded from `accessToken-*` events. Every service keeps one, fed
- * by the log; the registry also applies its own appends at once so revocation is immediate.
+ * Who holds which token, folded from the `accessToken-*` streams (the audited facts) and
+ * the private `tokenCredential-*` streams (the verifiers). Every service keeps one, fed by
+ * the log; the registry also applies its own appends at once so revocation is immediate.
  */
 @Injectable()
 export class TokenDirectory {
   private readonly byId = new Map<string, AccessTokenState>();
-  private readonly idByHash = new Map<string, string>();
+  private readonly idByVerifier = new Map<string, string>();
+  private readonly verifierById = new Map<string, string>();
+
+  constructor(@Inject(ServerSecrets) private readonly secrets: ServerSecrets) {}
 
   apply(event: RecordedEvent): void {
+    if (event.streamName.startsWith('tokenCredential-')) {
+      const credential = event.data as AccessTokenCredentialStored['data'];
+      this.idByVerifier.set(credential.verifier, credential.tokenId);
+      this.verifierById.set(credential.tokenId, credential.verifier);
+      return;
+    }
     if (!event.streamName.startsWith('accessToken-')) return;
     const tokenEvent = event as unknown as AccessTokenEvent;
     const tokenId = tokenEvent.data.tokenId;
@@ -30,12 +46,38 @@ export class TokenDirectory {
       actorId: event.metadata.actor.id,
     });
     this.byId.set(tokenId, next);
-    if (next.status === 'issued') this.idByHash.set(next.secretHash, tokenId);
+  }
+
+  /** The verifier this process would store for a secret (see ServerSecrets.tokenVerifier). */
+  verifierOf(secret: string): string {
+    return this.secrets.tokenVerifier(secret);
   }
 
   authenticate(secret: string): AuthPrincipal | undefined {
-    const id = this.idByHash.get(hashSecret(secret));
-    const token = id ? this.byId.get(id) : undefined;
+    const id = this.idByVerifier.get(this.secrets.tokenVerifier(secret));
+    return id ? this.principal(id) : undefined;
+  }
+
+  /** `authorization` for a command message signed with this secret (see ServerSecrets.signCommand); undefined for an unknown secret. */
+  signCommand(secret: string, value: string): string | undefined {
+    const principal = this.authenticate(secret);
+    if (!principal) return undefined;
+    return signedCommandAuthorization(this.secrets, principal.tokenId, secret, value);
+  }
+
+  /** Who signed a command message, if the `authorization` value is a valid signature of `value` by a live token. */
+  verifyCommand(authorization: string, value: string): AuthPrincipal | undefined {
+    const match = SIGNED_COMMAND.exec(authorization);
+    const verifier = match ? this.verifierById.get(match[1] as string) : undefined;
+    if (!match || !verifier) return undefined;
+    const expected = Buffer.from(this.secrets.signCommand(verifier, value));
+    const given = Buffer.from(match[2] as string);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    return this.principal(match[1] as string);
+  }
+
+  private principal(tokenId: string): AuthPrincipal | undefined {
+    const token = this.byId.get(tokenId);
     if (!token || token.status !== 'issued' || token.revokedAt !== null) return undefined;
     return {
       tokenId: token.tokenId,

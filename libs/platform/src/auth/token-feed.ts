@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { EVENT_STORE, type EventStore, type Subscription } from '@mrw/event-store';
 import { TokenDirectory } from './token-directory';
 
-/** Keeps this process's TokenDirectory current from the `accessToken-*` streams of the log. */
+/** Keeps this process's TokenDirectory current from the `accessToken-*` and `tokenCredential-*` streams of the log. */
 @Injectable()
 export class TokenFeed implements OnModuleInit, OnApplicationShutdown {
   private subscription: Subscription | undefined;
@@ -17,7 +17,7 @@ export class TokenFeed implements OnModuleInit, OnApplicationShutdown {
     this.subscription = this.store.subscribeToAll({
       name: 'token-directory',
       startAfter: 0n,
-      filter: { streamPrefixes: ['accessToken-'] },
+      filter: { streamPrefixes: ['accessToken-', 'tokenCredential-'] },
       handler: async (event) => this.directory.apply(event),
     });
     await this.subscription.caughtUp();

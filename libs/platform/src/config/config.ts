@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { AllowListError, parseAllowedHosts, type AllowList } from '@mrw/outbound';
 
 /** Process configuration, from environment variables only (DESIGN section 6). */
 export interface SuiteConfig {
@@ -7,12 +8,25 @@ export interface SuiteConfig {
   readonly host: string;
   readonly dataDir: string;
   readonly adminToken: string | undefined;
+  /**
+   * The server secret (`MRW_SECRET_KEY`, 32+ characters) that token verifiers and, later,
+   * encrypted settings and signed links derive their keys from. Unset in embedded mode: one
+   * is generated under the data directory on first start. Every process of a distributed
+   * suite needs the same value.
+   */
+  readonly secretKey: string | undefined;
   readonly bus: 'embedded' | 'kafka';
   readonly store: 'sqlite' | 'eventstoredb';
   readonly kafkaBrokers: readonly string[];
   readonly eventStoreDbUrl: string | undefined;
   /** Whether a version's source may be a `file://` path on this machine. */
   readonly allowFileSources: boolean;
+  /** The only directories `file://` sources may be under (`MRW_FILE_SOURCE_ROOTS`); never /proc, /sys, /dev. */
+  readonly fileSourceRoots: readonly string[];
+  /** What outbound calls may reach besides public addresses (`MRW_OUTBOUND_ALLOWED_HOSTS`). */
+  readonly outboundAllowedHosts: AllowList;
+  /** The largest model artifact fetched or accepted (`MRW_MAX_ARTIFACT_BYTES`, default 4 GiB). */
+  readonly maxArtifactBytes: number;
   /** A JSON file of tokens to seed: `[{subject, roles, models?, token}]`. */
   readonly seedTokensFile: string | undefined;
   /** The base URL people reach this suite on, for links in notifications and responses. */
@@ -20,6 +34,8 @@ export interface SuiteConfig {
   /** SQLite durability: FULL survives power loss, NORMAL only process crashes. */
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
+  /** `json` (one object per line, for log collectors) or `pretty` (for a terminal): `MRW_LOG_FORMAT`. */
+  readonly logFormat: 'json' | 'pretty';
   /** The SQLite event store's file; processes of one machine may share it. */
   readonly sqliteFile: string;
   /** This service's own bearer token, sent with its commands to the registry over Kafka. */
@@ -38,6 +54,9 @@ export interface SuiteConfig {
   readonly kafkaNamespace: string;
 }
 
+/** The least length of a configured secret (admin token, seeded tokens, server secret). */
+export const MIN_SECRET_LENGTH = 32;
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -46,6 +65,34 @@ const oneOf = <T extends string>(name: string, value: string | undefined, allowe
   if (value === undefined || value === '') return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new ConfigError(`${name}=${value} is not one of ${allowed.join(', ')}`);
+};
+
+const DEFAULT_MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
+
+const positiveInteger = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined || value === '') return fallback;
+  const parsed = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new ConfigError(`${name}=${value} is not a positive whole number of bytes`);
+  return parsed;
+};
+
+const absoluteDirectories = (name: string, value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((dir) => dir.trim())
+    .filter((dir) => dir !== '')
+    .map((dir) => {
+      if (!isAbsolute(dir)) throw new ConfigError(`${name}: "${dir}" is not an absolute directory (e.g. /srv/models)`);
+      return resolve(dir);
+    });
+
+const allowList = (name: string, value: string | undefined): AllowList => {
+  try {
+    return parseAllowedHosts(value, name);
+  } catch (error) {
+    if (error instanceof AllowListError) throw new ConfigError(error.message);
+    throw error;
+  }
 };
 
 /** Reads and checks the configuration; throws ConfigError with what to fix. */
@@ -59,21 +106,42 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     throw new ConfigError('MRW_STORE=eventstoredb needs EVENTSTOREDB_URL (e.g. esdb://localhost:2113?tls=false)');
   }
   const host = env['HOST'] ?? '0.0.0.0';
+  const adminToken = env['MRW_ADMIN_TOKEN'] || undefined;
+  if (adminToken !== undefined && adminToken.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(
+      `MRW_ADMIN_TOKEN is ${adminToken.length} characters; it must be at least ${MIN_SECRET_LENGTH} ` +
+        '(e.g. `openssl rand -base64 32`), or unset it and one is generated on first start',
+    );
+  }
+  const secretKey = env['MRW_SECRET_KEY'] || undefined;
+  if (secretKey !== undefined && secretKey.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`MRW_SECRET_KEY is ${secretKey.length} characters; it must be at least ${MIN_SECRET_LENGTH} (e.g. \`openssl rand -base64 32\`)`);
+  }
+  if (secretKey === undefined && bus === 'kafka') {
+    throw new ConfigError(
+      'MRW_BUS=kafka needs MRW_SECRET_KEY: every service of a distributed suite verifies tokens with it, so give them all the same value (32+ characters, e.g. `openssl rand -base64 32`)',
+    );
+  }
   const resolvedDataDir = isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir);
   return {
     port,
     host,
     dataDir: resolvedDataDir,
-    adminToken: env['MRW_ADMIN_TOKEN'] || undefined,
+    adminToken,
+    secretKey,
     bus,
     store,
     kafkaBrokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
     eventStoreDbUrl: env['EVENTSTOREDB_URL'] || undefined,
     allowFileSources: env['MRW_ALLOW_FILE_SOURCES'] === 'true',
+    fileSourceRoots: absoluteDirectories('MRW_FILE_SOURCE_ROOTS', env['MRW_FILE_SOURCE_ROOTS']),
+    outboundAllowedHosts: allowList('MRW_OUTBOUND_ALLOWED_HOSTS', env['MRW_OUTBOUND_ALLOWED_HOSTS']),
+    maxArtifactBytes: positiveInteger('MRW_MAX_ARTIFACT_BYTES', env['MRW_MAX_ARTIFACT_BYTES'], DEFAULT_MAX_ARTIFACT_BYTES),
     seedTokensFile: env['MRW_SEED_TOKENS_FILE'] || undefined,
     publicUrl: (env['MRW_PUBLIC_URL'] ?? `http://localhost:${port}`).replace(/\/$/, ''),
     sqliteSynchronous: oneOf('MRW_SQLITE_SYNCHRONOUS', env['MRW_SQLITE_SYNCHRONOUS'], ['FULL', 'NORMAL'] as const, 'FULL'),
     logLevel: oneOf('MRW_LOG_LEVEL', env['MRW_LOG_LEVEL'], ['silent', 'error', 'info', 'debug'] as const, 'info'),
+    logFormat: oneOf('MRW_LOG_FORMAT', env['MRW_LOG_FORMAT'], ['json', 'pretty'] as const, 'json'),
     sqliteFile: env['MRW_SQLITE_FILE'] ? resolve(process.cwd(), env['MRW_SQLITE_FILE']) : join(resolvedDataDir, 'events.sqlite'),
     serviceToken: env['MRW_SERVICE_TOKEN'] || undefined,
     crashAt: env['MRW_CRASH_AT'] || undefined,

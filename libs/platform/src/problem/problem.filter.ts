@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { ProblemException } from './problem';
+import { problemFromStoreError } from './store-problems';
 
 const HTTP_CODE: Readonly<Record<number, string>> = {
   400: 'BAD_REQUEST',
@@ -20,12 +21,15 @@ export class ProblemFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const problem = this.toProblem(exception);
-    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    // An Error goes to the log as an `err` object (type, message, stack), redacted like every line.
+    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception : String(exception));
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toDocument()));
   }
 
   private toProblem(exception: unknown): ProblemException {
     if (exception instanceof ProblemException) return exception;
+    const fromStore = problemFromStoreError(exception);
+    if (fromStore) return fromStore;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = HTTP_CODE[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');

@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { ProblemException, type FieldError } from './problem';
 
 const flatten = (errors: readonly ValidationError[], prefix = ''): FieldError[] =>
@@ -11,9 +11,40 @@ const flatten = (errors: readonly ValidationError[], prefix = ''): FieldError[] 
     return [...own, ...flatten(error.children ?? [], field)];
   });
 
+/**
+ * What is left of a validated body after an optional field sent as `null`: the field absent, as
+ * `@IsOptional()` already judged it, so handlers see one "not given". Free-form maps (plain
+ * objects inside a DTO, such as tags or settings) keep their values as sent.
+ */
+const dropNulls = (value: unknown): void => {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) return value.forEach(dropNulls);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) return;
+  for (const [key, field] of Object.entries(value)) {
+    if (field === null) delete (value as Record<string, unknown>)[key];
+    else dropNulls(field);
+  }
+};
+
+/** A body-taking route refuses a request without one (rather than validating `{}` in its place). */
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const dto = metadata.type === 'body' && typeof metadata.metatype === 'function' && metadata.metatype !== Object;
+    if (dto && value === undefined) {
+      throw new ProblemException('VALIDATION_FAILED', 'the request is invalid: body: send a JSON body', {
+        errors: [{ field: 'body', message: 'missing' }],
+      });
+    }
+    const result: unknown = await super.transform(value, metadata);
+    if (dto) dropNulls(result);
+    return result;
+  }
+}
+
 /** class-validator on every body and query: unknown fields refused, errors listed per field. */
 export const createValidationPipe = (): ValidationPipe =>
-  new ValidationPipe({
+  new RequestValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

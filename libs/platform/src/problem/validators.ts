@@ -40,3 +40,13 @@ export const IsNumberMap = flatMapValidator(
   (v) => typeof v === 'number' && Number.isFinite(v),
   'finite numbers',
 );
+
+/** How `IsStringMap` values look in the OpenAPI document (key shape: letters, digits, _ . - /). */
+export const STRING_MAP_SCHEMA = {
+  type: 'object',
+  maxProperties: 100,
+  additionalProperties: { type: 'string', maxLength: 5000 },
+} as const;
+
+/** How `IsNumberMap` values look in the OpenAPI document. */
+export const NUMBER_MAP_SCHEMA = { type: 'object', maxProperties: 1000, additionalProperties: { type: 'number' } } as const;

@@ -7,13 +7,14 @@ import {
 } from '@mrw/contracts';
 import type { Result, Timed } from '@mrw/domain';
 import {
+  DuplicateEventIdError,
   EVENT_STORE,
   WrongExpectedRevisionError,
   type EventStore,
   type EventToAppend,
   type RecordedEvent,
 } from '@mrw/event-store';
-import { KeyedMutex, Metrics, ProblemException, problemFromDomainError } from '@mrw/platform';
+import { KeyedMutex, Metrics, ProblemException, problemFromDomainError, problemFromStoreError } from '@mrw/platform';
 
 /** A pure aggregate: what the executor needs to load, decide and append. */
 export interface Decider<State, Command, Event extends DomainEvent> {
@@ -73,38 +74,51 @@ export class CommandExecutor {
     decider: Decider<State, Command, Event>,
     command: Command,
   ): Promise<Executed<State>> {
-    return this.locks.run(streamName, async () => {
-      for (let attempt = 1; ; attempt += 1) {
-        const { events: stored, state } = await this.load(streamName, decider);
-        const replay = eventsOf(stored, command.metadata.commandId);
-        if (replay.length > 0) {
-          return { state, events: replay, position: replay[replay.length - 1]?.position, replayed: true };
-        }
-        const decision = decider.decide(command, state);
-        if (!decision.ok) throw problemFromDomainError(decision.error);
-        if (decision.value.length === 0) return { state, events: [], position: undefined, replayed: false };
-        const toAppend = decision.value.map((event, index) => envelope(event, command.metadata, index));
-        const last = stored[stored.length - 1];
-        try {
-          await this.store.appendToStream(streamName, toAppend, {
-            expectedRevision: last ? last.revision : 'no_stream',
-          });
-        } catch (error) {
-          if (error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) {
-            this.metrics.commandConflicts.inc();
-            continue;
-          }
-          if (error instanceof WrongExpectedRevisionError) {
-            throw new ProblemException('CONCURRENCY_CONFLICT', `${streamName} kept changing; retry the request`);
-          }
-          throw error;
-        }
-        for (const event of toAppend) this.metrics.eventsAppended.inc({ type: event.type });
-        const after = await this.load(streamName, decider);
-        const appended = after.events.slice(stored.length);
-        return { state: after.state, events: appended, position: appended[appended.length - 1]?.position, replayed: false };
+    return this.locks
+      .run(streamName, () => this.decideAndAppend(streamName, decider, command))
+      .catch((error: unknown) => {
+        // Event ids derive from command ids: a clash means the key was spent on another stream.
+        if (error instanceof DuplicateEventIdError) throw keyReused();
+        throw problemFromStoreError(error) ?? error;
+      });
+  }
+
+  private async decideAndAppend<State, Command extends { metadata: CommandMetadata }, Event extends DomainEvent>(
+    streamName: string,
+    decider: Decider<State, Command, Event>,
+    command: Command,
+  ): Promise<Executed<State>> {
+    for (let attempt = 1; ; attempt += 1) {
+      const { events: stored, state } = await this.load(streamName, decider);
+      const replay = eventsOf(stored, command.metadata.commandId);
+      if (replay.length > 0) {
+        assertSameRequest(replay[0] as RecordedEvent, command.metadata);
+        return { state, events: replay, position: replay[replay.length - 1]?.position, replayed: true };
       }
-    });
+      const decision = decider.decide(command, state);
+      if (!decision.ok) throw problemFromDomainError(decision.error);
+      if (decision.value.length === 0) return { state, events: [], position: undefined, replayed: false };
+      const toAppend = decision.value.map((event, index) => envelope(event, command.metadata, index));
+      const last = stored[stored.length - 1];
+      try {
+        await this.store.appendToStream(streamName, toAppend, {
+          expectedRevision: last ? last.revision : 'no_stream',
+        });
+      } catch (error) {
+        if (error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) {
+          this.metrics.commandConflicts.inc();
+          continue;
+        }
+        if (error instanceof WrongExpectedRevisionError) {
+          throw new ProblemException('CONCURRENCY_CONFLICT', `${streamName} kept changing; retry the request`);
+        }
+        throw error;
+      }
+      for (const event of toAppend) this.metrics.eventsAppended.inc({ type: event.type });
+      const after = await this.load(streamName, decider);
+      const appended = after.events.slice(stored.length);
+      return { state: after.state, events: appended, position: appended[appended.length - 1]?.position, replayed: false };
+    }
   }
 
   /** The current state of a stream, read through the same cache commands use. */
@@ -138,6 +152,23 @@ export class CommandExecutor {
   }
 }
 
+/**
+ * A replay answers only the request that was first made with the key (IETF Idempotency-Key
+ * draft): the same key with another body is refused rather than answered with the first
+ * response. Events stored before fingerprints existed carry none and still replay.
+ */
+const assertSameRequest = (first: RecordedEvent, metadata: CommandMetadata): void => {
+  const stored = first.metadata.requestHash;
+  if (stored === undefined || metadata.requestHash === undefined || stored === metadata.requestHash) return;
+  throw keyReused();
+};
+
+const keyReused = (): ProblemException =>
+  new ProblemException(
+    'IDEMPOTENCY_KEY_REUSED',
+    'this Idempotency-Key was already used for a different request on this route; use a new key for a new request',
+  );
+
 /** The events a command appended earlier, found by their derived ids. */
 const eventsOf = (stored: readonly RecordedEvent[], commandId: string): RecordedEvent[] => {
   const first = stored.findIndex((e) => e.metadata.eventId === commandId);
@@ -159,5 +190,6 @@ const envelope = (event: DomainEvent, meta: CommandMetadata, index: number): Eve
     correlationId: meta.correlationId,
     causationId: meta.causationId,
     schemaVersion: SCHEMA_VERSION,
+    ...(meta.requestHash !== undefined ? { requestHash: meta.requestHash } : {}),
   },
 });

@@ -1,15 +1,24 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { deriveId, isUuid, type CommandMetadata } from '@mrw/contracts';
+import { canonicalJson } from '@mrw/event-store';
 import { CLOCK, ProblemException, type AuthPrincipal, type Clock } from '@mrw/platform';
 import type { Request } from 'express';
 
 const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /**
+ * What makes two requests with one Idempotency-Key "the same request": the parsed body in
+ * canonical JSON (key order and whitespace do not matter); the route is in the key's scope.
+ */
+const requestFingerprint = (request: Request): string =>
+  `sha256:${createHash('sha256').update(canonicalJson((request.body as unknown) ?? null), 'utf8').digest('hex')}`;
+
+/**
  * Builds a command's metadata from an HTTP request: the actor from authentication, the
  * time from the clock, the command id from `Idempotency-Key` (scoped to the caller and the
- * route, so two clients' keys never collide) or a fresh one.
+ * route, so two clients' keys never collide) or a fresh one; a keyed request also carries its
+ * fingerprint, so a replay of the key with another body is refused.
  */
 @Injectable()
 export class CommandMetadataFactory {
@@ -31,6 +40,7 @@ export class CommandMetadataFactory {
       now: this.clock.now().toISOString(),
       correlationId: correlation && isUuid(correlation) ? correlation : commandId,
       causationId: null,
+      ...(key ? { requestHash: requestFingerprint(request) } : {}),
     };
   }
 }

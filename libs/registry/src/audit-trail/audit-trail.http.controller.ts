@@ -1,39 +1,33 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { modelVersionStream } from '@mrw/contracts';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { MODEL_NAME_PATTERN, modelVersionStream } from '@mrw/contracts';
 import { EVENT_STORE, verifyChain, type EventStore, type RecordedEvent } from '@mrw/event-store';
-import { RequireRole } from '@mrw/platform';
+import { CurrentPrincipal, ModelScope, QueryInteger, QueryText, RequireRole, scopeFilter, type AuthPrincipal } from '@mrw/platform';
 import { RegistryStreams } from '../application/registry-streams';
-import { parseAsOf, parseModelName, parseVersion } from '../shared/http-params';
+import { AUDIT_SEARCH_SCHEMA, CHAIN_VERIFICATION_SCHEMA, STREAM_AUDIT_SCHEMA } from '../shared/api-schemas';
+import { ApiPathParams, parseAsOf, parseModelName, parseVersion, TIMESTAMP } from '../shared/http-params';
 import { AuditQueries } from './audit.queries';
 
 export class AuditQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) model?: string;
-  @ApiPropertyOptional({ description: 'actor id (token subject or service name)' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
+  @QueryText({ maxLength: 128, pattern: MODEL_NAME_PATTERN })
+  model?: string;
+
+  @QueryText({ maxLength: 256, description: 'actor id (token subject or service name)' })
   actor?: string;
-  @ApiPropertyOptional({ example: 'ApprovalGranted' })
-  @IsOptional()
-  @Matches(/^[A-Z][A-Za-z]{1,80}$/)
+
+  @QueryText({ maxLength: 81, pattern: /^[A-Z][A-Za-z]{1,80}$/, example: 'ApprovalGranted' })
   type?: string;
-  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z' }) @IsOptional() @IsString() since?: string;
-  @ApiPropertyOptional({ example: '2026-11-30T00:00:00Z' }) @IsOptional() @IsString() until?: string;
-  @ApiPropertyOptional({ description: 'cursor: the `next` of the previous page' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+
+  @QueryText({ maxLength: 40, pattern: TIMESTAMP, example: '2026-11-01T00:00:00Z' })
+  since?: string;
+
+  @QueryText({ maxLength: 40, pattern: TIMESTAMP, example: '2026-11-30T00:00:00Z' })
+  until?: string;
+
+  @QueryInteger({ min: 0, max: Number.MAX_SAFE_INTEGER, description: 'cursor: the `next` of the previous page' })
   after?: number;
-  @ApiPropertyOptional({ default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+
+  @QueryInteger({ min: 1, max: 1000, default: 100 })
   limit?: number;
 }
 
@@ -64,6 +58,9 @@ export class AuditTrailController {
   ) {}
 
   @Get('models/:name/versions/:version/audit')
+  @ApiOkResponse({ description: "The version's stream, every event with its hash", schema: STREAM_AUDIT_SCHEMA })
+  @ApiPathParams.modelVersion()
+  @ModelScope({ param: 'name' })
   async versionAudit(@Param('name') name: string, @Param('version') version: string) {
     const model = parseModelName(name);
     const v = parseVersion(version);
@@ -73,6 +70,9 @@ export class AuditTrailController {
   }
 
   @Get('models/:name/versions/:version/audit/verify')
+  @ApiOkResponse({ description: 'The hash-chain verdict', schema: CHAIN_VERIFICATION_SCHEMA })
+  @ApiPathParams.modelVersion()
+  @ModelScope({ param: 'name' })
   async verify(@Param('name') name: string, @Param('version') version: string) {
     const model = parseModelName(name);
     const v = parseVersion(version);
@@ -81,12 +81,17 @@ export class AuditTrailController {
     return { stream, ...verifyChain(await this.store.readStream(stream)) };
   }
 
+  /** A scoped caller sees its models' events only; token and set events belong to no model. */
   @Get('audit')
-  search(@Query() query: AuditQuery) {
-    const since = parseAsOf(query.since);
-    const until = parseAsOf(query.until);
+  @ApiOkResponse({ schema: AUDIT_SEARCH_SCHEMA })
+  @ModelScope({ query: 'model' })
+  search(@Query() query: AuditQuery, @CurrentPrincipal() principal: AuthPrincipal) {
+    const scope = scopeFilter(principal);
+    const since = parseAsOf(query.since, 'since');
+    const until = parseAsOf(query.until, 'until');
     return this.audit.search({
       ...(query.model ? { model: query.model } : {}),
+      ...(scope ? { scope } : {}),
       ...(query.actor ? { actor: query.actor } : {}),
       ...(query.type ? { type: query.type } : {}),
       ...(since ? { since } : {}),

@@ -4,6 +4,8 @@ import { READ_MODEL_DB } from '../projections/registry-projector';
 
 export interface AuditFilter {
   readonly model?: string;
+  /** Only these models' events (a scoped caller's); undefined for every event. */
+  readonly scope?: readonly string[];
   readonly actor?: string;
   readonly type?: string;
   readonly since?: string;
@@ -37,6 +39,7 @@ export class AuditQueries {
     const where: string[] = ['position > ?'];
     const params: unknown[] = [filter.after ?? 0];
     if (filter.model) (where.push('model = ?'), params.push(filter.model));
+    if (filter.scope) (where.push('model IN (SELECT value FROM json_each(?))'), params.push(JSON.stringify(filter.scope)));
     if (filter.actor) (where.push('actor_id = ?'), params.push(filter.actor));
     if (filter.type) (where.push('type = ?'), params.push(filter.type));
     if (filter.since) (where.push('occurred_at >= ?'), params.push(filter.since));

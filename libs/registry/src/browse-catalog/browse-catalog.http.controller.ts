@@ -1,28 +1,19 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
 import { STAGES, type Stage } from '@mrw/contracts';
-import { RequireRole } from '@mrw/platform';
+import { CurrentPrincipal, ModelScope, QueryInteger, QueryText, RequireRole, scopeFilter, type AuthPrincipal } from '@mrw/platform';
 import { RegistryStreams } from '../application/registry-streams';
-import { parseAsOf, parseModelName, parseVersion } from '../shared/http-params';
+import { BOARD_SCHEMA, MODEL_LIST_SCHEMA, MODEL_SCHEMA, VERSION_LIST_SCHEMA, VERSION_SCHEMA } from '../shared/api-schemas';
+import { ApiPathParams, MAX_OFFSET, parseAsOf, parseModelName, parseVersion, TAG_FILTER, TIMESTAMP } from '../shared/http-params';
 import { modelView, versionView } from '../shared/views';
 import { CatalogQueries } from './catalog.queries';
 
 export class PageQuery {
-  @ApiPropertyOptional({ default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @QueryInteger({ min: 1, max: 1000, default: 100 })
   limit?: number;
 
-  @ApiPropertyOptional({ default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @QueryInteger({ min: 0, max: MAX_OFFSET, default: 0 })
   offset?: number;
 }
 
@@ -32,16 +23,10 @@ export class ListModelsQuery extends PageQuery {
   @IsIn(STAGES as unknown as string[])
   stage?: Stage;
 
-  @ApiPropertyOptional({ description: 'key or key:value' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
+  @QueryText({ maxLength: 5300, pattern: TAG_FILTER, description: 'key or key:value', example: 'team:growth' })
   tag?: string;
 
-  @ApiPropertyOptional({ description: 'substring of name or description' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @QueryText({ maxLength: 200, description: 'substring of name or description' })
   q?: string;
 }
 
@@ -53,9 +38,7 @@ export class ListVersionsQuery extends PageQuery {
 }
 
 export class AsOfQuery {
-  @ApiPropertyOptional({ description: 'ISO 8601 timestamp: the state as it was then' })
-  @IsOptional()
-  @IsString()
+  @QueryText({ maxLength: 40, pattern: TIMESTAMP, description: 'ISO 8601 timestamp: the state as it was then', example: '2026-11-01T00:00:00Z' })
   asOf?: string;
 }
 
@@ -71,8 +54,12 @@ export class BrowseCatalogController {
   ) {}
 
   @Get('models')
-  listModels(@Query() query: ListModelsQuery) {
+  @ApiOkResponse({ schema: MODEL_LIST_SCHEMA })
+  @ModelScope('no-single-model')
+  listModels(@Query() query: ListModelsQuery, @CurrentPrincipal() principal: AuthPrincipal) {
+    const scope = scopeFilter(principal);
     return this.catalog.listModels({
+      ...(scope ? { scope } : {}),
       ...(query.stage ? { stage: query.stage } : {}),
       ...(query.tag ? { tag: query.tag } : {}),
       ...(query.q ? { q: query.q } : {}),
@@ -82,6 +69,9 @@ export class BrowseCatalogController {
   }
 
   @Get('models/:name')
+  @ApiOkResponse({ schema: MODEL_SCHEMA })
+  @ApiPathParams.name()
+  @ModelScope({ param: 'name' })
   async getModel(@Param('name') name: string, @Query() query: AsOfQuery) {
     const asOf = parseAsOf(query.asOf);
     const model = await this.streams.existingModel(parseModelName(name), asOf);
@@ -89,6 +79,9 @@ export class BrowseCatalogController {
   }
 
   @Get('models/:name/versions')
+  @ApiOkResponse({ schema: VERSION_LIST_SCHEMA })
+  @ApiPathParams.name()
+  @ModelScope({ param: 'name' })
   async listVersions(@Param('name') rawName: string, @Query() query: ListVersionsQuery) {
     const name = parseModelName(rawName);
     await this.streams.existingModel(name);
@@ -96,6 +89,9 @@ export class BrowseCatalogController {
   }
 
   @Get('models/:name/versions/:version')
+  @ApiOkResponse({ schema: VERSION_SCHEMA })
+  @ApiPathParams.modelVersion()
+  @ModelScope({ param: 'name' })
   async getVersion(@Param('name') rawName: string, @Param('version') rawVersion: string, @Query() query: AsOfQuery) {
     const name = parseModelName(rawName);
     const asOf = parseAsOf(query.asOf);
@@ -105,7 +101,9 @@ export class BrowseCatalogController {
   }
 
   @Get('board')
-  board() {
-    return this.catalog.board();
+  @ApiOkResponse({ schema: BOARD_SCHEMA })
+  @ModelScope('no-single-model')
+  board(@CurrentPrincipal() principal: AuthPrincipal) {
+    return this.catalog.board(scopeFilter(principal));
   }
 }

@@ -31,6 +31,8 @@ interface VersionRow {
 }
 
 export interface ModelFilter {
+  /** Only these models (a scoped caller's); undefined for every model. */
+  readonly scope?: readonly string[];
   readonly stage?: Stage;
   readonly tag?: string;
   readonly q?: string;
@@ -75,6 +77,10 @@ export class CatalogQueries {
   listModels(filter: ModelFilter) {
     const where: string[] = [];
     const params: unknown[] = [];
+    if (filter.scope) {
+      where.push(`m.name IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(filter.scope));
+    }
     if (filter.stage) {
       where.push('EXISTS (SELECT 1 FROM versions v WHERE v.model = m.name AND v.stage = ?)');
       params.push(filter.stage);
@@ -107,12 +113,14 @@ export class CatalogQueries {
     return { total, items: rows.map(versionSummary) };
   }
 
-  /** The stage board: every version in Staging or Production, and counts per stage. */
-  board() {
+  /** The stage board: every version in Staging or Production, and counts per stage (of the scope's models). */
+  board(scope?: readonly string[]) {
+    const inScope = scope ? `AND model IN (SELECT value FROM json_each(?))` : '';
+    const params = scope ? [JSON.stringify(scope)] : [];
     const rows = this.db
-      .prepare(`SELECT * FROM versions WHERE stage IN ('Staging', 'Production') ORDER BY model, version`)
-      .all() as VersionRow[];
-    const counts = this.db.prepare(`SELECT stage, COUNT(*) AS n FROM versions GROUP BY stage`).all() as Array<{
+      .prepare(`SELECT * FROM versions WHERE stage IN ('Staging', 'Production') ${inScope} ORDER BY model, version`)
+      .all(...params) as VersionRow[];
+    const counts = this.db.prepare(`SELECT stage, COUNT(*) AS n FROM versions WHERE 1 = 1 ${inScope} GROUP BY stage`).all(...params) as Array<{
       stage: Stage;
       n: number;
     }>;

@@ -1,15 +1,19 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsString, Matches } from 'class-validator';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { EvaluationView } from '@mrw/domain';
-import { ProblemException, RequireRole } from '@mrw/platform';
+import { ApiProblems, ModelScope, ProblemException, QueryText, RequireRole } from '@mrw/platform';
 import { RegistryStreams } from '../application/registry-streams';
-import { parseModelName, parseVersion } from '../shared/http-params';
+import { COMPARISON_SCHEMA } from '../shared/api-schemas';
+import { ApiPathParams, parseModelName, parseVersion } from '../shared/http-params';
 
 export class CompareQuery {
-  @ApiProperty({ example: '3,4', description: 'two or more versions, comma-separated' })
-  @IsString()
-  @Matches(/^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})+$/, { message: 'versions must be two or more version numbers, e.g. 3,4' })
+  @QueryText({
+    required: true,
+    maxLength: 200,
+    pattern: /^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})+$/,
+    example: '3,4',
+    description: 'two or more versions, comma-separated',
+  })
   versions!: string;
 }
 
@@ -17,11 +21,16 @@ export class CompareQuery {
 @ApiTags('versions')
 @ApiBearerAuth()
 @RequireRole('viewer')
+@ModelScope({ param: 'name' })
 @Controller('api/v1/models/:name/compare')
 export class CompareVersionsController {
   constructor(private readonly streams: RegistryStreams) {}
 
   @Get()
+  @ApiOkResponse({ description: 'Metrics side by side, from evaluations on one set version', schema: COMPARISON_SCHEMA })
+  @ApiPathParams.name()
+  // Versions without a completed evaluation on a common set version cannot be compared.
+  @ApiProblems(409)
   async compare(@Param('name') rawName: string, @Query() query: CompareQuery) {
     const name = parseModelName(rawName);
     await this.streams.existingModel(name);

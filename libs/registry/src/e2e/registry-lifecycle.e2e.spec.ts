@@ -57,14 +57,14 @@ describe('registry lifecycle', () => {
   });
 
   it('hashes file:// sources where the operator allows them', async () => {
-    const registry = await startRegistry({ dataDir, env: { MRW_ALLOW_FILE_SOURCES: 'true' } });
+    const registry = await startRegistry({ dataDir, env: { MRW_ALLOW_FILE_SOURCES: 'true', MRW_FILE_SOURCE_ROOTS: __dirname } });
     try {
       const file = join(__dirname, 'registry-lifecycle.e2e.spec.ts');
       const digest = `sha256:${createHash('sha256').update(await readFile(file)).digest('hex')}`;
       await registry.http('POST', '/api/v1/models', { body: { name: 'local' } });
       const version = await registry.http('POST', '/api/v1/models/local/versions', { body: { source: `file://${file}` } });
       expect(version.body.digest).toBe(digest);
-      const missing = await registry.http('POST', '/api/v1/models/local/versions', { body: { source: 'file:///no/such/model.onnx' } });
+      const missing = await registry.http('POST', '/api/v1/models/local/versions', { body: { source: `file://${join(__dirname, 'no-such-model.onnx')}` } });
       expect([missing.status, missing.body.code]).toEqual([422, 'INVALID_SOURCE']);
     } finally {
       await registry.close();

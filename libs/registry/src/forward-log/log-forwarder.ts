@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { TOPIC_PARTITIONS, TOPICS } from '@mrw/contracts';
+import { PUBLISHED_STREAM_PREFIXES, TOPIC_PARTITIONS, TOPICS } from '@mrw/contracts';
 import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@mrw/event-store';
+import { inNewLogContext } from '@mrw/logging';
 import { encodeEvent, MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
 import { Metrics, Readiness, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 
@@ -43,9 +44,23 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
     );
     this.subscription = this.store.subscribeToAll({
       name: 'kafka-forwarder',
-      filter: { streamPrefixes: ['model-', 'modelVersion-', 'accessToken-'] },
+      filter: { streamPrefixes: PUBLISHED_STREAM_PREFIXES },
       batchSize: BATCH,
-      handleBatch: (events) => this.forward(events),
+      handleBatch: (events) => {
+        // A batch's lines are about its first event; `batchSize` says how many more it carries.
+        const first = events[0] as RecordedEvent;
+        return inNewLogContext(
+          {
+            correlationId: first.metadata.correlationId,
+            causationId: first.metadata.causationId,
+            stream: first.streamName,
+            eventType: first.type,
+            eventId: first.metadata.eventId,
+            batchSize: events.length,
+          },
+          () => this.forward(events),
+        );
+      },
       onError: (error) => {
         this.failure = error;
         this.logger.error(`forwarding stopped: ${String(error)}`);

@@ -45,10 +45,13 @@ export class ServiceCommandConsumer implements OnApplicationBootstrap, OnApplica
       groupId: group,
       topic: TOPICS.commands,
       handler: async (message) => {
-        const service = serviceOf(message, (secret) => this.tokens.authenticate(secret));
+        const { name: service, models } = serviceOf(message, (authorization, value) => this.tokens.verifyCommand(authorization, value));
         const command = parseCommandMessage(message);
         if (!mayIssue(service, command.type)) {
           throw new PoisonMessageError(`${service} may not send ${command.type}`);
+        }
+        if (models.length > 0 && !models.includes(command.model)) {
+          throw new PoisonMessageError(`${service}'s token is limited to ${models.join(', ')}; it may not act on ${command.model}`);
         }
         try {
           await this.handler.handle(service, command);

@@ -79,26 +79,32 @@ export const parseCommandMessage = (message: IncomingMessage): CommandMessage =>
 };
 
 /**
- * The service that sent a command: the in-process publisher in embedded mode, or the
- * holder of a service token (`authorization: Bearer …` header) over Kafka.
+ * The service that sent a command and the models its token is limited to (empty: every
+ * model): the in-process publisher in embedded mode, or over Kafka the holder of the service
+ * token that signed the message (`authorization: MRW-HMAC-SHA256 token=…, signature=…`).
  */
 export const serviceOf = (
   message: IncomingMessage,
-  authenticate: (secret: string) => AuthPrincipal | undefined,
-): ServiceName => {
+  verify: (authorization: string, value: string) => AuthPrincipal | undefined,
+): { readonly name: ServiceName; readonly models: readonly string[] } => {
   const fromProcess = message.publishedBy;
   let name: string | undefined = fromProcess;
+  let models: readonly string[] = [];
   if (!name) {
-    const match = /^Bearer\s+(\S+)$/i.exec(message.headers[HEADERS.authorization] ?? '');
-    const principal = match ? authenticate(match[1] as string) : undefined;
-    if (!principal) throw new PoisonMessageError('unauthenticated: send a service token in the authorization header');
+    const authorization = message.headers[HEADERS.authorization] ?? '';
+    if (/^Bearer\s/i.test(authorization)) {
+      throw new PoisonMessageError('a bearer secret on a topic is refused: sign the command with the service token (MRW-HMAC-SHA256) instead');
+    }
+    const principal = verify(authorization, message.value);
+    if (!principal) throw new PoisonMessageError('unauthenticated: the command is not signed by a live service token');
     if (principal.actor.kind !== 'service' || !principal.roles.includes('service')) {
       throw new PoisonMessageError(`${principal.actor.id} is not a service identity`);
     }
     name = principal.actor.id;
+    models = principal.models;
   }
   if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw new PoisonMessageError(`${name} is not one of the suite's services`);
-  return name as ServiceName;
+  return { name: name as ServiceName, models };
 };
 
 export const mayIssue = (service: ServiceName, type: string): boolean => SERVICE_COMMANDS[service].includes(type);

@@ -1,16 +1,17 @@
 import { Body, Controller, Delete, HttpCode, Param, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import type { Request } from 'express';
-import type { CreatedModel } from '@mrw/domain';
-import { CurrentPrincipal, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { ALIAS_PATTERN, type CreatedModel } from '@mrw/domain';
+import { CurrentPrincipal, ModelScope, RequireRole, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
-import { parseModelName } from '../shared/http-params';
+import { ALIASES_SCHEMA, ApiIdempotencyKey } from '../shared/api-schemas';
+import { ApiPathParams, parseModelName } from '../shared/http-params';
 
 export class SetAliasDto {
-  @ApiProperty({ example: 3 })
+  @ApiProperty({ example: 3, type: 'integer', minimum: 1, maximum: 999_999_999 })
   @IsInt()
   @Min(1)
   @Max(999_999_999)
@@ -20,6 +21,10 @@ export class SetAliasDto {
 /** Aliases live on the model's stream: one alias names one version at a time. */
 @ApiTags('models')
 @ApiBearerAuth()
+@ModelScope({ param: 'name' })
+@ApiPathParams.name()
+@ApiParam({ name: 'alias', schema: { type: 'string', pattern: ALIAS_PATTERN.source } })
+@ApiIdempotencyKey()
 @Controller('api/v1/models/:name/aliases/:alias')
 export class ManageAliasesController {
   constructor(
@@ -29,6 +34,7 @@ export class ManageAliasesController {
   ) {}
 
   @Put()
+  @ApiOkResponse({ description: "The model's aliases", schema: ALIASES_SCHEMA })
   @RequireRole('contributor')
   async set(
     @Param('name') rawName: string,
@@ -50,6 +56,7 @@ export class ManageAliasesController {
   }
 
   @Delete()
+  @ApiNoContentResponse({ description: 'Removed' })
   @HttpCode(204)
   @RequireRole('contributor')
   async remove(

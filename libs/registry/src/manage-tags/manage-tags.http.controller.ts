@@ -1,16 +1,17 @@
 import { Body, Controller, Delete, HttpCode, Param, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import type { Request } from 'express';
 import type { RegisteredVersion } from '@mrw/domain';
-import { CurrentPrincipal, ProblemException, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { CurrentPrincipal, ModelScope, ProblemException, RequireRole, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
-import { parseModelName, parseVersion } from '../shared/http-params';
+import { ApiIdempotencyKey, TAGS_SCHEMA } from '../shared/api-schemas';
+import { ApiPathParams, parseModelName, parseVersion } from '../shared/http-params';
 
 export class SetTagDto {
-  @ApiProperty({ example: 'validated' })
+  @ApiProperty({ example: 'validated', maxLength: 5000 })
   @IsString()
   @MaxLength(5000)
   value!: string;
@@ -29,6 +30,10 @@ const parseKey = (key: string): string => {
 
 @ApiTags('versions')
 @ApiBearerAuth()
+@ModelScope({ param: 'name' })
+@ApiPathParams.modelVersion()
+@ApiParam({ name: 'key', schema: { type: 'string', pattern: TAG_KEY.source } })
+@ApiIdempotencyKey()
 @Controller('api/v1/models/:name/versions/:version/tags/:key')
 export class ManageTagsController {
   constructor(
@@ -38,6 +43,7 @@ export class ManageTagsController {
   ) {}
 
   @Put()
+  @ApiOkResponse({ description: "The version's tags", schema: TAGS_SCHEMA })
   @RequireRole('contributor')
   async set(
     @Param('name') name: string,
@@ -57,6 +63,7 @@ export class ManageTagsController {
   }
 
   @Delete()
+  @ApiNoContentResponse({ description: 'Removed' })
   @HttpCode(204)
   @RequireRole('contributor')
   async remove(

@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { isUuid } from '@mrw/contracts';
 import { CurrentPrincipal, ProblemException, RequireRole, TokenDirectory, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
+import { ApiIdempotencyKey, TOKEN_ISSUED_SCHEMA, TOKEN_LIST_SCHEMA } from '../shared/api-schemas';
 import { IssueTokenDto } from './manage-tokens.dto';
 import { TokenIssuer } from './token-issuer';
 
@@ -20,16 +21,26 @@ export class ManageTokensController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ description: 'The token; its secret is shown this once', schema: TOKEN_ISSUED_SCHEMA })
+  @ApiIdempotencyKey()
   @HttpCode(201)
   async issue(@Body() body: IssueTokenDto, @CurrentPrincipal() principal: AuthPrincipal, @Req() request: Request) {
-    const { tokenId, secret } = await this.issuer.issue(
+    const { tokenId, secret, replayed } = await this.issuer.issue(
       { subject: body.subject, kind: body.kind ?? 'user', roles: body.roles, models: body.models ?? [] },
       this.metadata.fromRequest(principal, request),
     );
+    if (replayed) {
+      throw new ProblemException(
+        'TOKEN_ALREADY_ISSUED',
+        `this Idempotency-Key already issued token ${tokenId}; its secret was shown once and is not kept. Revoke it (DELETE /api/v1/tokens/${tokenId}) and issue a new one if it was lost`,
+        { tokenId },
+      );
+    }
     return { id: tokenId, token: secret, subject: body.subject, roles: body.roles, models: body.models ?? [] };
   }
 
   @Get()
+  @ApiOkResponse({ schema: TOKEN_LIST_SCHEMA })
   list() {
     return {
       items: this.directory.list().map((t) => ({
@@ -46,6 +57,9 @@ export class ManageTokensController {
   }
 
   @Delete(':id')
+  @ApiNoContentResponse({ description: 'Revoked, effective at once' })
+  @ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } })
+  @ApiIdempotencyKey()
   @HttpCode(204)
   async revoke(@Param('id') id: string, @CurrentPrincipal() principal: AuthPrincipal, @Req() request: Request): Promise<void> {
     if (!isUuid(id) || !this.directory.get(id)) throw new ProblemException('TOKEN_NOT_FOUND', `no token ${id}`);

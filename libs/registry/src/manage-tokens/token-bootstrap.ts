@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { deriveId, ROLES, type Actor, type CommandMetadata, type Role } from '@mrw/contracts';
-import { CLOCK, ConfigError, hashSecret, SUITE_CONFIG, TokenDirectory, TokenFeed, type Clock, type SuiteConfig } from '@mrw/platform';
+import { CLOCK, ConfigError, MIN_SECRET_LENGTH, SUITE_CONFIG, TokenDirectory, TokenFeed, type Clock, type SuiteConfig } from '@mrw/platform';
 import { TokenIssuer } from './token-issuer';
 
 const REGISTRY: Actor = { kind: 'service', id: 'registry' };
@@ -56,7 +56,9 @@ export class TokenBootstrap implements OnApplicationBootstrap {
 
   private async ensure(seed: SeedToken): Promise<void> {
     if (this.directory.authenticate(seed.token)) return;
-    const tokenId = deriveId(hashSecret(seed.token), 'configured-token');
+    // Derived from the keyed verifier, not the secret: the id is published, and must not let
+    // anyone test guesses of a chosen token against it.
+    const tokenId = deriveId(this.directory.verifierOf(seed.token), 'configured-token');
     const existing = this.directory.get(tokenId);
     if (existing?.revokedAt) {
       this.logger.warn(`the configured token for ${seed.subject} was revoked; it stays revoked`);
@@ -79,12 +81,12 @@ export class TokenBootstrap implements OnApplicationBootstrap {
         (s: Partial<SeedToken>) =>
           typeof s.subject === 'string' &&
           typeof s.token === 'string' &&
-          s.token.length >= 16 &&
+          s.token.length >= MIN_SECRET_LENGTH &&
           Array.isArray(s.roles) &&
           s.roles.every((r) => (ROLES as readonly string[]).includes(r)),
       );
     if (!valid) {
-      throw new ConfigError(`${file}: expected [{"subject", "roles": [${ROLES.join('|')}], "token" (16+ chars), "models"?, "kind"?}]`);
+      throw new ConfigError(`${file}: expected [{"subject", "roles": [${ROLES.join('|')}], "token" (${MIN_SECRET_LENGTH}+ chars), "models"?, "kind"?}]`);
     }
     return parsed as SeedToken[];
   }

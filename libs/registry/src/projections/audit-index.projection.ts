@@ -1,8 +1,11 @@
 import type Database from 'better-sqlite3';
-import { parseModelVersionStream, streamCategory } from '@mrw/contracts';
+import { isPrivateStream, parseModelVersionStream, streamCategory } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
 
-/** Every event of the log, indexed by model, actor, type and time for the registry-wide audit. */
+/**
+ * Every event of the log, indexed by model, actor, type and time for the registry-wide
+ * audit, except the private credential streams: a verifier is not an audit fact.
+ */
 export class AuditIndexProjection {
   private readonly insert;
 
@@ -14,6 +17,7 @@ export class AuditIndexProjection {
   }
 
   apply(event: RecordedEvent): void {
+    if (isPrivateStream(event.streamName)) return;
     const versionId = parseModelVersionStream(event.streamName);
     const model =
       versionId?.model ?? (streamCategory(event.streamName) === 'model' ? event.streamName.slice('model-'.length) : null);

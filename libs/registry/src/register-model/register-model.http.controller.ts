@@ -1,16 +1,18 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { CreatedModel } from '@mrw/domain';
-import { CurrentPrincipal, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { CurrentPrincipal, ModelScope, RequireRole, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
+import { ApiIdempotencyKey, MODEL_SCHEMA } from '../shared/api-schemas';
 import { modelView } from '../shared/views';
 import { RegisterModelDto } from './register-model.dto';
 
 @ApiTags('models')
 @ApiBearerAuth()
+@ModelScope({ body: 'name' })
 @Controller('api/v1/models')
 export class RegisterModelController {
   constructor(
@@ -20,6 +22,8 @@ export class RegisterModelController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ description: 'The model', schema: MODEL_SCHEMA })
+  @ApiIdempotencyKey()
   @HttpCode(201)
   @RequireRole('contributor')
   async register(@Body() body: RegisterModelDto, @CurrentPrincipal() principal: AuthPrincipal, @Req() request: Request) {

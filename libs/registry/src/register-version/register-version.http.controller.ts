@@ -1,20 +1,22 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { deriveId } from '@mrw/contracts';
 import type { CreatedModel, RegisteredVersion } from '@mrw/domain';
 import type { RecordedEvent } from '@mrw/event-store';
-import { CurrentPrincipal, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { CurrentPrincipal, ModelScope, RequireRole, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
-import { parseModelName } from '../shared/http-params';
+import { ApiIdempotencyKey, VERSION_SCHEMA } from '../shared/api-schemas';
+import { ApiPathParams, parseModelName } from '../shared/http-params';
 import { versionView } from '../shared/views';
 import { ArtifactSources } from './artifact-sources';
 import { RegisterVersionDto } from './register-version.dto';
 
 @ApiTags('versions')
 @ApiBearerAuth()
+@ModelScope({ param: 'name' })
 @Controller('api/v1/models/:name/versions')
 export class RegisterVersionController {
   constructor(
@@ -30,6 +32,9 @@ export class RegisterVersionController {
    * the same Idempotency-Key finds its reservation and completes the second step.
    */
   @Post()
+  @ApiCreatedResponse({ description: 'The version, in stage None', schema: VERSION_SCHEMA })
+  @ApiPathParams.name()
+  @ApiIdempotencyKey()
   @HttpCode(201)
   @RequireRole('contributor')
   async register(

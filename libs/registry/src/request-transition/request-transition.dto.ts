@@ -7,7 +7,7 @@ export class RequestTransitionDto {
   @IsIn(STAGES as unknown as string[], { message: `toStage must be one of ${STAGES.join(', ')}` })
   toStage!: Stage;
 
-  @ApiPropertyOptional({ example: 'beats v3 on the holdout' })
+  @ApiPropertyOptional({ example: 'beats v3 on the holdout', maxLength: 5000 })
   @IsOptional()
   @IsString()
   @MaxLength(5000)

@@ -1,17 +1,19 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { RegisteredVersion } from '@mrw/domain';
-import { CurrentPrincipal, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { CurrentPrincipal, ModelScope, RequireRole, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
-import { parseModelName, parseVersion } from '../shared/http-params';
+import { ApiIdempotencyKey, TRANSITION_SCHEMA } from '../shared/api-schemas';
+import { ApiPathParams, parseModelName, parseVersion } from '../shared/http-params';
 import { requestView } from '../shared/views';
 import { RequestTransitionDto } from './request-transition.dto';
 
 @ApiTags('versions')
 @ApiBearerAuth()
+@ModelScope({ param: 'name' })
 @Controller('api/v1/models/:name/versions/:version/transitions')
 export class RequestTransitionController {
   constructor(
@@ -26,6 +28,9 @@ export class RequestTransitionController {
    * audited). A transition the stage rules forbid is a 409 and appends nothing.
    */
   @Post()
+  @ApiAcceptedResponse({ description: 'The request and its status', schema: TRANSITION_SCHEMA })
+  @ApiPathParams.modelVersion()
+  @ApiIdempotencyKey()
   @HttpCode(202)
   @RequireRole('contributor')
   async request(

@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 
 export class EvaluationPolicyDto {
-  @ApiProperty({ example: 'churn-holdout', description: 'Name of the standard evaluation set' })
+  @ApiProperty({ example: 'churn-holdout', description: 'Name of the standard evaluation set', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
   @IsString()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)
   set!: string;
@@ -35,7 +35,7 @@ export class EvaluationPolicyDto {
 }
 
 export class ApprovalRuleDto {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ example: 1, type: 'integer', minimum: 0, maximum: 20 })
   @IsInt()
   @Min(0)
   @Max(20)
@@ -92,7 +92,7 @@ export class DeploymentPolicyDto {
 }
 
 export class ArchivalPolicyDto {
-  @ApiPropertyOptional({ example: 30 })
+  @ApiPropertyOptional({ example: 30, type: 'integer', minimum: 0 })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -105,7 +105,7 @@ export class ArchivalPolicyDto {
 }
 
 export class RollbackPolicyDto {
-  @ApiPropertyOptional({ example: 1 })
+  @ApiPropertyOptional({ example: 1, type: 'integer', minimum: 0, maximum: 20 })
   @IsOptional()
   @IsInt()
   @Min(0)

@@ -1,13 +1,14 @@
 import { Body, Controller, Param, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { DeploymentTarget, MetricThreshold, ModelPolicy } from '@mrw/contracts';
 import { validatePolicy, type CreatedModel } from '@mrw/domain';
-import { CurrentPrincipal, ProblemException, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { CurrentPrincipal, ModelScope, ProblemException, RequireRole, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
-import { parseModelName } from '../shared/http-params';
+import { ApiIdempotencyKey, POLICY_SCHEMA } from '../shared/api-schemas';
+import { ApiPathParams, parseModelName } from '../shared/http-params';
 import { SetPolicyDto } from './set-policy.dto';
 
 const THRESHOLD_KEYS = new Set(['threshold', 'minAbsoluteChange', 'minRelativeChange', 'greaterIsBetter', 'requireConfidenceBound']);
@@ -59,6 +60,7 @@ const toPolicy = (dto: SetPolicyDto): { policy: ModelPolicy; problems: Array<{ f
 
 @ApiTags('models')
 @ApiBearerAuth()
+@ModelScope({ param: 'name' })
 @Controller('api/v1/models/:name/policy')
 export class SetPolicyController {
   constructor(
@@ -69,6 +71,9 @@ export class SetPolicyController {
 
   /** Governance is an admin's call: thresholds and approvers decide what reaches production. */
   @Put()
+  @ApiOkResponse({ schema: POLICY_SCHEMA })
+  @ApiPathParams.name()
+  @ApiIdempotencyKey()
   @RequireRole('admin')
   async setPolicy(
     @Param('name') rawName: string,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { configureHttpApp, loadConfig, PlatformModule, type Clock, type SuiteConfig } from '@mrw/platform';
+import { configureLogging } from '@mrw/logging';
+import { configureHttpApp, loadConfig, NestPinoLogger, PlatformModule, requestLogging, type Clock, type SuiteConfig } from '@mrw/platform';
 import type { EventStore } from '@mrw/event-store';
 import { RegistryModule } from '../registry.module';
 import { RegistryProjector } from '../projections/registry-projector';
@@ -38,12 +39,14 @@ export interface HarnessOptions {
   readonly eventStore?: EventStore;
   /** More service modules to boot beside the registry (embedded mode, as the suite does). */
   readonly modules?: ReadonlyArray<Type<unknown>>;
+  /** Where the process's log lines go (default stdout), e.g. to assert on them; set MRW_LOG_LEVEL in `env`. */
+  readonly logDestination?: { write(line: string): void };
 }
 
 /** Boots the registry over real HTTP on a free port, with its own data directory. */
 export const startRegistry = async (options: HarnessOptions = {}): Promise<RegistryHarness> => {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'mrw-registry-')));
-  const adminToken = 'test-admin-token-0123456789';
+  const adminToken = 'test-admin-token-0123456789abcdefghij';
   const config: SuiteConfig = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -66,7 +69,15 @@ export const startRegistry = async (options: HarnessOptions = {}): Promise<Regis
       ...(options.modules ?? []),
     ],
   };
-  const app = await NestFactory.create<NestExpressApplication>(root, { bodyParser: false, logger: ['error', 'fatal'] });
+  // The same logging as a service process (start-service.ts), written where the test wants it.
+  configureLogging({
+    service: 'registry',
+    level: config.logLevel,
+    format: config.logFormat,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const app = await NestFactory.create<NestExpressApplication>(root, { bodyParser: false, logger: new NestPinoLogger() });
+  app.use(requestLogging());
   configureHttpApp(app, 'registry (test)');
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -1,0 +1,37 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * What a log line is about. Set once where a request or a message enters the process, and
+ * added by the logger to every line written while it is handled, however deep the call.
+ */
+export interface LogContext {
+  readonly correlationId?: string;
+  readonly causationId?: string | null;
+  readonly stream?: string;
+  readonly eventType?: string;
+  readonly eventId?: string;
+  readonly commandType?: string;
+  readonly commandId?: string;
+  /** The consumer group handling a message. */
+  readonly group?: string;
+  readonly [field: string]: unknown;
+}
+
+const storage = new AsyncLocalStorage<Record<string, unknown>>();
+const EMPTY: LogContext = Object.freeze({});
+
+const defined = (fields: LogContext): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+
+/** Runs `fn` with these fields added to the surrounding context for every line it logs. */
+export const withLogContext = <T>(fields: LogContext, fn: () => T): T =>
+  storage.run({ ...storage.getStore(), ...defined(fields) }, fn);
+
+/**
+ * Runs `fn` in a context of its own: a command delivered in-process while an event is being
+ * handled is logged as that command, not as the event.
+ */
+export const inNewLogContext = <T>(fields: LogContext, fn: () => T): T => storage.run(defined(fields), fn);
+
+/** The fields of the request or message being handled here (empty outside any). */
+export const currentLogContext = (): LogContext => storage.getStore() ?? EMPTY;
