@@ -1,10 +1,17 @@
-// Lint = module boundaries. The layering is the design, so it is checked, not hoped for:
+// Lint = module boundaries. The layering is the design, so it is checked, not hoped for.
+// Every project carries one `type:*` tag (its layer) and one `scope:*` tag (who owns it).
+// Layers (type:*):
 //   domain      → contracts only, and no framework or infrastructure package;
 //   contracts   → nothing;
-//   infra libs  → contracts (event-store, artifacts), never services;
-//   platform    → infra + domain + contracts;
-//   service libs→ platform, infra, domain, contracts; never another service;
-//   apps        → anything but another app; testing libs only from specs (and testing → contracts only).
+//   infra libs  → infra + contracts, never a domain or a service;
+//   platform    → infra + contracts (no domain: every service uses it);
+//   service libs→ platform, infra, domain, contracts;
+//   apps, tools → services, platform, infra, contracts (no domain); testing libs only from specs
+//                 (and testing → contracts only).
+// Owners (scope:*): services share only contracts and shared infrastructure. A service's code
+// (its lib, its pure domain lib, its app) may import its own scope and `scope:shared`, never
+// another service's, so `@mrw/domain` (the registry's deciders, scope:registry) is the
+// registry's alone: the others learn its facts from events and @mrw/contracts.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
@@ -21,15 +28,24 @@ const boundaries = (allowTesting) => {
         { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: FRAMEWORKS },
         { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', ...testing], bannedExternalImports: FRAMEWORKS },
         { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', ...testing] },
-        { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:infra', 'type:domain', 'type:contracts', ...testing] },
+        { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:infra', 'type:contracts', ...testing] },
         { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:platform', 'type:infra', 'type:domain', 'type:contracts', ...testing] },
-        { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:service', 'type:platform', 'type:infra', 'type:domain', 'type:contracts'] },
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:service', 'type:platform', 'type:infra', 'type:contracts'] },
         { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: FRAMEWORKS },
-        { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:service', 'type:platform', 'type:infra', 'type:domain', 'type:contracts', 'type:testing'] },
+        { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:service', 'type:platform', 'type:infra', 'type:contracts', 'type:testing'] },
+        { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+        ...SERVICES.map((service) => ({
+          sourceTag: `scope:${service}`,
+          onlyDependOnLibsWithTags: [`scope:${service}`, 'scope:shared'],
+        })),
+        // The suite and the tools start every service, but know none of their deciders (type:* above).
+        { sourceTag: 'scope:suite', onlyDependOnLibsWithTags: [...SERVICES.map((service) => `scope:${service}`), 'scope:shared'] },
       ],
     },
   ];
 };
+
+const SERVICES = ['registry', 'evaluator', 'approvals', 'archival', 'deployer'];
 
 const FRAMEWORKS = ['@nestjs/*', 'express', 'better-sqlite3', 'kafkajs', '@eventstore/*', 'class-validator', 'class-transformer', 'rxjs', 'multer', 'prom-client', 'onnxruntime-node'];
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,8 +32,15 @@ class Deployment {
     readonly dir: string,
   ) {}
 
+  /** Each service's own token, seeded into the registry from a file as an operator would (MRW_SEED_TOKENS_FILE). */
+  readonly serviceTokens: Record<string, string> = Object.fromEntries(SERVICE_NAMES.map((s) => [s, randomBytes(32).toString('base64url')]));
+
   env(name: string): Record<string, string> {
     return {
+      ...(name === 'registry' ? { MRW_SEED_TOKENS_FILE: join(this.dir, 'seed-tokens.json') } : { MRW_SERVICE_TOKEN: this.serviceTokens[name] as string }),
+      // Uploaded models live where the registry stores them and the evaluator reads them (a shared volume).
+      MRW_ARTIFACTS_DIR: join(this.dir, 'artifacts'),
+      MRW_EVALUATOR_THREADS: '1',
       MRW_BUS: 'kafka',
       MRW_STORE: 'sqlite',
       KAFKA_BROKERS: this.brokers,
@@ -48,6 +55,8 @@ class Deployment {
   }
 
   async start(): Promise<void> {
+    const seeds = SERVICE_NAMES.map((subject) => ({ subject, kind: 'service', roles: ['service'], token: this.serviceTokens[subject] }));
+    await writeFile(join(this.dir, 'seed-tokens.json'), JSON.stringify(seeds), { mode: 0o600 });
     this.registry = new ServiceProcess('registry', await freePort(), this.env('registry'), this.dir);
     await this.registry.start();
     await this.registry.ready();
@@ -65,6 +74,20 @@ class Deployment {
     await this.registry.stop();
     await this.registry.start(extraEnv);
     await this.registry.ready();
+  }
+
+  /** A multipart upload to one service (in distributed mode each path prefix is served by its owner). */
+  async upload(service: ServiceProcess, path: string, parts: Record<string, Blob | string>): Promise<{ status: number; body: any }> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(parts)) form.append(name, value, ...(typeof value === 'string' ? [] : [name]));
+    const response = await fetch(`${service.url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` }, body: form });
+    return { status: response.status, body: await response.json() };
+  }
+
+  service(name: string): ServiceProcess {
+    const found = this.services.find((s) => s.name === name);
+    if (!found) throw new Error(`no ${name} process`);
+    return found;
   }
 
   async api(method: string, path: string, body?: unknown, token = ADMIN): Promise<{ status: number; body: any }> {
@@ -117,6 +140,7 @@ class Deployment {
 }
 
 const version = (model: string) => ({ source: `https://models.example.com/${model}.onnx` });
+const FIXTURES = resolve(__dirname, '../../libs/evaluator/fixtures');
 
 /** How a suite service signs a command it sends over Kafka (it never sends its secret). */
 const signed = (token: { id: string; token: string }, value: string): string =>
@@ -148,79 +172,132 @@ describeWithKafka('distributed mode: five processes over a real Kafka broker', (
     expect(after).toEqual(before.map((n) => n + 1));
   });
 
-  it("appends a service's command from Kafka as that service, once, however often it is delivered", async () => {
-    await suite.api('POST', '/models', { name: 'evaluated' });
-    await suite.api('PUT', '/models/evaluated/policy', { evaluation: { set: 'holdout' } });
-    await suite.api('POST', '/models/evaluated/versions', version('evaluated'));
-    const staged = await suite.api('POST', '/models/evaluated/versions/1/transitions', { toStage: 'Staging' });
-    const evaluationId = staged.body.request.evaluationId as string;
-    const evaluator = await suite.api('POST', '/tokens', { subject: 'evaluator', kind: 'service', roles: ['service'] });
-
-    const command = JSON.stringify({
-      commandId: randomUUID(),
-      type: 'RecordEvaluationProgress',
-      model: 'evaluated',
-      version: 1,
-      data: { evaluationId, rowsDone: 500, rowsTotal: 1000 },
+  it('evaluates a version in the separate evaluator process, over Kafka, with its seeded service token', async () => {
+    const fixture = (name: string) => new Blob([readFileSync(join(FIXTURES, name))]);
+    const set = await suite.upload(suite.service('evaluator'), '/evaluation-sets/bc-holdout/versions', {
+      file: fixture('breast-cancer-holdout.csv'),
+      manifest: readFileSync(join(FIXTURES, 'breast-cancer-holdout.manifest.json'), 'utf8'),
     });
-    const headers = { [HEADERS.authorization]: signed(evaluator.body, command) };
-    await suite.sendCommand(command, headers, 'modelVersion-evaluated@1');
-    await suite.sendCommand(command, headers, 'modelVersion-evaluated@1');
-    await eventually(
-      async () =>
-        (await suite.registry.metric('mrw_consumer_messages_total', {
-          group: 'mrw-registry',
-          type: 'RecordEvaluationProgress',
-          outcome: 'handled',
-        })) === 2,
-      { what: 'the registry consuming both deliveries' },
+    expect(set.status).toBe(201);
+    expect((await suite.api('POST', '/models', { name: 'bc' })).status).toBe(201);
+    await suite.api('PUT', '/models/bc/policy', { evaluation: { set: 'bc-holdout', thresholds: { accuracy: { threshold: 0.9 } } } });
+    const artifact = await suite.upload(suite.registry, '/artifacts', { file: fixture('breast-cancer-logreg.onnx') });
+    expect((await suite.api('POST', '/models/bc/versions', { source: artifact.body.uri })).status).toBe(201);
+    expect((await suite.api('POST', '/models/bc/versions/1/transitions', { toStage: 'Staging' })).status).toBe(202);
+
+    const evaluation = await eventually(
+      async () => {
+        const state = await suite.api('GET', '/models/bc/versions/1');
+        const last = state.body.evaluations?.[0];
+        return last && last.status !== 'running' ? last : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the evaluator process recording its result' },
     );
-    const audit = await suite.api('GET', '/models/evaluated/versions/1/audit');
-    const progressed = audit.body.events.filter((e: { type: string }) => e.type === 'EvaluationProgressed');
-    expect(progressed).toHaveLength(1);
-    expect(progressed[0]).toMatchObject({ actor: { kind: 'service', id: 'evaluator' }, data: { rowsDone: 500, rowsTotal: 1000 } });
-    const state = await suite.api('GET', '/models/evaluated/versions/1');
-    expect(state.body.evaluations[0].progress).toEqual({ rowsDone: 500, rowsTotal: 1000 });
+    expect(evaluation).toMatchObject({ status: 'completed', set: { name: 'bc-holdout', digest: set.body.digest }, verdict: { passed: true } });
+    expect(evaluation.metrics.accuracy).toBeGreaterThan(0.9);
+    const audit = await suite.api('GET', '/models/bc/versions/1/audit');
+    const completed = audit.body.events.filter((e: { type: string }) => e.type === 'EvaluationCompleted');
+    expect(completed).toHaveLength(1);
+    expect(completed[0].actor).toEqual({ kind: 'service', id: 'evaluator' });
+    // The service token signed the commands; its secret never reached a log of the suite.
+    for (const name of ['registry', ...SERVICE_NAMES]) {
+      const log = await readFile(join(suite.dir, `${name}.log`), 'utf8');
+      expect(log).not.toContain(suite.serviceTokens['evaluator']);
+    }
   });
 
-  it('dead-letters poison and unauthenticated commands with their reasons, and the partition keeps flowing', async () => {
-    await suite.api('POST', '/models', { name: 'poisoned' });
-    await suite.api('PUT', '/models/poisoned/policy', { evaluation: { set: 'holdout' } });
-    await suite.api('POST', '/models/poisoned/versions', version('poisoned'));
-    const staged = await suite.api('POST', '/models/poisoned/versions/1/transitions', { toStage: 'Staging' });
-    const evaluator = await suite.api('POST', '/tokens', { subject: 'evaluator', kind: 'service', roles: ['service'] });
-    const key = 'modelVersion-poisoned@1';
-    const progress = (rowsDone: number) =>
-      JSON.stringify({
-        commandId: randomUUID(),
-        type: 'RecordEvaluationProgress',
-        model: 'poisoned',
-        version: 1,
-        data: { evaluationId: staged.body.request.evaluationId, rowsDone, rowsTotal: 1000 },
-      });
-    const poison = '{"type": "RecordEvaluationProgress", "data": ';
-    await suite.sendCommand(poison, { [HEADERS.authorization]: signed(evaluator.body, poison) }, key);
-    await suite.sendCommand(progress(100), {}, key);
-    await suite.sendCommand(progress(200), { [HEADERS.authorization]: `Bearer ${evaluator.body.token}` }, key);
-    const valid = progress(800);
-    await suite.sendCommand(valid, { [HEADERS.authorization]: signed(evaluator.body, valid) }, key);
+  // Hand-made commands check the wire protocol (signatures, duplicates, poison); they archive
+  // versions, which nothing else in this suite does to them.
+  const archive = (model: string, detail: string) =>
+    JSON.stringify({ commandId: randomUUID(), type: 'ArchiveModelVersion', model, version: 1, data: { rule: 'staleAfter', detail } });
 
-    await eventually(async () => {
-      const state = await suite.api('GET', '/models/poisoned/versions/1');
-      return state.body.evaluations[0].progress?.rowsDone === 800;
-    }, { what: 'the valid command after the poison ones' });
-    const letters = await suite.deadLetters(TOPICS.commands, 3);
+  it("appends a service's command from Kafka as that service, once, however often it is delivered", async () => {
+    await suite.api('POST', '/models', { name: 'stale' });
+    await suite.api('POST', '/models/stale/versions', version('stale'));
+    const archival = await suite.api('POST', '/tokens', { subject: 'archival', kind: 'service', roles: ['service'] });
+    const command = archive('stale', 'left in None for P90D');
+    const headers = { [HEADERS.authorization]: signed(archival.body, command) };
+    await suite.sendCommand(command, headers, 'modelVersion-stale@1');
+    await suite.sendCommand(command, headers, 'modelVersion-stale@1');
+    await eventually(
+      async () =>
+        (await suite.registry.metric('mrw_consumer_messages_total', { group: 'mrw-registry', type: 'ArchiveModelVersion', outcome: 'handled' })) === 2,
+      { what: 'the registry consuming both deliveries' },
+    );
+    const audit = await suite.api('GET', '/models/stale/versions/1/audit');
+    const archived = audit.body.events.filter((e: { type: string; data: { toStage?: string } }) => e.type === 'StageTransitioned' && e.data.toStage === 'Archived');
+    expect(archived).toHaveLength(1);
+    expect(archived[0]).toMatchObject({ actor: { kind: 'service', id: 'archival' } });
+    expect((await suite.api('GET', '/models/stale/versions/1')).body.stage).toBe('Archived');
+  });
+
+  it('dead-letters poison, unsigned, bearer-carrying and refused commands with their reasons, and the partition keeps flowing', async () => {
+    for (const name of ['poisoned', 'refusing']) {
+      await suite.api('POST', '/models', { name });
+      await suite.api('POST', `/models/${name}/versions`, version(name));
+    }
+    const archival = await suite.api('POST', '/tokens', { subject: 'archival', kind: 'service', roles: ['service'] });
+    const key = 'modelVersion-poisoned@1';
+    const poison = '{"type": "ArchiveModelVersion", "data": ';
+    await suite.sendCommand(poison, { [HEADERS.authorization]: signed(archival.body, poison) }, key);
+    await suite.sendCommand(archive('poisoned', 'unsigned'), {}, key);
+    await suite.sendCommand(archive('poisoned', 'bearer'), { [HEADERS.authorization]: `Bearer ${archival.body.token}` }, key);
+    const refusedOnce = archive('refusing', 'first');
+    await suite.sendCommand(refusedOnce, { [HEADERS.authorization]: signed(archival.body, refusedOnce) }, 'modelVersion-refusing@1');
+    const refusedTwice = archive('refusing', 'already archived');
+    await suite.sendCommand(refusedTwice, { [HEADERS.authorization]: signed(archival.body, refusedTwice) }, 'modelVersion-refusing@1');
+    const valid = archive('poisoned', 'valid');
+    await suite.sendCommand(valid, { [HEADERS.authorization]: signed(archival.body, valid) }, key);
+
+    await eventually(async () => (await suite.api('GET', '/models/poisoned/versions/1')).body.stage === 'Archived', {
+      what: 'the valid command after the poison ones',
+    });
+    const letters = await suite.deadLetters(TOPICS.commands, 4);
     const reasons = letters.map((l) => l.headers[HEADERS.dlqReason]);
     expect(reasons).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^PoisonMessageError: command is not JSON/),
         'PoisonMessageError: unauthenticated: the command is not signed by a live service token',
-        expect.stringMatching(/^PoisonMessageError: a bearer secret on a topic is refused/),
+        expect.stringMatching(/^PoisonMessageError: refused: the service token itself was sent/),
+        expect.stringMatching(/^PoisonMessageError: refused: ALREADY_IN_STAGE/),
       ]),
     );
     expect(letters.every((l) => l.headers[HEADERS.dlqGroup] === 'mrw-registry')).toBe(true);
     // A secret sent by mistake does not live on in the DLQ.
-    expect(JSON.stringify(letters)).not.toContain(evaluator.body.token);
+    expect(JSON.stringify(letters)).not.toContain(archival.body.token);
+
+    // The registry indexes the Kafka DLQ into the log; an admin sees the letters and can redrive them.
+    const listed = await eventually(
+      async () => {
+        const open = await suite.api('GET', '/dead-letters?group=mrw-registry');
+        return open.body.total >= 4 && open.body;
+      },
+      { what: 'the DLQ indexed for admins' },
+    );
+    const refused = listed.items.find((l: { reason: string }) => l.reason.includes('ALREADY_IN_STAGE'));
+    expect(refused).toMatchObject({ topic: TOPICS.commands, type: 'ArchiveModelVersion', key: 'modelVersion-refusing@1' });
+  });
+
+  it('redrives a dead-lettered command over Kafka once its cause is fixed, and it is recorded once', async () => {
+    await suite.api('POST', '/models', { name: 'early' });
+    const archival = await suite.api('POST', '/tokens', { subject: 'archival', kind: 'service', roles: ['service'] });
+    // Sent before the version exists: refused, dead-lettered, indexed.
+    const command = archive('early', 'arrived before its version');
+    await suite.sendCommand(command, { [HEADERS.authorization]: signed(archival.body, command) }, 'modelVersion-early@1');
+    const letter = await eventually(
+      async () => (await suite.api('GET', '/dead-letters')).body.items.find((l: { key: string }) => l.key === 'modelVersion-early@1'),
+      { what: "early's dead letter indexed" },
+    );
+    expect(letter.reason).toMatch(/VERSION_NOT_FOUND/);
+    await suite.api('POST', '/models/early/versions', version('early'));
+    const redriven = await suite.api('POST', `/dead-letters/${letter.id}/redrive`);
+    expect(redriven.status).toBe(202);
+    await eventually(async () => (await suite.api('GET', '/models/early/versions/1')).body.stage === 'Archived', {
+      what: 'the redriven command archiving early@1',
+    });
+    const audit = await suite.api('GET', '/models/early/versions/1/audit');
+    expect(audit.body.events.filter((e: { data: { toStage?: string } }) => e.data.toStage === 'Archived')).toHaveLength(1);
+    expect((await suite.api('GET', '/dead-letters?status=redriven')).body.items.map((l: { id: string }) => l.id)).toContain(letter.id);
   });
 
   it.each([

@@ -207,10 +207,13 @@ describe('automated evaluation on entering Staging', () => {
     let server: Server;
     let base: string;
     const model = readFileSync(join(FIXTURES, 'breast-cancer-logreg.onnx'));
+    let busyAnswers = 0;
 
     beforeAll(async () => {
       server = createServer((req, res) => {
         if (req.url === '/model.onnx') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(model);
+        else if (req.url === '/busy.onnx' && (busyAnswers += 1) <= 3) res.writeHead(busyAnswers === 2 ? 429 : 503).end('try later');
+        else if (req.url === '/busy.onnx') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(model);
         else res.writeHead(404).end('not here');
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -228,6 +231,14 @@ describe('automated evaluation on entering Staging', () => {
       const v = version.body.version as number;
       await suite.http('POST', `/api/v1/models/cancer/versions/${v}/transitions`, { body: { toStage: 'Staging' } });
       expect(await evaluated('cancer', v)).toMatchObject({ status: 'completed' });
+    });
+
+    it('retries a source that answers 503 and 429 (not now) until it answers, instead of failing the evaluation', async () => {
+      const version = await suite.http('POST', '/api/v1/models/cancer/versions', { body: { source: `${base}/busy.onnx` } });
+      const v = version.body.version as number;
+      await suite.http('POST', `/api/v1/models/cancer/versions/${v}/transitions`, { body: { toStage: 'Staging' } });
+      expect(await evaluated('cancer', v)).toMatchObject({ status: 'completed' });
+      expect(busyAnswers).toBe(4);
     });
 
     it.each([

@@ -1,11 +1,15 @@
 // What the tests need, found or started once for every worker, so that `npm test` alone
-// runs every test on a fresh machine:
-//   Kafka: KAFKA_BROKERS from the environment; else a broker already answering on
-//   127.0.0.1:${KAFKA_PORT:-9092} (e.g. `npm run infra:up`); else one started here from the
-//   Kafka jars on Maven Central (tools/kafka/kafka.sh: Java 17 + Maven) and stopped by the
-//   global teardown. MRW_TEST_INFRA=none starts nothing (unit tests need nothing), and tests
-//   that need a broker are then reported SKIPPED with the reason.
-const { execFileSync } = require('node:child_process');
+// runs every test on a fresh machine. Kafka, in this order:
+//   1. KAFKA_BROKERS from the environment;
+//   2. a broker already answering on 127.0.0.1:${KAFKA_PORT:-9092} (e.g. `npm run infra:up`);
+//   3. where a container engine answers: a broker in a container (@testcontainers/kafka);
+//   4. otherwise one started here from the Kafka jars on Maven Central (tools/kafka/kafka.sh:
+//      Java 17 + Maven).
+// What was started here is stopped by the global teardown. MRW_TEST_INFRA=none starts
+// nothing (unit tests need nothing), and tests that need a broker are then reported SKIPPED
+// with the reason. EventStoreDB is chosen by its own spec (EVENTSTOREDB_URL, else a container).
+const { execFileSync, spawnSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 
@@ -34,6 +38,20 @@ const startKafka = (port) => {
   }
 };
 
+/** A container engine that answers (a socket or DOCKER_HOST, and `docker info` within 5 s). */
+const containerEngine = () =>
+  (existsSync('/var/run/docker.sock') || (process.env.DOCKER_HOST ?? '') !== '') &&
+  spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 5_000 }).status === 0;
+
+const startKafkaContainer = async () => {
+  const { KafkaContainer } = require('@testcontainers/kafka');
+  const image = process.env.KAFKA_IMAGE || 'confluentinc/cp-kafka:7.9.0';
+  process.stderr.write(`\n[test infra] a container engine answers: starting Kafka in a container (${image})…\n`);
+  const container = await new KafkaContainer(image).withKraft().start();
+  globalThis.__MRW_KAFKA_CONTAINER__ = container;
+  return `${container.getHost()}:${container.getMappedPort(9093)}`;
+};
+
 module.exports = async () => {
   if (process.env.KAFKA_BROKERS) return;
   const port = Number(process.env.KAFKA_PORT || 9092);
@@ -42,6 +60,14 @@ module.exports = async () => {
     return;
   }
   if (process.env.MRW_TEST_INFRA === 'none') return;
+  if (containerEngine()) {
+    try {
+      process.env.KAFKA_BROKERS = await startKafkaContainer();
+      return;
+    } catch (error) {
+      process.stderr.write(`[test infra] the Kafka container did not start (${error.message}); using the broker from Maven Central's jars\n`);
+    }
+  }
   if (startKafka(port)) {
     process.env.KAFKA_BROKERS = `127.0.0.1:${port}`;
     // Read by the global teardown, which runs in this same process.

@@ -4,6 +4,7 @@ const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 module.exports = async () => {
+  if (globalThis.__MRW_KAFKA_CONTAINER__) await globalThis.__MRW_KAFKA_CONTAINER__.stop();
   const port = process.env.MRW_TEST_STARTED_KAFKA;
   if (!port) return;
   try {

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { reactingConsumer } from '@mrw/platform';
-import { ApprovalsReactions } from './approvals.reactions';
+import { ApprovalsBusController } from './approvals.bus.controller';
 
 /** The approvals service: consumer group `mrw-approvals` on the registry's events. */
 @Module({
-  providers: [ApprovalsReactions, reactingConsumer('approvals', ApprovalsReactions)],
+  controllers: [ApprovalsBusController],
 })
 export class ApprovalsModule {}

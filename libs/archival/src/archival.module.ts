@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { reactingConsumer } from '@mrw/platform';
-import { ArchivalReactions } from './archival.reactions';
+import { ArchivalBusController } from './archival.bus.controller';
 
 /** The archival service: consumer group `mrw-archival` on the registry's events. */
 @Module({
-  providers: [ArchivalReactions, reactingConsumer('archival', ArchivalReactions)],
+  controllers: [ArchivalBusController],
 })
 export class ArchivalModule {}

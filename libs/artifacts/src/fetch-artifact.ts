@@ -16,10 +16,18 @@ export class ArtifactError extends Error {
   constructor(
     readonly code: ArtifactErrorCode,
     message: string,
+    /**
+     * The source may answer later (it timed out, could not be reached, answered 5xx or 429):
+     * worth retrying rather than recording a failed evaluation. A 404 or a wrong digest is not.
+     */
+    readonly transient = false,
   ) {
     super(message);
   }
 }
+
+/** HTTP statuses that say "not now" rather than "not this". */
+const TRANSIENT_STATUS = (status: number): boolean => status >= 500 || status === 429 || status === 408;
 
 export interface FetchOptions {
   readonly store: ContentAddressedStore;
@@ -41,10 +49,17 @@ const OUTBOUND_CODES: Readonly<Record<OutboundError['code'], ArtifactErrorCode>>
   OUTBOUND_FAILED: 'FETCH_FAILED',
 };
 
+/** Refusals by the guard (address, size, redirects) are answers; timeouts and lost connections are moments. */
+const TRANSIENT_OUTBOUND = new Set(['OUTBOUND_TIMEOUT', 'OUTBOUND_FAILED']);
+
 const fromOutbound = (error: unknown, url: URL): ArtifactError =>
   error instanceof OutboundError
-    ? new ArtifactError(OUTBOUND_CODES[error.code], error.code === 'OUTBOUND_TOO_LARGE' ? `${error.message} (MRW_MAX_ARTIFACT_BYTES)` : error.message)
-    : new ArtifactError('FETCH_FAILED', `cannot fetch ${describeUrl(url)}: ${error instanceof Error ? error.message : String(error)}`);
+    ? new ArtifactError(
+        OUTBOUND_CODES[error.code],
+        error.code === 'OUTBOUND_TOO_LARGE' ? `${error.message} (MRW_MAX_ARTIFACT_BYTES)` : error.message,
+        TRANSIENT_OUTBOUND.has(error.code),
+      )
+    : new ArtifactError('FETCH_FAILED', `cannot fetch ${describeUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, true);
 
 const mismatch = (source: string, digest: string, expected: string): ArtifactError =>
   new ArtifactError('DIGEST_MISMATCH', `${source} has digest ${digest}, but ${expected} was recorded at registration`);
@@ -67,7 +82,7 @@ const download = async (source: string, expected: string | null, options: FetchO
   });
   if (response.status !== 200) {
     response.body.destroy();
-    throw new ArtifactError('FETCH_FAILED', `fetching ${shown} answered HTTP ${response.status}`);
+    throw new ArtifactError('FETCH_FAILED', `fetching ${shown} answered HTTP ${response.status}`, TRANSIENT_STATUS(response.status));
   }
   const scratch = await options.store.scratchPath();
   const hash = createHash('sha256');

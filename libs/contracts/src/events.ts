@@ -87,13 +87,28 @@ export type PromotionRefused = DomainEvent<
   { requestId: string; toStage: Stage; checks: GateCheck[] }
 >;
 
+/** Where a model's file lives and the digest it must have (null when the registrant recorded none). */
+export interface ArtifactRef {
+  readonly source: string;
+  readonly digest: string | null;
+}
+
+/**
+ * Everything the evaluator needs to run, so it never reads the registry's streams: the set to
+ * use, the candidate's artifact and the serving champion's. The thresholds are not here: the
+ * registry judges the measurements against the policy when the result is recorded.
+ */
 export type EvaluationRequested = DomainEvent<
   'EvaluationRequested',
   {
     evaluationId: string;
     set: { name: string; digest: string | null };
-    /** The champion to compare against, if one serves. */
+    /** The candidate's artifact as registered. Absent from events written before it was added. */
+    candidate?: ArtifactRef;
+    /** The champion to compare against, if one serves; always `champion?.version ?? null`. */
     championVersion: number | null;
+    /** The serving champion's artifact. Absent (not null) from events written before it was added. */
+    champion?: (ArtifactRef & { readonly version: number }) | null;
     reason: 'entered-staging' | 'requested';
   }
 >;
@@ -123,6 +138,18 @@ export interface EvaluationDetails {
   /** The champion's own metrics on the same rows. */
   championMetrics?: Record<string, number>;
 }
+/**
+ * What the evaluator measured, as it sends it in `RecordEvaluationResult`: no verdict, the
+ * registry derives that from the model's thresholds when it records the result.
+ */
+export interface EvaluationMeasurements {
+  readonly evaluationId: string;
+  readonly set: { readonly name: string; readonly digest: string };
+  readonly metrics: Record<string, number>;
+  readonly comparison: Comparison | null;
+  readonly details?: EvaluationDetails;
+}
+
 export type EvaluationFailed = DomainEvent<
   'EvaluationFailed',
   { evaluationId: string; reason: string; code: string }
@@ -255,6 +282,18 @@ export type AccessTokenIssued = DomainEvent<
   }
 >;
 export type AccessTokenRevoked = DomainEvent<'AccessTokenRevoked', { tokenId: string }>;
+
+/** A token as its `accessToken-*` stream tells it: what was issued, when and by whom, and its revocation. */
+export interface AccessTokenRecord {
+  readonly tokenId: string;
+  readonly subject: string;
+  readonly kind: 'user' | 'service';
+  readonly roles: readonly Role[];
+  readonly models: readonly string[];
+  readonly issuedAt: string;
+  readonly issuedBy: string;
+  readonly revokedAt: string | null;
+}
 export type AccessTokenEvent = AccessTokenIssued | AccessTokenRevoked;
 
 export type RegistryEvent = ModelEvent | ModelVersionEvent | AccessTokenEvent;

@@ -21,6 +21,8 @@ export const CONSUMER_GROUPS = {
   approvals: 'mrw-approvals',
   archival: 'mrw-archival',
   deployer: 'mrw-deployer',
+  /** The registry copying the Kafka DLQ topics into the log, where admins list and redrive them. */
+  deadLetterIndex: 'mrw-registry-dead-letters',
 } as const;
 
 export const SERVICE_NAMES = ['evaluator', 'approvals', 'archival', 'deployer'] as const;
@@ -40,6 +42,8 @@ export const HEADERS = {
   dlqGroup: 'dlq-consumer-group',
   dlqOrigin: 'dlq-origin',
   dlqAttempts: 'dlq-attempts',
+  /** On a message sent again from the DLQ: the dead letter's id. */
+  redrivenFrom: 'redriven-from',
 } as const;
 
 /**

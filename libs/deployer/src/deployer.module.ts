@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { reactingConsumer } from '@mrw/platform';
-import { DeployerReactions } from './deployer.reactions';
+import { DeployerBusController } from './deployer.bus.controller';
 
 /** The deployer service: consumer group `mrw-deployer` on the registry's events. */
 @Module({
-  providers: [DeployerReactions, reactingConsumer('deployer', DeployerReactions)],
+  controllers: [DeployerBusController],
 })
 export class DeployerModule {}

@@ -4,10 +4,10 @@ import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { diskStorage } from 'multer';
 import { ContentAddressedStore } from '@mrw/artifacts';
-import { reactingConsumer, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
+import { SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 import { EVALUATION_SET_FILES, EvaluationSetCatalog } from './evaluation-sets/evaluation-set-catalog';
-import { EvaluatorReactions } from './evaluator.reactions';
 import { MODEL_ARTIFACTS, RunEvaluation } from './run-evaluation/run-evaluation';
+import { RunEvaluationBusController } from './run-evaluation/run-evaluation.bus.controller';
 import { UploadEvaluationSetController } from './upload-evaluation-set/upload-evaluation-set.http.controller';
 
 const MAX_SET_BYTES = 2 * 1024 ** 3;
@@ -27,7 +27,7 @@ const MAX_SET_BYTES = 2 * 1024 ** 3;
       },
     }),
   ],
-  controllers: [UploadEvaluationSetController],
+  controllers: [UploadEvaluationSetController, RunEvaluationBusController],
   providers: [
     {
       provide: EVALUATION_SET_FILES,
@@ -41,8 +41,6 @@ const MAX_SET_BYTES = 2 * 1024 ** 3;
     },
     EvaluationSetCatalog,
     RunEvaluation,
-    EvaluatorReactions,
-    reactingConsumer('evaluator', EvaluatorReactions),
   ],
 })
 export class EvaluatorModule {}

@@ -15,6 +15,12 @@ export const MAX_APPEND_BYTES = 1024 * 1024;
  */
 export const MAX_EVENT_DEPTH = 128;
 
+/**
+ * What the hash chain adds to an event's metadata before it is stored and counted by the
+ * server: `,"hash":"<64 hex>"` and `,"prevHash":"<64 hex>"` (or `null`, which is shorter).
+ */
+const CHAIN_METADATA_BYTES = `,"hash":"${'0'.repeat(64)}","prevHash":"${'0'.repeat(64)}"`.length;
+
 const depthExceeds = (value: unknown, limit: number): boolean => {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
   while (stack.length > 0) {
@@ -30,7 +36,8 @@ const depthExceeds = (value: unknown, limit: number): boolean => {
 
 /**
  * Refuses, before anything is written, an append the stores cannot take: nesting deeper than
- * `MAX_EVENT_DEPTH`, or more than `MAX_APPEND_BYTES` of encoded events (`EventTooLargeError`).
+ * `MAX_EVENT_DEPTH`, or more than `MAX_APPEND_BYTES` of encoded events counted as EventStoreDB
+ * counts them, hash chain included (`EventTooLargeError`).
  */
 export const assertAppendFits = (streamName: string, events: readonly EventToAppend[]): void => {
   let bytes = 0;
@@ -38,7 +45,13 @@ export const assertAppendFits = (streamName: string, events: readonly EventToApp
     if (depthExceeds(event.data, MAX_EVENT_DEPTH) || depthExceeds(event.metadata, MAX_EVENT_DEPTH)) {
       throw new EventTooLargeError(streamName, `a ${event.type} event nests deeper than ${MAX_EVENT_DEPTH} levels`);
     }
-    bytes += Buffer.byteLength(event.type) + Buffer.byteLength(canonicalJson(event.data)) + Buffer.byteLength(canonicalJson(event.metadata));
+    // As EventStoreDB counts an event (its `Event.SizeOnDisk`): data and metadata bytes as
+    // stored, chain included, plus two bytes per UTF-16 unit of the type.
+    bytes +=
+      2 * event.type.length +
+      Buffer.byteLength(canonicalJson(event.data)) +
+      Buffer.byteLength(canonicalJson(event.metadata)) +
+      CHAIN_METADATA_BYTES;
     if (bytes > MAX_APPEND_BYTES) {
       throw new EventTooLargeError(streamName, `the append holds more than ${MAX_APPEND_BYTES} bytes of events`);
     }

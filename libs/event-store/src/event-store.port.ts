@@ -87,11 +87,32 @@ export interface SubscriptionOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/**
+ * How a subscription is doing, for readiness probes:
+ * - `catching-up`: running, still working through events that were in the log when it (re)subscribed;
+ * - `live`: running and has handled everything that was there when it (re)subscribed;
+ * - `reconnecting`: lost its connection to the store and is resubscribing from its checkpoint with
+ *   backoff (not ready, but it will recover on its own);
+ * - `failed`: ended for good (handler error, or a permanent store error such as access denied); see `onError`;
+ * - `stopped`: `stop()` was called, or its store closed.
+ */
+export type SubscriptionState = 'catching-up' | 'live' | 'reconnecting' | 'failed' | 'stopped';
+
+export interface SubscriptionStatus {
+  readonly state: SubscriptionState;
+  /** Why it is reconnecting or failed: the last error, as `Name: message`. */
+  readonly detail?: string;
+  /** While reconnecting: how many times in a row it lost its connection or failed to resubscribe (1 after the first drop). */
+  readonly attempts?: number;
+}
+
 export interface Subscription {
   /** Resolves once the subscription has handled every event that existed when it was called. */
   caughtUp(): Promise<void>;
   /** Last position whose handler completed (and was checkpointed), or undefined. */
   readonly checkpoint: bigint | undefined;
+  /** Its health now, cheap to call (no I/O): `reconnecting` and `failed` mean not ready. */
+  status(): SubscriptionStatus;
   stop(): Promise<void>;
 }
 
@@ -121,6 +142,7 @@ export class DuplicateEventIdError extends Error {
  */
 export class EventTooLargeError extends Error {
   override readonly name = 'EventTooLargeError';
+  readonly permanent = true;
   constructor(
     readonly streamName: string,
     readonly reason: string,
@@ -132,9 +154,69 @@ export class EventTooLargeError extends Error {
 /** Thrown when a stream was deleted (EventStoreDB tombstones): it can be neither read nor appended to. */
 export class StreamDeletedError extends Error {
   override readonly name = 'StreamDeletedError';
+  readonly permanent = true;
   constructor(readonly streamName: string) {
     super(`stream ${streamName} has been deleted`);
   }
+}
+
+/**
+ * Thrown when the store cannot be reached or cannot answer now: unavailable, a deadline
+ * exceeded, a node that is not the leader, a subscription the server ended. Transient: the
+ * same call can succeed later (appends are idempotent by event id, so retrying one that may
+ * have been written is safe). `isTransientStoreError` recognises it.
+ */
+export class EventStoreUnavailableError extends Error {
+  override readonly name = 'EventStoreUnavailableError';
+  /** Read by the suite's failure sorting (@mrw/resilience): retry, do not dead-letter. */
+  readonly transient = true;
+  constructor(
+    /** What failed, e.g. `append to modelVersion-churn@7`, `subscription registry-projector`. */
+    readonly operation: string,
+    /** The store's reason, e.g. `unavailable`, `deadline-exceeded`, `not-leader`. */
+    readonly reason: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(`event store unavailable (${reason}) during ${operation}${causeMessage(options?.cause)}`, options);
+  }
+}
+
+/**
+ * Thrown when the store refuses our credentials or permissions. Permanent: retrying cannot
+ * help until an operator fixes the configuration.
+ */
+export class EventStoreAccessDeniedError extends Error {
+  override readonly name = 'EventStoreAccessDeniedError';
+  readonly permanent = true;
+  constructor(
+    readonly operation: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(`event store denied access during ${operation}${causeMessage(options?.cause)}`, options);
+  }
+}
+
+function causeMessage(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : cause === undefined ? '' : String(cause);
+  return message.length > 0 ? `: ${message}` : '';
+}
+
+/**
+ * SQLite result codes that describe the moment, not the request: another writer holding the
+ * lock past the busy timeout, an I/O error, a full disk.
+ */
+const TRANSIENT_SQLITE_CODE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|PROTOCOL)(_|$)/;
+
+/**
+ * Whether an error from the store is transient, so the same call may succeed later and a
+ * caller should retry with backoff instead of giving up: `EventStoreUnavailableError`, or
+ * SQLite busy/locked/I/O/full. Conflicts (`WrongExpectedRevisionError`) are not transient:
+ * the caller must decide again on fresh state.
+ */
+export function isTransientStoreError(error: unknown): boolean {
+  if (error instanceof EventStoreUnavailableError) return true;
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && TRANSIENT_SQLITE_CODE.test(code);
 }
 
 /**

@@ -1,5 +1,6 @@
 export * from './event-store.port';
 export { assertAppendFits, MAX_APPEND_BYTES, MAX_EVENT_DEPTH } from './append-limits';
+export { backoffDelayMs, type BackoffOptions } from './backoff';
 export {
   canonicalJson,
   chainEvents,

@@ -59,7 +59,7 @@ describe('delivery logs', () => {
       ['debug', 'messaging'],
     ]);
     for (const line of lines) expect(line).toMatchObject(context);
-    expect(lines[1]).toMatchObject({ attempt: 1, maxAttempts: 5, err: { message: 'store busy' } });
+    expect(lines[1]).toMatchObject({ attempt: 1, kind: 'unknown', err: { message: 'store busy' } });
     expect(JSON.stringify(lines)).not.toContain('service-secret');
   });
 
@@ -92,5 +92,75 @@ describe('delivery logs', () => {
       }),
     ]);
     expect(lines[0]).not.toHaveProperty('eventType');
+  });
+});
+
+describe('delivery: what a failure means', () => {
+  const letters: Array<{ reason: string; attempts: number }> = [];
+  const deadLetter = async (reason: string, attempts: number) => void letters.push({ reason, attempts });
+  const notices: Array<{ attempt: number; kind: string; settled: boolean }> = [];
+  const options = (handler: () => Promise<void>) => ({
+    groupId: 'mrw-test',
+    topic: 'mrw.registry.events.v1',
+    handler,
+    maxAttempts: 3,
+    retryDelayMs: 1,
+    maxRetryDelayMs: 2,
+    onRetry: (n: { attempt: number; kind: string; settled: boolean }) => void notices.push({ attempt: n.attempt, kind: n.kind, settled: n.settled }),
+  });
+  const heartbeat = { heartbeat: async () => undefined };
+
+  beforeEach(() => {
+    letters.length = 0;
+    notices.length = 0;
+    configureLogging({ service: 'test', level: 'silent', format: 'json' });
+  });
+
+  it('sends a permanent failure to the DLQ at once, with its reason', async () => {
+    const outcome = await deliver(event, options(async () => Promise.reject(new PoisonMessageError('refused: NOT_IN_STAGING'))), heartbeat, deadLetter, () => false);
+    expect(outcome).toBe('dead-lettered');
+    expect(letters).toEqual([{ reason: 'PoisonMessageError: refused: NOT_IN_STAGING', attempts: 1 }]);
+    expect(notices).toEqual([]);
+  });
+
+  it('retries a transient failure past the attempt limit, without limit, until it passes', async () => {
+    let calls = 0;
+    const outcome = await deliver(
+      event,
+      options(async () => {
+        calls += 1;
+        if (calls < 8) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+      }),
+      heartbeat,
+      deadLetter,
+      () => false,
+    );
+    expect(outcome).toBe('handled');
+    expect(calls).toBe(8);
+    expect(letters).toEqual([]);
+    expect(notices.filter((n) => !n.settled)).toHaveLength(7);
+    expect(notices.at(-1)).toEqual({ attempt: 8, kind: 'transient', settled: true });
+  });
+
+  it('gives a failure of unknown kind (a bug) its attempts, then the DLQ', async () => {
+    const outcome = await deliver(event, options(async () => Promise.reject(new TypeError('x is undefined'))), heartbeat, deadLetter, () => false);
+    expect(outcome).toBe('dead-lettered');
+    expect(letters).toEqual([{ reason: 'TypeError: x is undefined', attempts: 3 }]);
+  });
+
+  it('stops retrying when the consumer stops, leaving the message uncommitted', async () => {
+    let stopping = false;
+    const outcome = await deliver(
+      event,
+      options(async () => {
+        stopping = true;
+        throw Object.assign(new Error('broker gone'), { retriable: true });
+      }),
+      heartbeat,
+      deadLetter,
+      () => stopping,
+    );
+    expect(outcome).toBe('stopped');
+    expect(letters).toEqual([]);
   });
 });

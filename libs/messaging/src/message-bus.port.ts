@@ -29,13 +29,32 @@ export interface ConsumerOptions {
   readonly groupId: string;
   readonly topic: string;
   readonly handler: (message: IncomingMessage, context: HandlerContext) => Promise<void>;
-  /** Attempts before a failing message goes to the DLQ (default 5). */
+  /** Attempts before a message failing for an unknown reason goes to the DLQ (default 5); transient failures have no limit. */
   readonly maxAttempts?: number;
-  /** First retry delay; doubles per attempt (default 200 ms). */
+  /** First retry delay; doubles per attempt up to `maxRetryDelayMs` (default 200 ms, 30 s). */
   readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
+  /** Told of every retry, and once more when a retried message is finally settled (handled or dead-lettered). */
+  readonly onRetry?: (retry: RetryNotice) => void | Promise<void>;
+  /** Told of every message sent to the DLQ, once it is there. */
+  readonly onDeadLetter?: (message: IncomingMessage, reason: string) => void;
+}
+
+import type { DeadLetter } from './dead-letters';
+
+/** One failed attempt at a message that will be tried again (`settled: false`), or the end of its retries. */
+export interface RetryNotice {
+  readonly message: IncomingMessage;
+  readonly attempt: number;
+  readonly kind: 'permanent' | 'transient' | 'unknown';
+  readonly error: unknown;
+  readonly delayMs: number;
+  readonly settled: boolean;
 }
 
 export interface RunningConsumer {
+  /** Whether it is taking messages now; a consumer over the log reports its subscription (reconnecting to the store, failed). */
+  status?(): { readonly ready: boolean; readonly detail?: string };
   /** Finishes the in-flight handler, commits, and leaves the group. */
   stop(): Promise<void>;
 }
@@ -50,12 +69,15 @@ export interface MessageBus {
   /** Resolves once the broker acknowledged every message (all in-sync replicas). */
   publish(topic: string, messages: readonly OutgoingMessage[], options?: { publishedBy?: string }): Promise<void>;
   consume(options: ConsumerOptions): Promise<RunningConsumer>;
+  /** Sends a dead letter again to where it failed, with its original key, value and headers. */
+  redrive(letter: DeadLetter): Promise<void>;
   close(): Promise<void>;
 }
 
 export const MESSAGE_BUS = Symbol('MESSAGE_BUS');
 
-/** Thrown by a handler for a message that can never succeed (unparseable, unauthorised): no retries. */
+/** Thrown by a handler for a message that can never succeed (unparseable, unauthorised, refused): no retries. */
 export class PoisonMessageError extends Error {
   override readonly name = 'PoisonMessageError';
+  readonly permanent = true;
 }

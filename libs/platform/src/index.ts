@@ -24,5 +24,5 @@ export * from './bootstrap';
 export * from './start-service';
 export * from './logging/nest-pino.logger';
 export * from './logging/request-logging.middleware';
-export * from './messaging/reacting-consumer';
+export * from './messaging/bus-transport';
 export * from './messaging/registry-commands';

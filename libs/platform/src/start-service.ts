@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { configureLogging } from '@mrw/logging';
 import { configureHttpApp } from './bootstrap';
+import { connectBusTransport } from './messaging/bus-transport';
 import { ConfigError, loadConfig, type SuiteConfig } from './config/config';
 import { NestPinoLogger } from './logging/nest-pino.logger';
 import { requestLogging } from './logging/request-logging.middleware';
@@ -40,6 +41,7 @@ export const startService = async (
   app.use(requestLogging());
   configureHttpApp(app, title);
   await orExitAsync(() => app.listen(config.port, config.host));
+  await connectBusTransport(app);
   new Logger(title).log(
     `listening on ${config.publicUrl} (store ${config.store} in ${config.dataDir}, bus ${config.bus}); API docs at ${config.publicUrl}/api/docs`,
   );

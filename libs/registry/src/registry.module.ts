@@ -15,7 +15,11 @@ import { AuditTrailController } from './audit-trail/audit-trail.http.controller'
 import { BrowseCatalogController } from './browse-catalog/browse-catalog.http.controller';
 import { CatalogQueries } from './browse-catalog/catalog.queries';
 import { LogForwarder } from './forward-log/log-forwarder';
-import { ServiceCommandConsumer } from './handle-service-commands/service-command.consumer';
+import { ServiceCommandsBusController } from './handle-service-commands/service-commands.bus.controller';
+import { DeadLetterIndexer } from './redrive-dead-letters/dead-letter-indexer';
+import { DeadLetterQueries } from './redrive-dead-letters/dead-letters.queries';
+import { DeadLettersController } from './redrive-dead-letters/dead-letters.http.controller';
+import { RedriveDeadLetter } from './redrive-dead-letters/redrive-dead-letter';
 import { ServiceCommandsHandler } from './handle-service-commands/service-commands.handler';
 import { CompareVersionsController } from './compare-versions/compare-versions.http.controller';
 import { ManageAliasesController } from './manage-aliases/manage-aliases.http.controller';
@@ -59,6 +63,8 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     AuditTrailController,
     CompareVersionsController,
     ManageTokensController,
+    ServiceCommandsBusController,
+    DeadLettersController,
   ],
   providers: [
     // ports bound to adapters
@@ -86,11 +92,13 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     // messaging
     LogForwarder,
     ServiceCommandsHandler,
-    ServiceCommandConsumer,
+    DeadLetterIndexer,
+    RedriveDeadLetter,
     // reading
     RegistryProjector,
     CatalogQueries,
     AuditQueries,
+    DeadLetterQueries,
   ],
   exports: [RegistryStreams, RegistryProjector, CommandExecutor, LogForwarder],
 })

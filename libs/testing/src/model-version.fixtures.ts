@@ -1,13 +1,16 @@
 import type {
   Actor,
   ApprovalRule,
+  ArtifactRef,
   CommandMetadata,
   Comparison,
+  EvaluationMeasurements,
   ModelPolicy,
   ModelVersionEvent,
   Role,
   Stage,
   TransitionTrigger,
+  Verdict,
 } from '@mrw/contracts';
 
 // Fixtures for the model-version decider's specs. They import only @mrw/contracts: the domain's
@@ -19,6 +22,7 @@ export interface GateContextFixture {
   readonly policy: ModelPolicy;
   readonly currentSetDigest: string | null;
   readonly servingVersion: number | null;
+  readonly servingArtifact: ArtifactRef | null;
 }
 
 /** Roles and reviewer scope of the acting token: the domain's `Principal`. */
@@ -102,9 +106,34 @@ export const POLICY: ModelPolicy = {
   deployment: { targets: PRODUCTION_TARGETS },
 };
 
-/** What the registry knows besides the stream: the policy, the set's current digest, the champion. */
-export const CONTEXT: GateContextFixture = { policy: POLICY, currentSetDigest: SET_DIGEST, servingVersion: CHAMPION };
-export const contextWith = (change: Partial<GateContextFixture>): GateContextFixture => ({ ...CONTEXT, ...change });
+/** The candidate's model file as registered (`versionRegistered`). */
+export const CANDIDATE_ARTIFACT: ArtifactRef = {
+  source: 's3://ml-artifacts/churn-classifier/run-4f2a/model.onnx',
+  digest: 'sha256:1e74606e558dfaa569d8e5455afa0d48ab4cd0c20eb784368326f3798203335b',
+};
+
+/** The model file of another version of the model (a champion): one per version number. */
+export const artifactOfVersion = (version: number): ArtifactRef => ({
+  source: `s3://ml-artifacts/churn-classifier/v${version}/model.onnx`,
+  digest: `sha256:${version.toString(16).padStart(2, '0').repeat(32)}`,
+});
+
+/** What the registry knows besides the stream: the policy, the set's current digest, the champion and its file. */
+export const CONTEXT: GateContextFixture = {
+  policy: POLICY,
+  currentSetDigest: SET_DIGEST,
+  servingVersion: CHAMPION,
+  servingArtifact: artifactOfVersion(CHAMPION),
+};
+/** CONTEXT changed; a different serving version comes with its own artifact unless one is given. */
+export const contextWith = (change: Partial<GateContextFixture>): GateContextFixture => {
+  const serving = change.servingVersion === undefined ? CONTEXT.servingVersion : change.servingVersion;
+  return {
+    ...CONTEXT,
+    servingArtifact: serving === null ? null : artifactOfVersion(serving),
+    ...change,
+  };
+};
 export const policyWith = (change: Partial<ModelPolicy>): ModelPolicy => ({ ...POLICY, ...change });
 
 export const CANDIDATE_METRICS = { accuracy: 0.93, roc_auc: 0.954, f1: 0.881, log_loss: 0.212 };
@@ -117,6 +146,30 @@ export const COMPARISON_WITH_CHAMPION: Comparison = {
     roc_auc: { candidate: 0.954, champion: 0.941, difference: 0.013, ci: { lower: 0.006, upper: 0.02, level: 0.95 } },
   },
   bootstrap: { resamples: 1000, seed: 42 },
+};
+
+/** What the registry's gate concludes from CANDIDATE_METRICS and COMPARISON_WITH_CHAMPION under POLICY. */
+export const PASSING_VERDICT: Verdict = {
+  passed: true,
+  checks: [
+    {
+      metric: 'accuracy',
+      rule: 'threshold',
+      passed: true,
+      value: 0.93,
+      expected: 0.9,
+      detail: 'accuracy 0.93 meets the threshold >= 0.9',
+    },
+    {
+      metric: 'roc_auc',
+      rule: 'min_absolute_change',
+      passed: true,
+      value: 0.954,
+      baseline: 0.941,
+      expected: 0.005,
+      detail: 'roc_auc improves on v5 by 0.013 (point estimate); required 0.005',
+    },
+  ],
 };
 
 // ---- times --------------------------------------------------------------------------
@@ -137,8 +190,8 @@ export const versionRegistered = (change: Partial<DataOf<'ModelVersionRegistered
   event('ModelVersionRegistered', {
     model: MODEL,
     version: CANDIDATE,
-    source: 's3://ml-artifacts/churn-classifier/run-4f2a/model.onnx',
-    artifactDigest: 'sha256:1e74606e558dfaa569d8e5455afa0d48ab4cd0c20eb784368326f3798203335b',
+    source: CANDIDATE_ARTIFACT.source,
+    artifactDigest: CANDIDATE_ARTIFACT.digest,
     runId: 'run-4f2a',
     metrics: { accuracy: 0.931 },
     tags: { team: 'retention' },
@@ -163,17 +216,31 @@ export const stageTransitioned = (fromStage: Stage, toStage: Stage, trigger: Tra
 export const promotionRefused = (requestId: string, checks: DataOf<'PromotionRefused'>['checks']) =>
   event('PromotionRefused', { requestId, toStage: 'Production', checks });
 
-export const evaluationRequested = (evaluationId: string, change: Partial<DataOf<'EvaluationRequested'>> = {}) =>
-  event('EvaluationRequested', {
+/** Against champion v5 unless `championVersion` says otherwise; the champion's artifact follows its version. */
+export const evaluationRequested = (evaluationId: string, change: Partial<DataOf<'EvaluationRequested'>> = {}) => {
+  const championVersion = change.championVersion === undefined ? CHAMPION : change.championVersion;
+  return event('EvaluationRequested', {
     evaluationId,
     set: { name: EVAL_SET, digest: SET_DIGEST },
-    championVersion: CHAMPION,
+    candidate: CANDIDATE_ARTIFACT,
+    championVersion,
+    champion: championVersion === null ? null : { version: championVersion, ...artifactOfVersion(championVersion) },
     reason: 'entered-staging',
     ...change,
   });
+};
 
 export const evaluationProgressed = (evaluationId: string, rowsDone: number, rowsTotal: number) =>
   event('EvaluationProgressed', { evaluationId, rowsDone, rowsTotal });
+
+/** What the evaluator reports for `evaluationId` (RecordEvaluationResult): measurements, no verdict. */
+export const evaluationMeasured = (evaluationId: string, change: Partial<EvaluationMeasurements> = {}): EvaluationMeasurements => ({
+  evaluationId,
+  set: { name: EVAL_SET, digest: SET_DIGEST },
+  metrics: CANDIDATE_METRICS,
+  comparison: COMPARISON_WITH_CHAMPION,
+  ...change,
+});
 
 export const evaluationCompleted = (evaluationId: string, change: Partial<DataOf<'EvaluationCompleted'>> = {}) =>
   event('EvaluationCompleted', {
@@ -181,7 +248,7 @@ export const evaluationCompleted = (evaluationId: string, change: Partial<DataOf
     set: { name: EVAL_SET, digest: SET_DIGEST },
     metrics: CANDIDATE_METRICS,
     comparison: COMPARISON_WITH_CHAMPION,
-    verdict: { passed: true, checks: [] },
+    verdict: PASSING_VERDICT,
     ...change,
   });
 

@@ -1,4 +1,4 @@
-import type { AccessTokenEvent, CommandMetadata, Role } from '@mrw/contracts';
+import type { AccessTokenEvent, AccessTokenRecord, CommandMetadata, Role } from '@mrw/contracts';
 import { fail, ok, type Result } from '../shared/result';
 import type { Timed } from '../shared/timed';
 
@@ -11,16 +11,7 @@ export type IssueAccessToken = Command<
 export type RevokeAccessToken = Command<'RevokeAccessToken', Record<string, never>>;
 export type AccessTokenCommand = IssueAccessToken | RevokeAccessToken;
 
-export interface AccessTokenView {
-  readonly tokenId: string;
-  readonly subject: string;
-  readonly kind: 'user' | 'service';
-  readonly roles: readonly Role[];
-  readonly models: readonly string[];
-  readonly issuedAt: string;
-  readonly issuedBy: string;
-  readonly revokedAt: string | null;
-}
+export type AccessTokenView = AccessTokenRecord;
 
 export type AccessTokenState = { readonly status: 'absent' } | ({ readonly status: 'issued' } & AccessTokenView);
 

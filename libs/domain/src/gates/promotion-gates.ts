@@ -1,4 +1,4 @@
-import type { Evidence, GateCheck, ModelPolicy } from '@mrw/contracts';
+import type { ArtifactRef, Evidence, GateCheck, ModelPolicy } from '@mrw/contracts';
 import type { RegisteredVersion } from '../model-version/model-version.state';
 import { latestEvaluation } from '../model-version/model-version.state';
 import { checkThresholds } from './check-thresholds';
@@ -10,6 +10,11 @@ export interface GateContext {
   readonly currentSetDigest: string | null;
   /** The version serving traffic, if any. */
   readonly servingVersion: number | null;
+  /**
+   * The serving version's artifact, which `EvaluationRequested` carries so the evaluator needs
+   * no other read; null when none serves (or the registry did not look it up).
+   */
+  readonly servingArtifact: ArtifactRef | null;
 }
 
 export interface GateOutcome {

@@ -1,7 +1,10 @@
-import { deriveId } from '@mrw/contracts';
+import { deriveId, type EvaluationMeasurements } from '@mrw/contracts';
 import {
+  artifactOfVersion,
   bob,
+  CANDIDATE_ARTIFACT,
   CANDIDATE_METRICS,
+  CHAMPION,
   commandsOf,
   COMPARISON_WITH_CHAMPION,
   CONTEXT,
@@ -11,15 +14,19 @@ import {
   evaluatedInStaging,
   evaluationCompleted,
   evaluationFailed,
+  evaluationMeasured,
   evaluationProgressed,
   evaluationRequested,
   evaluator,
+  failedChecks,
   NEWER_SET_DIGEST,
   NOW,
+  PASSING_VERDICT,
   policyWith,
   registeredVersion,
   SET_DIGEST,
   versionInStaging,
+  versionRegistered,
 } from '@mrw/testing';
 import type { GateContext } from '../gates/promotion-gates';
 import { decideModelVersion } from './model-version.decider';
@@ -38,13 +45,83 @@ const requestEvaluation = (context: GateContext = CONTEXT) =>
 const progress = (evaluationId: string, rowsDone: number, rowsTotal: number) =>
   versionCommand('RecordEvaluationProgress', { evaluationId, rowsDone, rowsTotal }, { by: evaluator, at: NOW, id: 'cmd-progress' });
 
-const result = (evaluationId: string, context: GateContext = CONTEXT) => {
-  const { evaluationId: _id, ...data } = evaluationCompleted(evaluationId).data;
-  return versionCommand('RecordEvaluationResult', { evaluationId, ...data, context }, { by: evaluator, at: NOW, id: 'cmd-result' });
-};
+const result = (evaluationId: string, context: GateContext = CONTEXT, change: Partial<EvaluationMeasurements> = {}) =>
+  versionCommand(
+    'RecordEvaluationResult',
+    { ...evaluationMeasured(evaluationId, change), context },
+    { by: evaluator, at: NOW, id: 'cmd-result' },
+  );
 
 const failure = (evaluationId: string, reason = 'model input has 31 features, the set has 30', code = 'SCHEMA_MISMATCH') =>
   versionCommand('RecordEvaluationFailure', { evaluationId, reason, code }, { by: evaluator, at: NOW, id: 'cmd-failure' });
+
+describe('what an evaluation request carries to the evaluator', () => {
+  const requested = (events: readonly { type: string; data?: unknown }[]) =>
+    events.find((e) => e.type === 'EvaluationRequested')?.data;
+
+  it("names the set, the candidate's artifact and the serving champion's, so the evaluator reads no registry stream", () => {
+    spec
+      .given(...evaluatedInStaging())
+      .when(requestEvaluation())
+      .thenEvents((events) =>
+        expect(requested(events)).toEqual({
+          evaluationId: deriveId('cmd-evaluate', 'evaluation'),
+          set: { name: EVAL_SET, digest: SET_DIGEST },
+          candidate: { source: CANDIDATE_ARTIFACT.source, digest: CANDIDATE_ARTIFACT.digest },
+          championVersion: CHAMPION,
+          champion: { version: CHAMPION, ...artifactOfVersion(CHAMPION) },
+          reason: 'requested',
+        }),
+      );
+  });
+
+  it('carries the artifact as registered, with no digest when the registrant gave none', () => {
+    spec
+      .given(
+        versionRegistered({ source: 'artifacts://sha256/abc', artifactDigest: null }),
+        ...versionInStaging().slice(1),
+        evaluationFailed('eval-1', 'out of memory', 'OOM'),
+      )
+      .when(requestEvaluation())
+      .thenEvents((events) =>
+        expect(requested(events)).toMatchObject({ candidate: { source: 'artifacts://sha256/abc', digest: null } }),
+      );
+  });
+
+  it('names no champion when none serves', () => {
+    spec
+      .given(...evaluatedInStaging())
+      .when(requestEvaluation(contextWith({ servingVersion: null })))
+      .thenEvents((events) => expect(requested(events)).toMatchObject({ championVersion: null, champion: null }));
+  });
+
+  it('names no champion when the version itself serves', () => {
+    spec
+      .given(...evaluatedInStaging())
+      .when(requestEvaluation(contextWith({ servingVersion: 7 })))
+      .thenEvents((events) => expect(requested(events)).toMatchObject({ championVersion: null, champion: null }));
+  });
+
+  it("compares with no champion rather than one it cannot name the file of (the gates then ask for a re-evaluation)", () => {
+    spec
+      .given(...evaluatedInStaging())
+      .when(requestEvaluation(contextWith({ servingArtifact: null })))
+      .thenEvents((events) => expect(requested(events)).toMatchObject({ championVersion: null, champion: null }));
+  });
+
+  it('carries them on entering Staging too', () => {
+    spec
+      .given(...registeredVersion())
+      .when(versionCommand('RequestStageTransition', { toStage: 'Staging', comment: '', context: CONTEXT }, { by: bob, at: NOW, id: 'cmd-staging' }))
+      .thenEvents((events) =>
+        expect(requested(events)).toMatchObject({
+          candidate: CANDIDATE_ARTIFACT,
+          champion: { version: CHAMPION, ...artifactOfVersion(CHAMPION) },
+          reason: 'entered-staging',
+        }),
+      );
+  });
+});
 
 describe('requesting an evaluation again', () => {
   it('evaluates a version in Staging on the current set, against the current champion', () => {
@@ -138,7 +215,7 @@ describe('evaluation results', () => {
               finishedAt: NOW,
               metrics: CANDIDATE_METRICS,
               comparison: COMPARISON_WITH_CHAMPION,
-              verdict: { passed: true, checks: [] },
+              verdict: PASSING_VERDICT,
               reason: null,
             },
           ],
@@ -159,6 +236,73 @@ describe('evaluation results', () => {
       .given(...versionInStaging(), evaluationFailed('eval-1', 'out of memory', 'OOM'))
       .when(result('eval-1'))
       .thenFails('EVALUATION_NOT_RUNNING');
+  });
+});
+
+describe("the registry's verdict on the evaluator's measurements", () => {
+  const verdictOfResult = (events: readonly { type: string; data?: unknown }[]) =>
+    (events.find((e) => e.type === 'EvaluationCompleted')?.data as { verdict: { passed: boolean; checks: Array<{ metric: string; rule: string; passed: boolean }> } })
+      .verdict;
+
+  it("judges the metrics against the policy's thresholds: a missed threshold fails the verdict", () => {
+    spec
+      .given(...versionInStaging())
+      .when(result('eval-1', CONTEXT, { metrics: { ...CANDIDATE_METRICS, accuracy: 0.87 } }))
+      .thenEvents((events) => {
+        const verdict = verdictOfResult(events);
+        expect(verdict.passed).toBe(false);
+        expect(failedChecks(verdict.checks)).toEqual(['accuracy/threshold']);
+      });
+  });
+
+  it('judges the comparison with the champion: too small an improvement fails the verdict', () => {
+    const comparison = {
+      ...COMPARISON_WITH_CHAMPION,
+      metrics: {
+        ...COMPARISON_WITH_CHAMPION.metrics,
+        roc_auc: { candidate: 0.943, champion: 0.941, difference: 0.002, ci: { lower: -0.003, upper: 0.007, level: 0.95 } },
+      },
+    };
+    spec
+      .given(...versionInStaging())
+      .when(result('eval-1', CONTEXT, { comparison }))
+      .thenEvents((events) => {
+        const verdict = verdictOfResult(events);
+        expect(verdict.passed).toBe(false);
+        expect(failedChecks(verdict.checks)).toEqual(['roc_auc/min_absolute_change']);
+      });
+  });
+
+  it('lets the absolute thresholds alone decide when no champion was compared', () => {
+    spec
+      .given(...versionInStaging())
+      .when(result('eval-1', contextWith({ servingVersion: null }), { comparison: null }))
+      .thenEvents((events) => {
+        const verdict = verdictOfResult(events);
+        expect(verdict.passed).toBe(true);
+        expect(verdict.checks).toEqual(
+          expect.arrayContaining([expect.objectContaining({ metric: 'roc_auc', rule: 'min_absolute_change', passed: true })]),
+        );
+      });
+  });
+
+  it('uses the policy as it stands when the result is recorded, not when the evaluation was requested', () => {
+    const stricter = policyWith({ evaluation: { set: EVAL_SET, thresholds: { accuracy: { threshold: 0.95 } } } });
+    spec
+      .given(...versionInStaging())
+      .when(result('eval-1', contextWith({ policy: stricter })))
+      .thenEvents((events) => {
+        const verdict = verdictOfResult(events);
+        expect(verdict.passed).toBe(false);
+        expect(failedChecks(verdict.checks)).toEqual(['accuracy/threshold']);
+      });
+  });
+
+  it('passes with no checks when the policy sets no thresholds', () => {
+    spec
+      .given(...versionInStaging())
+      .when(result('eval-1', contextWith({ policy: policyWith({ evaluation: { set: EVAL_SET } }) })))
+      .thenEvents((events) => expect(verdictOfResult(events)).toEqual({ passed: true, checks: [] }));
   });
 });
 

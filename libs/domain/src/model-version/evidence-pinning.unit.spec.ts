@@ -1,4 +1,4 @@
-import type { Actor, ApprovalEvidenceChanged } from '@mrw/contracts';
+import type { Actor, ApprovalEvidenceChanged, EvaluationMeasurements } from '@mrw/contracts';
 import {
   approvalGranted,
   approvalRequested,
@@ -14,6 +14,7 @@ import {
   deciderSpec,
   evaluationCompleted,
   evaluationFailed,
+  evaluationMeasured,
   evaluationRequested,
   evaluator,
   failedChecks,
@@ -43,10 +44,12 @@ const grant = (by: Actor, context: GateContext = CONTEXT) =>
     { by, at: NOW, id: `cmd-grant-${by.id}` },
   );
 
-const result = (evaluationId: string, change: Partial<ReturnType<typeof evaluationCompleted>['data']> = {}, context = CONTEXT) => {
-  const { evaluationId: _id, ...data } = evaluationCompleted(evaluationId, change).data;
-  return versionCommand('RecordEvaluationResult', { evaluationId, ...data, context }, { by: evaluator, at: NOW, id: 'cmd-result' });
-};
+const result = (evaluationId: string, change: Partial<EvaluationMeasurements> = {}, context = CONTEXT) =>
+  versionCommand(
+    'RecordEvaluationResult',
+    { ...evaluationMeasured(evaluationId, change), context },
+    { by: evaluator, at: NOW, id: 'cmd-result' },
+  );
 
 const PINNED = { evaluationId: 'eval-1', datasetDigest: SET_DIGEST, championVersion: CHAMPION };
 

@@ -1,4 +1,4 @@
-import type { Comparison, CommandMetadata, EvaluationDetails, ModelPolicy, Role, Stage, Verdict } from '@mrw/contracts';
+import type { CommandMetadata, EvaluationMeasurements, ModelPolicy, Role, Stage } from '@mrw/contracts';
 import type { GateContext } from '../gates/promotion-gates';
 
 type Command<Type extends string, Data> = {
@@ -38,18 +38,8 @@ export type RecordEvaluationProgress = Command<
   'RecordEvaluationProgress',
   { evaluationId: string; rowsDone: number; rowsTotal: number }
 >;
-export type RecordEvaluationResult = Command<
-  'RecordEvaluationResult',
-  {
-    evaluationId: string;
-    set: { name: string; digest: string };
-    metrics: Record<string, number>;
-    comparison: Comparison | null;
-    verdict: Verdict;
-    details?: EvaluationDetails;
-    context: GateContext;
-  }
->;
+/** The evaluator's measurements; the decider judges them against the policy in `context`. */
+export type RecordEvaluationResult = Command<'RecordEvaluationResult', EvaluationMeasurements & { context: GateContext }>;
 export type RecordEvaluationFailure = Command<
   'RecordEvaluationFailure',
   { evaluationId: string; reason: string; code: string }

@@ -4,6 +4,7 @@ import {
   deriveId,
   type Actor,
   type ApprovalRule,
+  type ArtifactRef,
   type CommandMetadata,
   type DeploymentTarget,
   type Evidence,
@@ -12,6 +13,7 @@ import {
   type ModelVersionEvent,
   type Stage,
 } from '@mrw/contracts';
+import { checkThresholds, verdictOf } from '../gates/check-thresholds';
 import { checkPromotionGates, sameEvidence, type GateContext } from '../gates/promotion-gates';
 import { addDuration } from '../shared/duration';
 import { assertNever, fail, ok, type Result } from '../shared/result';
@@ -72,6 +74,19 @@ const evolveAll = (state: RegisteredVersion, events: readonly ModelVersionEvent[
 
 const championOf = (state: RegisteredVersion, context: { servingVersion: number | null }): number | null =>
   context.servingVersion !== null && context.servingVersion !== state.version ? context.servingVersion : null;
+
+/**
+ * The champion an evaluation compares against, with its artifact. Without the artifact there
+ * is nothing to score, so no champion: the gates then refuse the promotion until a
+ * re-evaluation against the serving version, rather than pass one compared with nothing.
+ */
+const championArtifactOf = (
+  state: RegisteredVersion,
+  context: GateContext,
+): (ArtifactRef & { readonly version: number }) | null => {
+  const version = championOf(state, context);
+  return version === null || context.servingArtifact === null ? null : { version, ...context.servingArtifact };
+};
 
 const approvalRequested = (
   state: RegisteredVersion,
@@ -243,21 +258,27 @@ const requestTransition = (command: RequestStageTransition, state: RegisteredVer
   return ok(events);
 };
 
+/** The evaluation request carries what the evaluator needs: set, candidate and champion artifacts. */
 const evaluationRequested = (
   state: RegisteredVersion,
   meta: CommandMetadata,
   context: GateContext,
   reason: 'entered-staging' | 'requested',
-): ModelVersionEvent => ({
-  type: 'EvaluationRequested',
-  data: {
-    evaluationId: deriveId(meta.commandId, 'evaluation'),
-    // `as` is safe: callers check that the policy names a set.
-    set: { name: (context.policy.evaluation as { set: string }).set, digest: context.currentSetDigest },
-    championVersion: championOf(state, context),
-    reason,
-  },
-});
+): ModelVersionEvent => {
+  const champion = championArtifactOf(state, context);
+  return {
+    type: 'EvaluationRequested',
+    data: {
+      evaluationId: deriveId(meta.commandId, 'evaluation'),
+      // `as` is safe: callers check that the policy names a set.
+      set: { name: (context.policy.evaluation as { set: string }).set, digest: context.currentSetDigest },
+      candidate: { source: state.source, digest: state.artifactDigest },
+      championVersion: champion?.version ?? null,
+      champion,
+      reason,
+    },
+  };
+};
 
 const findApproval = (state: RegisteredVersion, approvalId: string): Result<ApprovalView, ModelVersionErrorCode> => {
   const approval = state.approvals.find((a) => a.id === approvalId);
@@ -445,10 +466,14 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
       return ok([{ type: 'EvaluationProgressed', data: command.data }]);
     }
     case 'RecordEvaluationResult': {
-      const { context, ...result } = command.data;
-      const running = requireRunningEvaluation(state, result.evaluationId);
+      const { context, ...measured } = command.data;
+      const running = requireRunningEvaluation(state, measured.evaluationId);
       if (!running.ok) return running;
-      const completed: ModelVersionEvent[] = [{ type: 'EvaluationCompleted', data: result }];
+      // The verdict is the registry's: the policy's thresholds as they stand when the result arrives.
+      const verdict = verdictOf(
+        checkThresholds(context.policy.evaluation?.thresholds ?? {}, measured.metrics, measured.comparison),
+      );
+      const completed: ModelVersionEvent[] = [{ type: 'EvaluationCompleted', data: { ...measured, verdict } }];
       return ok([...completed, ...reviewEvidence(state, evolveAll(state, completed, meta.now), context)]);
     }
     case 'RecordEvaluationFailure': {

@@ -1,18 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   deriveId,
-  modelStream,
-  modelVersionStream,
   parseModelVersionStream,
+  type ArtifactRef,
   type CommandMessage,
+  type EvaluationMeasurements,
   type EvaluationRequested,
-  type ModelEvent,
-  type ModelVersionEvent,
 } from '@mrw/contracts';
 import { ArtifactError, fetchArtifact, type ContentAddressedStore } from '@mrw/artifacts';
 import { OutboundHttp } from '@mrw/outbound';
-import { checkThresholds, foldModel, foldModelVersion, verdictOf, type Timed } from '@mrw/domain';
-import { EVENT_STORE, type EventStore, type RecordedEvent } from '@mrw/event-store';
+import type { RecordedEvent } from '@mrw/event-store';
 import { RegistryCommands, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 import { EvaluationSetCatalog } from '../evaluation-sets/evaluation-set-catalog';
 import { EvaluationSetError, type LoadedEvaluationSet } from '../evaluation-sets/evaluation-set';
@@ -27,25 +24,45 @@ class MeasuringError extends Error {
   readonly code = 'EVALUATION_ERROR';
 }
 
+/** The request predates the artifact references in `EvaluationRequested` (recorded, not retried). */
+class OutdatedRequestError extends Error {
+  override readonly name = 'OutdatedRequestError';
+  readonly code = 'REQUEST_WITHOUT_ARTIFACTS';
+}
+
 const PROGRESS_EVERY_MS = 2_000;
 
-const timed = <E>(events: RecordedEvent[]): Array<Timed<E>> =>
-  events.map((e) => ({ type: e.type, data: e.data, at: e.metadata.occurredAt }) as unknown as Timed<E>);
+/**
+ * The candidate's and the champion's artifacts from the request. Requests written before the
+ * event carried them are answered with a failure that says to request the evaluation again:
+ * the evaluator never reads the registry's streams to fill the gap.
+ */
+const artifactsOf = (
+  request: EvaluationRequested['data'],
+): { readonly candidate: ArtifactRef; readonly champion: (ArtifactRef & { readonly version: number }) | null } => {
+  if (request.candidate === undefined || request.champion === undefined) {
+    throw new OutdatedRequestError(
+      'the evaluation request does not name the model files (it predates that field): move the version to Staging again or request a new evaluation',
+    );
+  }
+  return { candidate: request.candidate, champion: request.champion };
+};
 
 /**
  * One evaluation: the candidate and the serving champion scored on the same immutable set
  * version, every metric computed, the two compared with a paired bootstrap (and McNemar for
- * classifiers), the model's thresholds checked, and the result sent to the registry. A failure
- * the inputs explain (corrupt model, digest mismatch, mismatched features…) is sent as such;
- * anything else throws, so the event is delivered again and the run repeated, and the
- * registry records one result because the command id derives from the evaluation id.
+ * classifiers), and the measurements sent to the registry, which judges them against the
+ * model's thresholds. Everything it needs comes in the event (set, both artifacts and their
+ * digests). A failure the inputs explain (corrupt model, digest mismatch, mismatched
+ * features…) is sent as such; anything else throws, so the event is delivered again and the
+ * run repeated, and the registry records one result because the command id derives from the
+ * evaluation id.
  */
 @Injectable()
 export class RunEvaluation {
   private readonly logger = new Logger('evaluator');
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(MODEL_ARTIFACTS) private readonly artifacts: ContentAddressedStore,
     @Inject(SUITE_CONFIG) private readonly config: SuiteConfig,
     private readonly sets: EvaluationSetCatalog,
@@ -68,11 +85,13 @@ export class RunEvaluation {
         causationId: event.metadata.eventId,
       } satisfies CommandMessage);
     try {
+      const artifacts = artifactsOf(request);
       const { version: setVersion, set } = await this.sets.resolve(request.set.name, request.set.digest);
-      const candidate = await this.loadModel(target.model, target.version);
-      const champion = request.championVersion === null ? null : await this.loadModel(target.model, request.championVersion);
+      const candidate = await this.loadModel(artifacts.candidate);
+      const champion = artifacts.champion === null ? null : await this.loadModel(artifacts.champion);
+      const championVersion = artifacts.champion?.version ?? null;
       this.logger.log(
-        `evaluating ${target.model}@${target.version}${champion ? ` against v${request.championVersion}` : ''} on ${set.rows} rows of ${request.set.name} ${setVersion.digest}`,
+        `evaluating ${target.model}@${target.version}${champion ? ` against v${championVersion}` : ''} on ${set.rows} rows of ${request.set.name} ${setVersion.digest}`,
       );
       let lastReport = 0;
       const progress = async (done: number, total: number): Promise<void> => {
@@ -89,33 +108,35 @@ export class RunEvaluation {
         ? (await this.score(champion, candidateRun.features, set, 2, async () => undefined)).outputs
         : null;
       const candidateOut = candidateRun.outputs;
-      const policy = foldModel(timed<ModelEvent>(await this.store.readStream(modelStream(target.model))));
-      const thresholds = policy.status === 'created' ? (policy.policy.evaluation?.thresholds ?? {}) : {};
       await heartbeat();
       // Measuring is deterministic: if it throws, a retry would throw again, so it is a result.
       const { metrics, comparison, details } = await measureInWorker({
         set,
         candidate: candidateOut,
         champion: championOut,
-        championVersion: request.championVersion,
+        championVersion,
       }).catch((error: unknown) => {
         throw new MeasuringError(error instanceof Error ? error.message : String(error));
       });
       // Test-only fault injection (MRW_CRASH_AT): die like `kill -9` with the work done but not reported.
       if (this.config.crashAt === 'evaluator:before-result') process.kill(process.pid, 'SIGKILL');
-      await send('RecordEvaluationResult', deriveId(request.evaluationId, 'result'), {
+      const measurements: Omit<EvaluationMeasurements, 'evaluationId'> = {
         set: { name: request.set.name, digest: setVersion.digest },
         metrics,
         comparison,
-        verdict: verdictOf(checkThresholds(thresholds, metrics, comparison)),
         details,
-      });
+      };
+      await send('RecordEvaluationResult', deriveId(request.evaluationId, 'result'), { ...measurements });
     } catch (error) {
+      // A source that times out or answers 5xx/429 may answer later: the delivery retries the
+      // whole evaluation (with backoff, without limit) instead of recording a failure.
+      if (error instanceof ArtifactError && error.transient) throw error;
       if (
         error instanceof ModelRunError ||
         error instanceof EvaluationSetError ||
         error instanceof ArtifactError ||
-        error instanceof MeasuringError
+        error instanceof MeasuringError ||
+        error instanceof OutdatedRequestError
       ) {
         this.logger.warn(`evaluation ${request.evaluationId} of ${target.model}@${target.version} failed: ${error.code} ${error.message}`);
         await send('RecordEvaluationFailure', deriveId(request.evaluationId, 'failure'), { code: error.code, reason: error.message });
@@ -125,11 +146,9 @@ export class RunEvaluation {
     }
   }
 
-  /** A registered version's model file, fetched and checked against its recorded digest. */
-  private async loadModel(model: string, version: number): Promise<Uint8Array> {
-    const state = foldModelVersion(timed<ModelVersionEvent>(await this.store.readStream(modelVersionStream(model, version))));
-    if (state.status !== 'registered') throw new ArtifactError('ARTIFACT_MISSING', `${model}@${version} is not registered`);
-    return fetchArtifact(state.source, state.artifactDigest, {
+  /** A model file named by the request, fetched and checked against the digest recorded at registration. */
+  private async loadModel(artifact: ArtifactRef): Promise<Uint8Array> {
+    return fetchArtifact(artifact.source, artifact.digest, {
       store: this.artifacts,
       http: this.http,
       fileSources: { allowed: this.config.allowFileSources, roots: this.config.fileSourceRoots },

@@ -18,8 +18,7 @@ import {
 } from '@eventstore/db-client';
 import {
   DuplicateEventIdError,
-  EventTooLargeError,
-  StreamDeletedError,
+  EventStoreUnavailableError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventStore,
@@ -30,8 +29,11 @@ import {
   type RecordedEvent,
   type Subscription,
   type SubscriptionOptions,
+  type SubscriptionState,
+  type SubscriptionStatus,
 } from '../event-store.port';
 import { assertAppendFits } from '../append-limits';
+import { backoffDelayMs, sleepUnless, validateBackoffOptions, type BackoffOptions } from '../backoff';
 import { chainEvents } from '../hash-chain';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 import {
@@ -44,6 +46,7 @@ import {
   firstReusedId,
   fromEsdbRevision,
   isApplicationEvent,
+  isRecoverableSubscriptionError,
   matchesFilter,
   parseCheckpointData,
   redactConnectionString,
@@ -56,6 +59,7 @@ import {
   toRecordedEvent,
   toRevision,
   toStorableEvent,
+  toStoreError,
   validateAppend,
   type EsdbRecordedEventLike,
   type ServerFilter,
@@ -79,7 +83,14 @@ export interface EventStoreDbEventStoreOptions {
   readonly appendAttempts?: number;
   /** Events per page when scanning `$all` (readAll, headPosition, caughtUp). Default 500. */
   readonly pageSize?: number;
+  /**
+   * How a subscription that lost its connection waits before resubscribing: capped exponential
+   * backoff with jitter. Default: 250 ms, doubling up to 5 s.
+   */
+  readonly reconnect?: Partial<BackoffOptions>;
 }
+
+const DEFAULT_RECONNECT: BackoffOptions = { initialDelayMs: 250, maxDelayMs: 5_000 };
 
 export interface OpenEventStoreDbOptions extends EventStoreDbEventStoreOptions {
   /** How long the connection check may take (ms, default 5000). */
@@ -121,6 +132,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly subscriptions = new Set<EventStoreDbSubscription>();
   private readonly appendAttempts: number;
   private readonly pageSize: number;
+  private readonly reconnect: BackoffOptions;
   private closed = false;
 
   constructor(
@@ -135,6 +147,8 @@ export class EventStoreDbEventStore implements EventStore {
     if (!Number.isSafeInteger(this.pageSize) || this.pageSize < 2) {
       throw new RangeError(`EventStoreDbEventStore: pageSize must be an integer of at least 2, got ${this.pageSize}`);
     }
+    this.reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    validateBackoffOptions(this.reconnect, 'EventStoreDbEventStore reconnect');
   }
 
   async appendToStream(
@@ -176,18 +190,20 @@ export class EventStoreDbEventStore implements EventStore {
           expectedRevision: toEsdbExpectedRevision(actual),
         });
       } catch (error) {
-        if (isStreamDeleted(error)) throw new StreamDeletedError(streamName);
-        if (isMaxAppendSizeExceeded(error)) {
-          throw new EventTooLargeError(streamName, `the server refused the append: over its MaxAppendSize of ${error.maxAppendSize} bytes`);
+        if (isWrongExpectedVersion(error)) {
+          // Someone appended between our read and our write. Re-read: it may be our own
+          // replay, the caller's condition may no longer hold, or (any/stream_exists) we chain
+          // onto the new head and try again.
+          if (attempt >= this.appendAttempts) {
+            throw new WrongExpectedRevisionError(streamName, expected, fromEsdbRevision(error.actualVersion));
+          }
+          continue;
         }
-        if (!isWrongExpectedVersion(error)) throw error;
-        // Someone appended between our read and our write. Re-read: it may be our own
-        // replay, the caller's condition may no longer hold, or (any/stream_exists) we chain
-        // onto the new head and try again.
-        if (attempt >= this.appendAttempts) {
-          throw new WrongExpectedRevisionError(streamName, expected, fromEsdbRevision(error.actualVersion));
-        }
-        continue;
+        // A follower answered: the client has already pointed its next call at the leader it
+        // named, so going round again (re-read included) lands there. Safe: the re-read finds
+        // our events if the refused write went through after all.
+        if (isNotLeader(error) && attempt < this.appendAttempts) continue;
+        throw toStoreError(error, `append to ${streamName}`, streamName);
       }
       const last = chained[chained.length - 1] as (typeof chained)[number];
       const position = await this.positionOf(streamName, last.revision, last.metadata.eventId);
@@ -237,9 +253,14 @@ export class EventStoreDbEventStore implements EventStore {
    * the events that have arrived (up to `batchSize`, default 500, which is also how many
    * events the client buffers ahead). The checkpoint (an event in `mrwCheckpoint-<name>`) is
    * written after each handled event or batch; a position reached by skipping filtered-out
-   * events is written when the subscription stops, so a crash never skips an unhandled event. A connection failure stops the subscription like a handler
-   * error (onError, then stopped): restarting it is the caller's decision. Do not await
-   * `stop()` or `close()` from inside the handler: they wait for that very handler.
+   * events is written when the subscription stops, so a crash never skips an unhandled event.
+   *
+   * A lost connection (the stream fails or ends, a read or checkpoint write is unavailable, the
+   * node is no longer leader) does not end the subscription: it resubscribes after the last
+   * handled event with capped exponential backoff and jitter (`reconnect`), for as long as it
+   * takes, reporting `reconnecting` through `status()` meanwhile. Handler errors and permanent
+   * store errors (access denied, our own data unreadable) end it through `onError`. Do not
+   * await `stop()` or `close()` from inside the handler: they wait for that very handler.
    */
   subscribeToAll(options: SubscriptionOptions): Subscription {
     this.assertOpen();
@@ -257,6 +278,7 @@ export class EventStoreDbEventStore implements EventStore {
         lastPositionWhere: (predicate, floor) => this.lastPositionWhere(predicate, floor),
         isClosed: () => this.closed,
         finished: (finished) => this.subscriptions.delete(finished),
+        reconnect: this.reconnect,
       },
       options,
     );
@@ -307,8 +329,7 @@ export class EventStoreDbEventStore implements EventStore {
       });
     } catch (error) {
       if (isStreamNotFound(error)) return [];
-      if (isStreamDeleted(error)) throw new StreamDeletedError(streamName);
-      throw error;
+      throw toStoreError(error, `read of ${streamName}`, streamName);
     }
     return events;
   }
@@ -333,7 +354,7 @@ export class EventStoreDbEventStore implements EventStore {
       let last = from;
       let stopped = false;
       const page = this.client.readAll({ direction: FORWARDS, fromPosition: toReadPosition(from), maxCount: this.pageSize });
-      await drain(page, (resolved: AllStreamResolvedEvent) => {
+      await drainAll(page, (resolved: AllStreamResolvedEvent) => {
         seen += 1;
         const event = resolved.event;
         if (event === undefined) return true;
@@ -365,7 +386,7 @@ export class EventStoreDbEventStore implements EventStore {
       let found: bigint | undefined;
       let reachedFloor = false;
       const page = this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: this.pageSize });
-      await drain(page, (resolved: AllStreamResolvedEvent) => {
+      await drainAll(page, (resolved: AllStreamResolvedEvent) => {
         seen += 1;
         const event = resolved.event;
         if (event === undefined) return true;
@@ -405,11 +426,15 @@ export class EventStoreDbEventStore implements EventStore {
         log.warn({ err: error, subscription: name }, `event-store subscription ${name}: could not set $maxCount=1 on ${streamName}; old checkpoints will accumulate`);
       }
     }
-    await this.client.appendToStream(
-      streamName,
-      { id: randomUUID(), contentType: 'application/json', type: CHECKPOINT_EVENT_TYPE, data: checkpointData(position), metadata: undefined },
-      { expectedRevision: ANY },
-    );
+    try {
+      await this.client.appendToStream(
+        streamName,
+        { id: randomUUID(), contentType: 'application/json', type: CHECKPOINT_EVENT_TYPE, data: checkpointData(position), metadata: undefined },
+        { expectedRevision: ANY },
+      );
+    } catch (error) {
+      throw toStoreError(error, `checkpoint of subscription ${name}`, streamName);
+    }
   }
 
   private assertOpen(): void {
@@ -451,6 +476,7 @@ interface SubscriptionHost {
   lastPositionWhere(predicate: (streamName: string, type: string) => boolean, floor: bigint): Promise<bigint | undefined>;
   isClosed(): boolean;
   finished(subscription: EventStoreDbSubscription): void;
+  readonly reconnect: BackoffOptions;
 }
 
 const STOP = Symbol('stop');
@@ -458,14 +484,21 @@ const IDLE = Symbol('idle');
 
 class EventStoreDbSubscription implements Subscription {
   readonly name: string;
-  /** Last position handled or passed over (filtered out); what `checkpoint` reports. */
+  /** Last position handled or passed over (filtered out); what `checkpoint` reports and where a resubscribe starts. */
   private position: bigint | undefined;
-  /** Whether `position` moved past filtered-out application events since the last checkpoint write. */
-  private skippedSinceStored = false;
+  /** Whether `position` is ahead of the stored checkpoint: past filtered-out application events, or a checkpoint write failed. */
+  private unstored = false;
   private checkpointStreamExists = true;
   private stopping = false;
   private failure: unknown = undefined;
   private finished = false;
+  private state: Exclude<SubscriptionState, 'failed' | 'stopped'> = 'catching-up';
+  /** The last connection failure, while reconnecting. */
+  private lastDrop: string | undefined;
+  /** Connection losses in a row, each without the session in between getting anywhere. */
+  private attempts = 0;
+  /** The current session turns live when the position reaches this (the newest deliverable event when it started). */
+  private liveAt: bigint | undefined;
   private loop: Promise<void> = Promise.resolve();
   private readonly waiters = new CaughtUpWaiters();
   private readonly server: ServerFilter;
@@ -491,6 +524,13 @@ class EventStoreDbSubscription implements Subscription {
     return this.position;
   }
 
+  status(): SubscriptionStatus {
+    if (this.failure !== undefined) return { state: 'failed', detail: describeError(this.failure) };
+    if (this.stopping || this.finished) return { state: 'stopped' };
+    if (this.state === 'reconnecting') return { state: 'reconnecting', detail: this.lastDrop ?? 'reconnecting', attempts: this.attempts };
+    return { state: this.state };
+  }
+
   start(): void {
     // Deferred so no handler runs before subscribeToAll has returned the subscription.
     this.loop = Promise.resolve()
@@ -508,17 +548,14 @@ class EventStoreDbSubscription implements Subscription {
    * Resolves once the subscription has gone past the newest event, at the time of the call,
    * that the server will deliver to it (found by reading `$all` backwards down to the current
    * position). Events the server filters out never reach the subscription and are not waited
-   * for.
+   * for. While the subscription is reconnecting the promise waits for it (or rejects if this
+   * read itself fails).
    */
   async caughtUp(): Promise<void> {
     await this.ready;
     if (this.failure !== undefined) throw this.failure;
     if (this.host.isClosed()) throw new Error(`subscription ${this.name}: the store is closed`);
-    const floor = this.position ?? 0n;
-    const target = await this.host.lastPositionWhere(
-      (streamName, type) => isApplicationEvent(streamName, type) && this.server.passes(streamName, type),
-      floor,
-    );
+    const target = await this.newestDeliverable();
     if (this.failure !== undefined) throw this.failure;
     if (target === undefined || (this.position ?? 0n) >= target) return;
     if (this.finished || this.stopping) throw new Error(`subscription ${this.name} is stopped`);
@@ -531,23 +568,91 @@ class EventStoreDbSubscription implements Subscription {
     await this.loop;
   }
 
+  /**
+   * Sessions until stopped or failed for good. A session loads the checkpoint (once), asks the
+   * server for the newest event it will deliver (which also proves the server answers), then
+   * consumes the subscription from `position`. A session that loses its connection (an error
+   * or end of the stream, a failed read or checkpoint write) is followed by another after a
+   * backoff, from the position of the last handled event: nothing is skipped, and nothing
+   * handled is delivered again. Handler errors and permanent store errors end it.
+   */
   private async run(): Promise<void> {
+    let loaded = false;
     try {
-      if (this.options.startAfter !== undefined) {
-        this.position = this.options.startAfter;
-      } else {
-        const loaded = await this.host.loadCheckpoint(this.name);
-        this.position = loaded.position;
-        this.checkpointStreamExists = loaded.exists;
+      while (!this.stopping) {
+        let progressed = false;
+        const started = Date.now();
+        try {
+          if (!loaded) {
+            await this.loadStartPosition();
+            loaded = true;
+            this.markReady();
+            if (this.stopping) return;
+          }
+          const target = await this.newestDeliverable();
+          if (this.stopping) return;
+          this.resumed(target);
+          await this.consume(() => (progressed = true));
+          return;
+        } catch (error) {
+          if (this.stopping) return; // our own stop, or a handler failure already reported
+          const mapped = toStoreError(error, `subscription ${this.name}`);
+          if (!isRecoverableSubscriptionError(mapped)) {
+            this.fail(mapped);
+            return;
+          }
+          // A session that got somewhere, or lasted longer than the longest backoff, was a
+          // recovery: the next loss starts the backoff again.
+          if (progressed || Date.now() - started >= this.host.reconnect.maxDelayMs) this.attempts = 0;
+          this.attempts += 1;
+          this.state = 'reconnecting';
+          this.lastDrop = describeError(mapped);
+          const delayMs = backoffDelayMs(this.attempts, this.host.reconnect);
+          log.warn(
+            { err: mapped, subscription: this.name, attempt: this.attempts, delayMs, position: this.position?.toString() },
+            `event-store subscription ${this.name} lost its connection (${this.lastDrop}); resubscribing after position ${this.position ?? 'start'} in ${delayMs} ms`,
+          );
+          await sleepUnless(delayMs, this.stopSignal);
+        }
       }
-    } catch (error) {
-      this.fail(error);
-      return;
     } finally {
-      this.markReady();
+      await this.storeUnstored();
     }
-    if (this.stopping) return;
+  }
 
+  private async loadStartPosition(): Promise<void> {
+    if (this.options.startAfter !== undefined) {
+      this.position = this.options.startAfter;
+      return;
+    }
+    const loaded = await this.host.loadCheckpoint(this.name);
+    this.position = loaded.position;
+    this.checkpointStreamExists = loaded.exists;
+  }
+
+  /** The newest event above `position` that the server will deliver to this subscription. */
+  private newestDeliverable(): Promise<bigint | undefined> {
+    return this.host.lastPositionWhere(
+      (streamName, type) => isApplicationEvent(streamName, type) && this.server.passes(streamName, type),
+      this.position ?? 0n,
+    );
+  }
+
+  /** A session starts: live at once when nothing deliverable lies ahead, else once it reaches `target`. */
+  private resumed(target: bigint | undefined): void {
+    if (this.state === 'reconnecting') {
+      log.info(
+        { subscription: this.name, attempt: this.attempts },
+        `event-store subscription ${this.name}: the server answers again; resubscribing after position ${this.position ?? 'start'}`,
+      );
+    }
+    this.lastDrop = undefined;
+    this.liveAt = target;
+    this.state = target === undefined || (this.position ?? 0n) >= target ? 'live' : 'catching-up';
+  }
+
+  /** One session on the server's subscription: returns when stopped or a handler failed, throws when the connection did. */
+  private async consume(progress: () => void): Promise<void> {
     const { handler, handleBatch } = this.options;
     const batchSize = this.options.batchSize ?? 500;
     // `handler` gets one event at a time; `handleBatch` what has arrived, up to batchSize.
@@ -555,6 +660,9 @@ class EventStoreDbSubscription implements Subscription {
     let subscription: AllStreamSubscription | undefined;
     try {
       subscription = this.host.subscribe(toReadPosition(this.position), this.server, batchSize);
+      // The iterator reports a failure to `next()`; this keeps a late 'error' (after we let go
+      // of the stream) from becoming an uncaught exception.
+      subscription.on('error', () => undefined);
       const events = subscription[Symbol.asyncIterator]();
       let pending: Promise<IteratorResult<AllStreamResolvedEvent>> | undefined;
       const take = async (wait: boolean): Promise<IteratorResult<AllStreamResolvedEvent> | typeof STOP | typeof IDLE> => {
@@ -567,23 +675,26 @@ class EventStoreDbSubscription implements Subscription {
         return result;
       };
 
-      rounds: while (!this.stopping) {
+      while (!this.stopping) {
         const batch: RecordedEvent[] = [];
         let reached: bigint | undefined; // the last position taken into this batch, matching or not
         while (batch.length < maxBatch) {
           const next = await take(batch.length === 0);
-          if (next === STOP) break rounds; // a batch not yet handled is simply delivered again later
+          if (next === STOP) return; // a batch not yet handled is simply delivered again later
           if (next === IDLE) break;
-          if (next.done) throw new Error(`subscription ${this.name}: the server ended the subscription`);
+          if (next.done) throw new EventStoreUnavailableError(`subscription ${this.name}`, 'the server ended the subscription');
           const event = next.value.event;
           if (event === undefined) continue;
           const position = commitPositionOf(event);
           // A catch-up subscription starts at its position inclusively.
           const floor = reached ?? this.position;
           if (floor !== undefined && position <= floor) continue;
+          // Only an event past the checkpoint shows the session got somewhere: the one at the
+          // checkpoint comes again with every resubscribe.
+          progress();
           if (!matchesFilter(event.streamId, event.type, this.options.filter)) {
             // Server events and checkpoints (ours and other subscriptions') are no reason to write one.
-            if (isApplicationEvent(event.streamId, event.type)) this.skippedSinceStored = true;
+            if (isApplicationEvent(event.streamId, event.type)) this.unstored = true;
             if (batch.length === 0) this.advance(position);
             else reached = position;
             continue;
@@ -599,45 +710,53 @@ class EventStoreDbSubscription implements Subscription {
           this.fail(error);
           return;
         }
-        if (this.options.startAfter === undefined) await this.store(reached);
-        this.advance(reached);
+        if (this.options.startAfter !== undefined) {
+          this.advance(reached);
+          continue;
+        }
+        try {
+          await this.store(reached);
+        } finally {
+          // Handled is handled: even when the checkpoint write failed, the next session starts
+          // after this batch. Only a crash before a later write delivers it again.
+          this.advance(reached);
+        }
       }
-    } catch (error) {
-      // The connection or the server failed: same contract as a handler error.
-      if (!this.stopping) this.fail(error);
     } finally {
       if (subscription !== undefined) {
         await subscription.unsubscribe().catch(() => undefined);
         subscription.destroy();
       }
-      await this.storeSkippedStretch();
     }
   }
 
   /**
-   * When the subscription ends, writes a position it reached by passing over application
-   * events its filter excluded, so the next start does not scan them again.
+   * When the subscription ends, writes a position that is not stored yet: reached by passing
+   * over events its filter excluded, or handled when a checkpoint write failed. Saves the next
+   * start a re-scan or a redelivery.
    */
-  private async storeSkippedStretch(): Promise<void> {
-    if (this.options.startAfter !== undefined || !this.skippedSinceStored || this.position === undefined) return;
+  private async storeUnstored(): Promise<void> {
+    if (this.options.startAfter !== undefined || !this.unstored || this.position === undefined) return;
     try {
       await this.store(this.position);
     } catch (error) {
-      // Only costs a re-scan of filtered-out events on the next start.
+      // Only costs a re-scan (or an at-least-once redelivery) on the next start.
       log.warn({ err: error, subscription: this.name }, `event-store subscription ${this.name}: could not store checkpoint ${this.position}`);
     }
   }
 
   private async store(position: bigint): Promise<void> {
+    this.unstored = true;
     await this.host.saveCheckpoint(this.name, position, !this.checkpointStreamExists);
     this.checkpointStreamExists = true;
-    this.skippedSinceStored = false;
+    this.unstored = false;
   }
 
   private advance(position: bigint): void {
     if (this.position !== undefined && position <= this.position) return;
     this.position = position;
     this.waiters.reached(position);
+    if (this.state === 'catching-up' && (this.liveAt === undefined || position >= this.liveAt)) this.state = 'live';
   }
 
   private fail(error: unknown): void {
@@ -676,13 +795,28 @@ function isStreamNotFound(error: unknown): boolean {
   return error instanceof StreamNotFoundError || (error as { type?: unknown } | null)?.type === ErrorType.STREAM_NOT_FOUND;
 }
 
-/** A tombstoned stream (hard-deleted): the server refuses reads and appends for good. */
-function isStreamDeleted(error: unknown): boolean {
-  return (error as { type?: unknown } | null)?.type === ErrorType.STREAM_DELETED;
+function isNotLeader(error: unknown): boolean {
+  return (error as { type?: unknown } | null)?.type === ErrorType.NOT_LEADER;
 }
 
-function isMaxAppendSizeExceeded(error: unknown): error is { maxAppendSize: number } {
-  return (error as { type?: unknown } | null)?.type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED;
+/** `drain` for reads of `$all`: failures of the client become the port's errors; the visitor's own pass through. */
+async function drainAll<T>(read: StreamingRead<T>, visit: (item: T) => boolean): Promise<void> {
+  let visiting = false;
+  try {
+    await drain(read, (item) => {
+      visiting = true;
+      const more = visit(item);
+      visiting = false;
+      return more;
+    });
+  } catch (error) {
+    throw visiting ? error : toStoreError(error, 'read of $all');
+  }
+}
+
+/** `Name: message` of an error, for status details and logs. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function isWrongExpectedVersion(error: unknown): error is WrongExpectedVersionError {

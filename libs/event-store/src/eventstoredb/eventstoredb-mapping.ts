@@ -5,6 +5,7 @@
  */
 import {
   ANY,
+  ErrorType,
   NO_STREAM,
   START,
   STREAM_EXISTS,
@@ -22,6 +23,10 @@ import {
 import { isUuid } from '@mrw/contracts';
 import {
   DuplicateEventIdError,
+  EventStoreAccessDeniedError,
+  EventStoreUnavailableError,
+  EventTooLargeError,
+  StreamDeletedError,
   type AppendResult,
   type EventFilter,
   type EventToAppend,
@@ -376,4 +381,75 @@ function assertRevision(revision: number, what: string): void {
   if (!Number.isSafeInteger(revision) || revision < 0) {
     throw new RangeError(`invalid ${what} ${revision}`);
   }
+}
+
+/**
+ * The client's error types (`CommandError.type`) that describe the connection or the cluster
+ * at this moment, not the request: the client itself reconnects on `unavailable`, `cancelled`
+ * (a server-cancelled call) and `not-leader` (to the leader it names), so the same call can
+ * succeed when tried again.
+ */
+const TRANSIENT_CLIENT_ERRORS: ReadonlySet<string> = new Set([
+  ErrorType.UNAVAILABLE,
+  ErrorType.DEADLINE_EXCEEDED,
+  ErrorType.TIMEOUT,
+  ErrorType.NOT_LEADER,
+  ErrorType.CANCELLED,
+]);
+
+/**
+ * Client errors a subscription cannot recover from by resubscribing: its credentials or the
+ * request itself are wrong. Every other client error on a subscription stream (including
+ * `unknown`, which is how gRPC reports many broken connections) leads to a resubscribe.
+ */
+const PERMANENT_SUBSCRIPTION_ERRORS: ReadonlySet<string> = new Set([
+  ErrorType.ACCESS_DENIED,
+  ErrorType.INVALID_ARGUMENT,
+  ErrorType.UNSUPPORTED,
+  ErrorType.STREAM_DELETED,
+]);
+
+const clientErrorType = (error: unknown): string | undefined => {
+  const type = (error as { type?: unknown } | null | undefined)?.type;
+  return typeof type === 'string' ? type : undefined;
+};
+
+/**
+ * The port's error for a failure of the client during `operation` (e.g. `append to x-1`):
+ * a tombstoned stream → `StreamDeletedError`, the server's `MaxAppendSize` → `EventTooLargeError`,
+ * access denied (incl. bad credentials) → `EventStoreAccessDeniedError` (permanent), unavailable,
+ * deadline, not leader, server-cancelled, or a cluster the client could not discover →
+ * `EventStoreUnavailableError` (transient). Anything else, including `WrongExpectedVersionError`
+ * (the adapter handles that itself), comes back unchanged.
+ */
+export function toStoreError(error: unknown, operation: string, streamName?: string): unknown {
+  const type = clientErrorType(error);
+  if (type === ErrorType.STREAM_DELETED) {
+    const deleted = (error as { streamName?: unknown }).streamName;
+    return new StreamDeletedError(streamName ?? (typeof deleted === 'string' ? deleted : 'unknown'));
+  }
+  if (type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED) {
+    const limit = (error as { maxAppendSize?: unknown }).maxAppendSize;
+    return new EventTooLargeError(streamName ?? 'unknown', `the server refused the append: over its MaxAppendSize of ${String(limit)} bytes`);
+  }
+  if (type === ErrorType.ACCESS_DENIED) return new EventStoreAccessDeniedError(operation, { cause: error });
+  if (type !== undefined && TRANSIENT_CLIENT_ERRORS.has(type)) return new EventStoreUnavailableError(operation, type, { cause: error });
+  // A cluster connection string whose gossip seeds all failed: the cluster is away, not the request wrong.
+  if (type === undefined && error instanceof Error && /^Failed to discover after \d+ attempts/.test(error.message)) {
+    return new EventStoreUnavailableError(operation, 'discovery-failed', { cause: error });
+  }
+  return error;
+}
+
+/**
+ * Whether a subscription that failed with `error` (already passed through `toStoreError`) should
+ * resubscribe from its checkpoint rather than end: transient errors and any other error of the
+ * client except the permanent ones. Errors of our own (an unreadable checkpoint, an event this
+ * adapter did not write) end it: resubscribing would meet them again.
+ */
+export function isRecoverableSubscriptionError(error: unknown): boolean {
+  if (error instanceof EventStoreUnavailableError) return true;
+  if (error instanceof EventStoreAccessDeniedError || error instanceof StreamDeletedError) return false;
+  const type = clientErrorType(error);
+  return type !== undefined && !PERMANENT_SUBSCRIPTION_ERRORS.has(type);
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   DuplicateEventIdError,
+  isTransientStoreError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventFilter,
@@ -15,9 +16,11 @@ import {
   type RecordedMetadata,
   type Subscription,
   type SubscriptionOptions,
+  type SubscriptionStatus,
 } from '../event-store.port';
 import { assertAppendFits } from '../append-limits';
 import { canonicalJson, chainEvents } from '../hash-chain';
+import { backoffDelayMs, sleepUnless } from '../backoff';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 
 export interface SqliteEventStoreOptions {
@@ -35,7 +38,11 @@ export interface SqliteEventStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** How often subscriptions look for appends made by other processes (ms, default 250). */
   readonly pollIntervalMs?: number;
-  /** How long a writer waits for another process's write lock before failing (ms, default 5000). */
+  /**
+   * How long a writer waits for another process's write lock before failing with SQLITE_BUSY
+   * (ms, default 1000). The wait blocks the process's event loop, so it is kept short: callers
+   * treat SQLITE_BUSY as transient and retry with backoff, for as long as the lock lasts.
+   */
   readonly busyTimeoutMs?: number;
 }
 
@@ -109,7 +116,7 @@ export class SqliteEventStore implements EventStore {
     }
     const inMemory = options.file === ':memory:';
     if (!inMemory) mkdirSync(dirname(options.file), { recursive: true });
-    this.db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 1000 });
     try {
       this.db.defaultSafeIntegers(true);
       const journalMode = this.db.pragma('journal_mode = WAL', { simple: true });
@@ -415,15 +422,25 @@ interface SubscriptionSource {
   finished(subscription: SqliteSubscription): void;
 }
 
+/** How a subscription waits out a busy or locked database: 100 ms doubling to 5 s. */
+const STORE_RETRY = { initialDelayMs: 100, maxDelayMs: 5_000 };
+
 class SqliteSubscription implements Subscription {
   readonly name: string;
   private position: bigint | undefined;
   private stopping = false;
   private failure: unknown = undefined;
   private finished = false;
+  /** Whether a scan has reached the head of the log once: from then on it only follows new appends. */
+  private live = false;
   private loop: Promise<void> = Promise.resolve();
   private readonly waiters = new CaughtUpWaiters();
+  private stopSignal: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((resolve) => (this.stopSignal = resolve));
   private wakeUp: (() => void) | undefined;
+  /** The store refused this many reads or checkpoint writes in a row (busy, locked, I/O): waiting it out. */
+  private storeFailures = 0;
+  private storeFailure: unknown;
 
   constructor(
     private readonly store: SubscriptionSource,
@@ -437,6 +454,20 @@ class SqliteSubscription implements Subscription {
 
   get checkpoint(): bigint | undefined {
     return this.position;
+  }
+
+  /** A local file has no connection to lose: catching-up, then live, until it stops or fails. */
+  status(): SubscriptionStatus {
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      return { state: 'failed', detail: failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure) };
+    }
+    if (this.stopping || this.finished) return { state: 'stopped' };
+    if (this.storeFailures > 0) {
+      const failure = this.storeFailure;
+      return { state: 'reconnecting', attempts: this.storeFailures, detail: failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure) };
+    }
+    return { state: this.live ? 'live' : 'catching-up' };
   }
 
   start(): void {
@@ -467,6 +498,7 @@ class SqliteSubscription implements Subscription {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopSignal();
     this.wake();
     await this.loop;
   }
@@ -481,6 +513,7 @@ class SqliteSubscription implements Subscription {
         // returned less than a full batch has seen everything, filtered-out events included.
         const head = this.store.head();
         if (head <= after) {
+          this.live = true;
           await this.idle();
           continue;
         }
@@ -507,20 +540,35 @@ class SqliteSubscription implements Subscription {
           this.advance(event.position);
         }
         if (this.stopping) return;
-        if (events.length < batchSize && !this.stopping) this.advance(head);
+        if (events.length < batchSize && !this.stopping) {
+          this.advance(head);
+          this.live = true;
+        }
       }
     } catch (error) {
-      // The database itself failed (e.g. busy for too long): same contract as a handler error.
-      this.fail(error);
+      // The database is busy, locked by another process or failing I/O: wait it out and go on
+      // from the position in memory (handlers never see an event twice for it); anything else
+      // about the database is as fatal as a handler error.
+      if (!isTransientStoreError(error) || this.stopping) {
+        this.fail(error);
+        return;
+      }
+      this.storeFailures += 1;
+      this.storeFailure = error;
+      await sleepUnless(backoffDelayMs(this.storeFailures, STORE_RETRY), this.stopped);
+      return this.run();
     }
   }
 
   private advance(position: bigint): void {
     if (this.position !== undefined && position <= this.position) return;
-    // With `startAfter` the consumer keeps its own checkpoint; the store keeps none.
-    if (this.options.startAfter === undefined) this.store.saveCheckpoint(this.name, position);
     this.position = position;
     this.waiters.reached(position);
+    // With `startAfter` the consumer keeps its own checkpoint; the store keeps none. The
+    // position moves in memory first: if the write fails (the store is busy), the loop waits
+    // and writes a later one, and no handled event is delivered again meanwhile.
+    if (this.options.startAfter === undefined) this.store.saveCheckpoint(this.name, position);
+    this.storeFailures = 0;
   }
 
   private fail(error: unknown): void {

@@ -568,6 +568,25 @@ export function describeEventStoreConformance(
         expect(numbers(resumed.handled)).toEqual([5]);
       });
 
+      it('reports its status: live once caught up, failed after a handler error, stopped after stop()', async () => {
+        await appendNumbered('a', 0, 2);
+        const { subscription } = recordingSubscription(store, `${category}-status`);
+        expect(['catching-up', 'live']).toContain(subscription.status().state);
+        await subscription.caughtUp();
+        await waitFor(() => subscription.status().state === 'live', 3_000, 'live after catching up');
+        expect(subscription.status()).toEqual({ state: 'live' });
+        await subscription.stop();
+        expect(subscription.status()).toEqual({ state: 'stopped' });
+
+        const failing = recordingSubscription(store, `${category}-status-failing`, {
+          handler: async () => {
+            throw new Error('handler broke');
+          },
+        });
+        await waitFor(() => failing.errors.length > 0, 3_000, 'onError called');
+        expect(failing.subscription.status()).toEqual({ state: 'failed', detail: 'Error: handler broke' });
+      });
+
       it('keeps independent checkpoints per subscription name', async () => {
         await appendNumbered('a', 0, 2);
         const one = recordingSubscription(store, `${category}-one`);

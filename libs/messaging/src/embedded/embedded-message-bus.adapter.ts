@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PUBLISHED_STREAM_PREFIXES, TOPICS } from '@mrw/contracts';
 import type { EventStore, Subscription } from '@mrw/event-store';
+import { DEAD_LETTERED, deadLetterFrom, deadLetterStream, redriveMessage, type DeadLetter } from '../dead-letters';
 import { deadLetterOf, deliver } from '../delivery';
 import { encodeEvent } from '../event-codec';
 import type {
@@ -10,9 +11,6 @@ import type {
   OutgoingMessage,
   RunningConsumer,
 } from '../message-bus.port';
-
-/** Dead letters of the embedded bus, as events in the log: `deadLetter-<group>`. */
-export const deadLetterStream = (groupId: string): string => `deadLetter-${groupId}`;
 
 /**
  * The bus of embedded mode, with Kafka's semantics. The events topic *is* the log: each
@@ -24,6 +22,8 @@ export const deadLetterStream = (groupId: string): string => `deadLetter-${group
 export class EmbeddedMessageBus implements MessageBus {
   private readonly direct = new Map<string, Array<{ options: ConsumerOptions; stopping: boolean }>>();
   private readonly subscriptions = new Set<Subscription>();
+  /** The events-topic consumers of this process, by group: where a redriven event is delivered. */
+  private readonly eventConsumers = new Map<string, { options: ConsumerOptions; isStopping: () => boolean }>();
   private offset = 0;
 
   constructor(private readonly store: EventStore) {}
@@ -76,9 +76,16 @@ export class EmbeddedMessageBus implements MessageBus {
         },
       });
       this.subscriptions.add(subscription);
+      this.eventConsumers.set(options.groupId, { options, isStopping: () => stopping });
       return {
+        status: () => {
+          const { state, detail } = subscription.status();
+          const ready = state === 'live' || state === 'catching-up';
+          return { ready, ...(ready && !detail ? {} : { detail: `log subscription ${state}${detail ? `: ${detail}` : ''}` }) };
+        },
         stop: async () => {
           stopping = true;
+          this.eventConsumers.delete(options.groupId);
           await subscription.stop();
           this.subscriptions.delete(subscription);
         },
@@ -94,6 +101,24 @@ export class EmbeddedMessageBus implements MessageBus {
     };
   }
 
+  /**
+   * Sends a dead letter again: a command to this process's command consumers, an event to
+   * the one consumer group that failed it (the others handled it; the log is not written
+   * twice). If it fails again it becomes a new dead letter.
+   */
+  async redrive(letter: DeadLetter): Promise<void> {
+    const message = redriveMessage(letter);
+    if (letter.topic !== TOPICS.events) {
+      await this.publish(letter.topic, [message], letter.publishedBy ? { publishedBy: letter.publishedBy } : {});
+      return;
+    }
+    const consumer = this.eventConsumers.get(letter.group);
+    if (!consumer) throw new Error(`consumer group ${letter.group} does not run in this process`);
+    const incoming: IncomingMessage = { topic: TOPICS.events, partition: 0, offset: `redrive-${letter.letterId}`, ...message };
+    await deliver(incoming, consumer.options, { heartbeat: async () => undefined }, (reason, attempts) =>
+      this.deadLetter(incoming, letter.group, reason, attempts), consumer.isStopping);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.subscriptions.clear();
@@ -101,15 +126,19 @@ export class EmbeddedMessageBus implements MessageBus {
   }
 
   private async deadLetter(message: IncomingMessage, groupId: string, reason: string, attempts: number): Promise<void> {
-    const letter = deadLetterOf(message, groupId, reason, attempts);
+    const letterId = randomUUID();
+    const data: DeadLetter = {
+      ...deadLetterFrom(deadLetterOf(message, groupId, reason, attempts).message, letterId),
+      ...(message.publishedBy ? { publishedBy: message.publishedBy } : {}),
+    };
     await this.store.appendToStream(
       deadLetterStream(groupId),
       [
         {
-          type: 'MessageDeadLettered',
-          data: { topic: letter.topic, key: letter.message.key, value: letter.message.value, headers: letter.message.headers },
+          type: DEAD_LETTERED,
+          data,
           metadata: {
-            eventId: randomUUID(),
+            eventId: letterId,
             occurredAt: new Date().toISOString(),
             actor: { kind: 'service', id: groupId },
             correlationId: message.headers['correlation-id'] || randomUUID(),

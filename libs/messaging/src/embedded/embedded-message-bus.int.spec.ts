@@ -7,7 +7,8 @@ import { testEvent } from '@mrw/event-store/testing';
 import { decodeEvent } from '../event-codec';
 import { PoisonMessageError, type IncomingMessage } from '../message-bus.port';
 import { eventually } from '../testing/kafka-for-tests';
-import { deadLetterStream, EmbeddedMessageBus } from './embedded-message-bus.adapter';
+import { deadLetterStream } from '../dead-letters';
+import { EmbeddedMessageBus } from './embedded-message-bus.adapter';
 
 const event = (type: string, data: unknown = {}): EventToAppend => testEvent(type, data, 'tester');
 
@@ -74,10 +75,14 @@ describe('EmbeddedMessageBus: Kafka semantics over the event log', () => {
     const letters = await store.readStream(deadLetterStream('picky'));
     expect(letters).toHaveLength(1);
     expect(letters[0]!.data).toMatchObject({
-      topic: `${TOPICS.events}.dlq`,
+      topic: TOPICS.events,
       key: 'model-b',
-      headers: { [HEADERS.dlqReason]: 'PoisonMessageError: cannot handle Poison', [HEADERS.dlqGroup]: 'picky' },
+      group: 'picky',
+      reason: 'PoisonMessageError: cannot handle Poison',
+      attempts: 1,
+      truncated: false,
     });
+    expect((letters[0]!.data as { headers: Record<string, string> }).headers[HEADERS.dlqReason]).toBeUndefined();
   });
 
   it('hands commands to the in-process consumer, marked with their publisher, and fails the publish if nobody listens', async () => {

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { redriveMessage, type DeadLetter } from '../dead-letters';
 import { deadLetterOf, deliver } from '../delivery';
 import type {
   ConsumerOptions,
@@ -181,6 +182,15 @@ export class KafkaMessageBus implements MessageBus {
         this.consumers.delete(consumer);
       },
     };
+  }
+
+  /**
+   * Sends a dead letter again to its original topic. On the events topic every group sees it
+   * once more; the groups that handled it skip it by id (their inbox), the one that failed it
+   * handles it now.
+   */
+  async redrive(letter: DeadLetter): Promise<void> {
+    await this.publish(letter.topic, [redriveMessage(letter)]);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { evolveAccessToken, type AccessTokenState, type AccessTokenView } from '@mrw/domain';
-import type { AccessTokenCredentialStored, AccessTokenEvent } from '@mrw/contracts';
+import type { AccessTokenCredentialStored, AccessTokenEvent, AccessTokenRecord } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
 import { ServerSecrets } from '../secrets/server-secrets';
 import type { AuthPrincipal } from './principal';
@@ -14,6 +13,26 @@ const SIGNED_COMMAND = /^MRW-HMAC-SHA256 token=([0-9a-f-]{36}), signature=([A-Za
 export const signedCommandAuthorization = (secrets: ServerSecrets, tokenId: string, secret: string, value: string): string =>
   `${COMMAND_SIGNATURE_SCHEME} token=${tokenId}, signature=${secrets.signCommand(secrets.tokenVerifier(secret), value)}`;
 
+/** A token as the directory knows it: the facts of its `accessToken-*` stream, folded here. */
+export type DirectoryToken = AccessTokenRecord;
+
+/**
+ * The directory's own fold of a token's events. Every service keeps a directory, and services
+ * learn the registry's facts from its events, not from its deciders; the registry's decider
+ * (which refuses a second issue or revocation) stays with the registry's writes.
+ */
+const foldToken = (token: DirectoryToken | undefined, event: RecordedEvent): DirectoryToken | undefined => {
+  const tokenEvent = event as unknown as AccessTokenEvent;
+  switch (tokenEvent.type) {
+    case 'AccessTokenIssued':
+      return { ...tokenEvent.data, issuedAt: event.metadata.occurredAt, issuedBy: event.metadata.actor.id, revokedAt: null };
+    case 'AccessTokenRevoked':
+      return token && token.revokedAt === null ? { ...token, revokedAt: event.metadata.occurredAt } : token;
+    default:
+      return token;
+  }
+};
+
 /** A new bearer secret: `mrw_` + 32 random bytes, base64url. */
 export const generateSecret = (): string => `mrw_${randomBytes(32).toString('base64url')}`;
 
@@ -24,7 +43,7 @@ export const generateSecret = (): string => `mrw_${randomBytes(32).toString('bas
  */
 @Injectable()
 export class TokenDirectory {
-  private readonly byId = new Map<string, AccessTokenState>();
+  private readonly byId = new Map<string, DirectoryToken>();
   private readonly idByVerifier = new Map<string, string>();
   private readonly verifierById = new Map<string, string>();
 
@@ -38,14 +57,9 @@ export class TokenDirectory {
       return;
     }
     if (!event.streamName.startsWith('accessToken-')) return;
-    const tokenEvent = event as unknown as AccessTokenEvent;
-    const tokenId = tokenEvent.data.tokenId;
-    const next = evolveAccessToken(this.byId.get(tokenId) ?? { status: 'absent' }, {
-      ...tokenEvent,
-      at: event.metadata.occurredAt,
-      actorId: event.metadata.actor.id,
-    });
-    this.byId.set(tokenId, next);
+    const tokenId = (event.data as AccessTokenEvent['data']).tokenId;
+    const next = foldToken(this.byId.get(tokenId), event);
+    if (next) this.byId.set(tokenId, next);
   }
 
   /** The verifier this process would store for a secret (see ServerSecrets.tokenVerifier). */
@@ -78,7 +92,7 @@ export class TokenDirectory {
 
   private principal(tokenId: string): AuthPrincipal | undefined {
     const token = this.byId.get(tokenId);
-    if (!token || token.status !== 'issued' || token.revokedAt !== null) return undefined;
+    if (!token || token.revokedAt !== null) return undefined;
     return {
       tokenId: token.tokenId,
       actor: { kind: token.kind, id: token.subject },
@@ -87,13 +101,12 @@ export class TokenDirectory {
     };
   }
 
-  get(tokenId: string): AccessTokenView | undefined {
-    const token = this.byId.get(tokenId);
-    return token?.status === 'issued' ? token : undefined;
+  get(tokenId: string): DirectoryToken | undefined {
+    return this.byId.get(tokenId);
   }
 
-  list(): AccessTokenView[] {
-    return [...this.byId.values()].filter((t): t is AccessTokenState & AccessTokenView => t.status === 'issued');
+  list(): DirectoryToken[] {
+    return [...this.byId.values()];
   }
 
   hasActiveAdmin(): boolean {

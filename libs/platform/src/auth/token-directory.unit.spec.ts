@@ -46,6 +46,33 @@ describe('token directory', () => {
     expect(directory.authenticate(generateSecret())).toBeUndefined();
   });
 
+  it('folds the token events itself: who issued a token, when, and when it was revoked', () => {
+    const directory = directoryWith(EVALUATOR_ID, secret, 'evaluator');
+    const issued = {
+      tokenId: EVALUATOR_ID,
+      subject: 'evaluator',
+      kind: 'service',
+      roles: ['service'],
+      models: [],
+      issuedAt: '2026-11-30T10:00:00.000Z',
+      issuedBy: 'admin',
+      revokedAt: null,
+    };
+    expect(directory.get(EVALUATOR_ID)).toEqual(issued);
+    const revocation = recorded(`accessToken-${EVALUATOR_ID}`, 'AccessTokenRevoked', { tokenId: EVALUATOR_ID });
+    directory.apply({ ...revocation, metadata: { ...revocation.metadata, occurredAt: '2026-12-01T08:30:00.000Z' } });
+    expect(directory.list()).toEqual([{ ...issued, revokedAt: '2026-12-01T08:30:00.000Z' }]);
+    expect(directory.authenticate(secret)).toBeUndefined();
+    expect(directory.hasActiveAdmin()).toBe(false);
+  });
+
+  it('ignores a revocation of a token it never saw issued', () => {
+    const directory = new TokenDirectory(secrets);
+    directory.apply(recorded(`accessToken-${OTHER_ID}`, 'AccessTokenRevoked', { tokenId: OTHER_ID }));
+    expect(directory.get(OTHER_ID)).toBeUndefined();
+    expect(directory.list()).toEqual([]);
+  });
+
   it('does not authenticate a token whose AccessTokenIssued never landed (crash between the two appends)', () => {
     const directory = new TokenDirectory(secrets);
     directory.apply(recorded(`tokenCredential-${OTHER_ID}`, 'AccessTokenCredentialStored', { tokenId: OTHER_ID, scheme: 'hmac-sha256', verifier: secrets.tokenVerifier(secret) }));

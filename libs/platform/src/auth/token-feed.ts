@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, type Subscription } from '@mrw/event-store';
+import { Readiness } from '../observability/readiness';
 import { TokenDirectory } from './token-directory';
 
 /** Keeps this process's TokenDirectory current from the `accessToken-*` and `tokenCredential-*` streams of the log. */
@@ -10,7 +11,18 @@ export class TokenFeed implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly directory: TokenDirectory,
-  ) {}
+    readiness: Readiness,
+  ) {
+    // While the store is away, a revocation may not have reached this process yet.
+    readiness.register({
+      name: 'token-directory',
+      check: async () => {
+        const status = this.subscription?.status();
+        const ready = status !== undefined && (status.state === 'live' || status.state === 'catching-up');
+        return { ready, ...(status && !ready ? { detail: `log subscription ${status.state}${status.detail ? `: ${status.detail}` : ''}` } : {}) };
+      },
+    });
+  }
 
   /** Completes only when every token issued so far is known, so no request is refused wrongly at start. */
   async onModuleInit(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The process's Prometheus registry and the suite's own metrics. */
 @Injectable()
@@ -29,6 +29,18 @@ export class Metrics {
     name: 'mrw_consumer_messages_total',
     help: 'Messages a consumer group received, by type and outcome (handled, duplicate, dead-lettered, refused)',
     labelNames: ['group', 'type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly consumerRetries = new Counter({
+    name: 'mrw_consumer_retries_total',
+    help: 'Failed attempts at a message that were retried, by consumer group and failure kind (transient: no limit; unknown: bounded)',
+    labelNames: ['group', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly consumerRetrying = new Gauge({
+    name: 'mrw_consumer_retrying',
+    help: '1 while a consumer group is retrying a message (its partition waits), else 0',
+    labelNames: ['group'] as const,
     registers: [this.registry],
   });
   readonly eventsForwarded = new Counter({

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { failureKind } from '@mrw/resilience';
 import { ProblemException } from './problem';
 import { problemFromStoreError } from './store-problems';
 
@@ -23,6 +24,7 @@ export class ProblemFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     // An Error goes to the log as an `err` object (type, message, stack), redacted like every line.
     if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception : String(exception));
+    if (problem.status === 503) response.setHeader('Retry-After', '5');
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toDocument()));
   }
 
@@ -44,6 +46,10 @@ export class ProblemFilter implements ExceptionFilter {
     const raw = exception as { status?: number; message?: string } | undefined;
     if (typeof raw?.status === 'number' && raw.status >= 400 && raw.status < 500) {
       return new ProblemException(HTTP_CODE[raw.status] ?? 'BAD_REQUEST', raw.message ?? 'bad request', {}, raw.status);
+    }
+    // A dependency that is down for a while (the store busy or unreachable, a timeout) is not the request's fault.
+    if (failureKind(exception) === 'transient') {
+      return new ProblemException('SERVICE_UNAVAILABLE', 'a dependency of the registry is unavailable for the moment; retry shortly, with the same Idempotency-Key if the request carried one', {}, 503);
     }
     return new ProblemException('INTERNAL', 'an unexpected error occurred; it has been logged', {}, 500);
   }

@@ -82,13 +82,21 @@ export class RegistryStreams {
     return state;
   }
 
-  /** What the gates need beyond the version's stream: policy, serving champion, current set version. */
+  /**
+   * What the gates need beyond the version's stream: policy, serving champion, current set
+   * version, and the champion's artifact, which an evaluation request carries to the evaluator.
+   */
   async gateContext(model: CreatedModel): Promise<GateContext> {
     const evaluation = model.policy.evaluation;
     const currentSetDigest = evaluation
       ? (evaluation.setVersion ?? (await this.evaluationSets.currentDigest(evaluation.set)))
       : null;
-    return { policy: model.policy, currentSetDigest, servingVersion: servingVersionOf(model) };
+    const servingVersion = servingVersionOf(model);
+    // Only an evaluation needs the champion's file: without an evaluation policy, skip the read.
+    const serving = evaluation && servingVersion !== null ? await this.version(model.name, servingVersion) : null;
+    const servingArtifact =
+      serving?.status === 'registered' ? { source: serving.source, digest: serving.artifactDigest } : null;
+    return { policy: model.policy, currentSetDigest, servingVersion, servingArtifact };
   }
 
   executeModel(name: string, command: ModelCommand): Promise<Executed<ModelState>> {

@@ -110,6 +110,13 @@ describe('registry lifecycle', () => {
         'StageTransitionRequested',
         'PromotionRefused',
       ]);
+      // What the evaluator needs travels in the event: it never reads the registry's streams.
+      expect(audit.body.events[3].data).toMatchObject({
+        set: { name: 'churn-holdout', digest: null },
+        candidate: { source: 'https://models.example.com/g.onnx', digest: null },
+        championVersion: null,
+        champion: null,
+      });
     } finally {
       await registry.close();
     }

@@ -15,6 +15,7 @@ describe('service commands in embedded mode', () => {
       body: { evaluation: { set: 'holdout', thresholds: { accuracy: { threshold: 0.8 } } } },
     });
     await registry.http('POST', '/api/v1/models/scored/versions', { body: { source: 'https://models.example.com/s.onnx' } });
+    await registry.http('POST', '/api/v1/models/scored/versions', { body: { source: 'https://models.example.com/t.onnx' } });
   });
 
   afterAll(async () => {
@@ -35,7 +36,6 @@ describe('service commands in embedded mode', () => {
         set: { name: 'holdout', digest: `sha256:${'c'.repeat(64)}` },
         metrics: { accuracy: 0.91 },
         comparison: null,
-        verdict: { passed: true, checks: [] },
       },
       correlationId: randomUUID(),
       causationId: null,
@@ -57,6 +57,33 @@ describe('service commands in embedded mode', () => {
     );
   });
 
+  it("judges the measurements itself and ignores a verdict sent by an older evaluator", async () => {
+    const staged = await registry.http('POST', '/api/v1/models/scored/versions/2/transitions', { body: { toStage: 'Staging' } });
+    expect(staged.body.request.evaluationId).toEqual(expect.any(String));
+    await registry.app.get(RegistryCommands).send('evaluator', {
+      commandId: randomUUID(),
+      type: 'RecordEvaluationResult',
+      model: 'scored',
+      version: 2,
+      data: {
+        evaluationId: staged.body.request.evaluationId,
+        set: { name: 'holdout', digest: `sha256:${'c'.repeat(64)}` },
+        metrics: { accuracy: 0.62 },
+        comparison: null,
+        verdict: { passed: true, checks: [] },
+      },
+      correlationId: randomUUID(),
+      causationId: null,
+    });
+    const version = await registry.http('GET', '/api/v1/models/scored/versions/2');
+    const evaluation = version.body.evaluations[version.body.evaluations.length - 1];
+    expect(evaluation).toMatchObject({ status: 'completed', metrics: { accuracy: 0.62 } });
+    expect(evaluation.verdict).toEqual({
+      passed: false,
+      checks: [expect.objectContaining({ metric: 'accuracy', rule: 'threshold', passed: false, value: 0.62, expected: 0.8 })],
+    });
+  });
+
   it('refuses a command a service may not send, and appends nothing', async () => {
     const before = await registry.http('GET', '/api/v1/models/scored/versions/1/audit');
     await registry.app.get(RegistryCommands).send('archival', {
@@ -71,7 +98,7 @@ describe('service commands in embedded mode', () => {
     const after = await registry.http('GET', '/api/v1/models/scored/versions/1/audit');
     expect(after.body.events).toHaveLength(before.body.events.length);
     const letters = await registry.app.get<EventStore>(EVENT_STORE).readStream(deadLetterStream('mrw-registry'));
-    expect(letters.map((l) => (l.data as { headers: Record<string, string> }).headers['dlq-reason'])).toEqual([
+    expect(letters.map((l) => (l.data as { reason: string }).reason)).toEqual([
       'PoisonMessageError: archival may not send RecordEvaluationProgress',
     ]);
   });

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE, MAX_APPEND_BYTES, type EventStore } from '@mrw/event-store';
-import { deadLetterStream } from '@mrw/messaging';
-import { Metrics, RegistryCommands } from '@mrw/platform';
+import { deadLetterStream, MAX_DEAD_LETTER_VALUE } from '@mrw/messaging';
+import { RegistryCommands } from '@mrw/platform';
 import { startRegistry, type RegistryHarness } from '../testing/registry-harness';
 
 /**
  * Input the event store cannot hold is a refusal, not a fault: a service's command whose
- * events would be too large or too deep is answered like any rule's refusal (counted,
- * committed, nothing appended) instead of being retried into the dead-letter queue.
+ * events would be too large or too deep is dead-lettered at once with the reason, like any
+ * rule's refusal, instead of being retried; nothing is appended to the version.
  */
 describe('event-store limits', () => {
   let registry: RegistryHarness;
@@ -34,13 +34,6 @@ describe('event-store limits', () => {
 
   const store = (): EventStore => registry.app.get<EventStore>(EVENT_STORE);
 
-  const refusedCount = async (): Promise<number> => {
-    const metric = await registry.app.get(Metrics).messagesConsumed.get();
-    return metric.values
-      .filter((v) => v.labels['type'] === 'RecordEvaluationResult' && v.labels['outcome'] === 'refused')
-      .reduce((sum, v) => sum + v.value, 0);
-  };
-
   const sendResult = ({ version, evaluationId }: { version: number; evaluationId: string }, data: Record<string, unknown>) =>
     registry.app.get(RegistryCommands).send('evaluator', {
       commandId: randomUUID(),
@@ -52,7 +45,6 @@ describe('event-store limits', () => {
         set: { name: 'holdout', digest: `sha256:${'c'.repeat(64)}` },
         metrics: { accuracy: 0.91 },
         comparison: null,
-        verdict: { passed: true, checks: [] },
         ...data,
       },
       correlationId: randomUUID(),
@@ -67,19 +59,26 @@ describe('event-store limits', () => {
   });
 
   it.each([
-    ['events larger than the store takes', () => ({ metrics: { accuracy: 0.91, blob: 'x'.repeat(MAX_APPEND_BYTES) } })],
-    ['data nested 1,100 levels deep (beyond SQLite JSON)', () => {
+    ['events larger than the store takes', 'EVENT_TOO_LARGE', () => ({ metrics: { accuracy: 0.91, blob: 'x'.repeat(MAX_APPEND_BYTES) } })],
+    ['data nested 1,100 levels deep (beyond SQLite JSON)', 'EVENT_TOO_LARGE', () => {
       let deep: unknown = 1;
       for (let i = 0; i < 1_100; i += 1) deep = { deeper: deep };
       return { comparison: deep };
     }],
-  ])('refuses a result with %s: nothing appended, nothing dead-lettered', async (_, data) => {
+  ])('refuses a result with %s: nothing appended to the version, dead-lettered at once with the reason', async (_, code, data) => {
     const target = await awaitingResult();
-    const head = await store().headPosition();
-    const refused = await refusedCount();
+    const stream = `modelVersion-scored@${target.version}`;
+    const revision = (await store().readStream(stream)).length;
+    const lettersBefore = (await store().readStream(deadLetterStream('mrw-registry'))).length;
     await sendResult(target, data());
-    expect(await refusedCount()).toBe(refused + 1);
-    expect(await store().headPosition()).toBe(head);
-    expect(await store().readStream(deadLetterStream('mrw-registry'))).toEqual([]);
+    expect(await store().readStream(stream)).toHaveLength(revision);
+    const letters = await store().readStream(deadLetterStream('mrw-registry'));
+    expect(letters).toHaveLength(lettersBefore + 1);
+    const letter = letters[letters.length - 1]!.data as { reason: string; attempts: number; value: string; truncated: boolean; size: number };
+    expect(letter.reason).toContain(code);
+    // Refused, so not retried; and a value too large to keep is kept cut, never failing the dead letter itself.
+    expect(letter.attempts).toBe(1);
+    expect(letter.value.length).toBeLessThanOrEqual(MAX_DEAD_LETTER_VALUE);
+    expect(letter.truncated).toBe(letter.size > MAX_DEAD_LETTER_VALUE);
   });
 });

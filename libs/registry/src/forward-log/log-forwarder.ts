@@ -3,6 +3,7 @@ import { PUBLISHED_STREAM_PREFIXES, TOPIC_PARTITIONS, TOPICS } from '@mrw/contra
 import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@mrw/event-store';
 import { inNewLogContext } from '@mrw/logging';
 import { encodeEvent, MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
+import { retry } from '@mrw/resilience';
 import { Metrics, Readiness, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 
 const MAX_BACKOFF_MS = 5_000;
@@ -21,6 +22,8 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
   private subscription: Subscription | undefined;
   private stopping = false;
   private failure: unknown;
+  /** Failed publishes of the current batch in a row: the broker is unreachable while this grows. */
+  private publishFailures = 0;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -32,7 +35,17 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
     if (config.bus === 'kafka') {
       readiness.register({
         name: 'log-forwarder',
-        check: async () => (this.failure ? { ready: false, detail: String(this.failure) } : { ready: this.subscription !== undefined }),
+        check: async () => {
+          if (this.failure) return { ready: false, detail: String(this.failure) };
+          const status = this.subscription?.status();
+          if (status && status.state !== 'live' && status.state !== 'catching-up') {
+            return { ready: false, detail: `log subscription ${status.state}${status.detail ? `: ${status.detail}` : ''}` };
+          }
+          return {
+            ready: this.subscription !== undefined,
+            ...(this.publishFailures > 0 ? { detail: `Kafka has refused the last ${this.publishFailures} publishes; retrying (the log keeps the events)` } : {}),
+          };
+        },
       });
     }
   }
@@ -75,19 +88,19 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async forward(events: readonly RecordedEvent[]): Promise<void> {
     this.crashIf('forwarder:before-publish', events);
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await this.bus.publish(TOPICS.events, events.map(encodeEvent));
-        break;
-      } catch (error) {
-        if (this.stopping) throw error;
-        if (attempt % 10 === 0) {
+    // A broker outage is waited out for as long as it lasts: the log keeps the events meanwhile.
+    await retry(() => this.bus.publish(TOPICS.events, events.map(encodeEvent)), {
+      shouldRetry: () => !this.stopping,
+      backoff: { initialMs: 200, maxMs: MAX_BACKOFF_MS },
+      onRetry: (error, attempt) => {
+        this.publishFailures = attempt;
+        if (attempt % 10 === 1) {
           const first = events[0] as RecordedEvent;
           this.logger.warn(`cannot publish ${events.length} events from ${first.position} yet (${String(error)}); retrying`);
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt)));
-      }
-    }
+      },
+    });
+    this.publishFailures = 0;
     this.metrics.eventsForwarded.inc(events.length);
     this.crashIf('forwarder:after-publish', events);
   }

@@ -13,10 +13,14 @@ import type { AuthPrincipal } from '@mrw/platform';
 
 type FieldKind = 'string' | 'number' | 'object' | 'nullable-string' | 'nullable-object';
 
-/** The fields each service command must carry in `data`, and their kinds. */
+/**
+ * The fields each service command must carry in `data`, and their kinds. Other fields are not
+ * refused, so an older sender still gets through (a `verdict` on a result is ignored: the
+ * registry judges the measurements itself).
+ */
 const DATA_SHAPES: Readonly<Record<string, Readonly<Record<string, FieldKind>>>> = {
   RecordEvaluationProgress: { evaluationId: 'string', rowsDone: 'number', rowsTotal: 'number' },
-  RecordEvaluationResult: { evaluationId: 'string', set: 'object', metrics: 'object', comparison: 'nullable-object', verdict: 'object' },
+  RecordEvaluationResult: { evaluationId: 'string', set: 'object', metrics: 'object', comparison: 'nullable-object' },
   RecordEvaluationFailure: { evaluationId: 'string', reason: 'string', code: 'string' },
   ExpireApproval: { approvalId: 'string' },
   ArchiveModelVersion: { rule: 'string', detail: 'string' },
@@ -93,7 +97,7 @@ export const serviceOf = (
   if (!name) {
     const authorization = message.headers[HEADERS.authorization] ?? '';
     if (/^Bearer\s/i.test(authorization)) {
-      throw new PoisonMessageError('a bearer secret on a topic is refused: sign the command with the service token (MRW-HMAC-SHA256) instead');
+      throw new PoisonMessageError('refused: the service token itself was sent, and a topic must never carry it; sign the command with it (MRW-HMAC-SHA256) instead');
     }
     const principal = verify(authorization, message.value);
     if (!principal) throw new PoisonMessageError('unauthenticated: the command is not signed by a live service token');

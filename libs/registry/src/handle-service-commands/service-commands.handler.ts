@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { deriveId, type CommandMessage, type CommandMetadata, type ServiceName } from '@mrw/contracts';
+import { deriveId, type CommandMessage, type CommandMetadata, type EvaluationMeasurements, type ServiceName } from '@mrw/contracts';
 import type { CreatedModel, ModelVersionCommand, RegisteredVersion } from '@mrw/domain';
 import { CLOCK, type Clock } from '@mrw/platform';
 import { RegistryStreams } from '../application/registry-streams';
@@ -41,8 +41,23 @@ export class ServiceCommandsHandler {
     const data = command.data as never;
     const d = command.data;
     switch (command.type) {
-      case 'RecordEvaluationResult':
-        return { type: 'RecordEvaluationResult', data: { ...(data as object), context: await this.streams.gateContext(model) } as never, metadata };
+      case 'RecordEvaluationResult': {
+        // The measurements only: a `verdict` from an older evaluator is ignored, the decider
+        // judges the metrics against the policy itself.
+        const measured = d as unknown as EvaluationMeasurements;
+        return {
+          type: 'RecordEvaluationResult',
+          data: {
+            evaluationId: measured.evaluationId,
+            set: measured.set,
+            metrics: measured.metrics,
+            comparison: measured.comparison,
+            ...(measured.details === undefined ? {} : { details: measured.details }),
+            context: await this.streams.gateContext(model),
+          },
+          metadata,
+        };
+      }
       case 'ArchiveModelVersion': {
         const servingVersion = model.servingHistory[model.servingHistory.length - 1]?.version ?? null;
         return { type: 'ArchiveModelVersion', data: { rule: String(d['rule']), detail: String(d['detail']), servingVersion }, metadata };

@@ -4,7 +4,8 @@ import type { RecordedEvent } from '@mrw/event-store';
 
 /**
  * Every event of the log, indexed by model, actor, type and time for the registry-wide
- * audit, except the private credential streams: a verifier is not an audit fact.
+ * audit, except the private credential streams (a verifier is not an audit fact) and the
+ * dead letters (operations, with their own admin view: GET /api/v1/dead-letters).
  */
 export class AuditIndexProjection {
   private readonly insert;
@@ -17,7 +18,7 @@ export class AuditIndexProjection {
   }
 
   apply(event: RecordedEvent): void {
-    if (isPrivateStream(event.streamName)) return;
+    if (isPrivateStream(event.streamName) || streamCategory(event.streamName) === 'deadLetter') return;
     const versionId = parseModelVersionStream(event.streamName);
     const model =
       versionId?.model ?? (streamCategory(event.streamName) === 'model' ? event.streamName.slice('model-'.length) : null);

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 
 /** Bumped whenever a projection's tables or meaning change: the read model is then rebuilt from the log. */
-export const READ_MODEL_SCHEMA_VERSION = 1;
+export const READ_MODEL_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +51,23 @@ CREATE INDEX IF NOT EXISTS audit_by_model ON audit (model, position);
 CREATE INDEX IF NOT EXISTS audit_by_actor ON audit (actor_id, position);
 CREATE INDEX IF NOT EXISTS audit_by_type ON audit (type, position);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (occurred_at);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  letter_id TEXT PRIMARY KEY,
+  position INTEGER NOT NULL,
+  group_name TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  origin TEXT NOT NULL,
+  truncated INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  dead_lettered_at TEXT NOT NULL,
+  redriven_at TEXT,
+  redriven_by TEXT
+);
+CREATE INDEX IF NOT EXISTS dead_letters_open ON dead_letters (redriven_at, position);
 `;
 
 /**

@@ -4,13 +4,14 @@ import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } f
 import { Readiness } from '@mrw/platform';
 import { AuditIndexProjection } from './audit-index.projection';
 import { CatalogProjection } from './catalog.projection';
+import { DeadLettersProjection } from '../redrive-dead-letters/dead-letters.projection';
 
 export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
 
 const REBUILD_BATCH = 2_000;
 
 /**
- * Feeds the catalog and audit index from the log. Each event's effect and the checkpoint
+ * Feeds the catalog, the audit index and the dead-letter list from the log. Each event's effect and the checkpoint
  * commit in one read-model transaction, so a crash neither loses nor doubles an event; a
  * missing read-model file simply starts again from the beginning of the log.
  */
@@ -19,6 +20,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('projections');
   private readonly catalog: CatalogProjection;
   private readonly audit: AuditIndexProjection;
+  private readonly deadLetters: DeadLettersProjection;
   private readonly applyInTransaction: (events: readonly RecordedEvent[]) => void;
   private subscription: Subscription | undefined;
   private started: Promise<void> = Promise.resolve();
@@ -33,11 +35,13 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   ) {
     this.catalog = new CatalogProjection(db);
     this.audit = new AuditIndexProjection(db);
+    this.deadLetters = new DeadLettersProjection(db);
     const saveCheckpoint = db.prepare(`INSERT OR REPLACE INTO checkpoint (name, position) VALUES ('registry', ?)`);
     this.applyInTransaction = db.transaction((events: readonly RecordedEvent[]) => {
       for (const event of events) {
         this.catalog.apply(event);
         this.audit.apply(event);
+        this.deadLetters.apply(event);
       }
       const last = events[events.length - 1];
       if (last) saveCheckpoint.run(last.position);
@@ -50,6 +54,8 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
       name: 'registry-projections',
       check: async () => {
         if (this.failure) return { ready: false, detail: String(this.failure) };
+        const status = this.subscription?.status();
+        if (status?.state === 'reconnecting') return { ready: false, detail: `reconnecting to the event store (attempt ${status.attempts ?? 1}): ${status.detail ?? ''}` };
         const head = await this.store.headPosition();
         return { ready: this.position >= head, detail: `at ${this.position} of ${head}` };
       },

@@ -211,3 +211,24 @@ export const TOKEN_LIST_SCHEMA = objectOf({
     }),
   ),
 });
+
+/** `GET /dead-letters` items and `GET /dead-letters/{id}`. */
+export const DEAD_LETTER_SCHEMA = objectOf({
+  id: str,
+  group: str,
+  topic: str,
+  key: str,
+  type: str,
+  reason: str,
+  attempts: int,
+  origin: str,
+  truncated: bool,
+  size: int,
+  deadLetteredAt: str,
+  redrivenAt: nullableString,
+  redrivenBy: nullableString,
+});
+export const DEAD_LETTER_LIST_SCHEMA = objectOf({ total: int, items: arrayOf(DEAD_LETTER_SCHEMA) });
+export const DEAD_LETTER_DETAIL_SCHEMA: SchemaObject = {
+  allOf: [DEAD_LETTER_SCHEMA, objectOf({ value: str, headers: stringMap })],
+};

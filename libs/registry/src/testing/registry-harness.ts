@@ -5,7 +5,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { configureLogging } from '@mrw/logging';
-import { configureHttpApp, loadConfig, NestPinoLogger, PlatformModule, requestLogging, type Clock, type SuiteConfig } from '@mrw/platform';
+import { configureHttpApp, connectBusTransport, loadConfig, NestPinoLogger, PlatformModule, requestLogging, type Clock, type SuiteConfig } from '@mrw/platform';
 import type { EventStore } from '@mrw/event-store';
 import { RegistryModule } from '../registry.module';
 import { RegistryProjector } from '../projections/registry-projector';
@@ -80,6 +80,7 @@ export const startRegistry = async (options: HarnessOptions = {}): Promise<Regis
   app.use(requestLogging());
   configureHttpApp(app, 'registry (test)');
   await app.listen(0, '127.0.0.1');
+  await connectBusTransport(app);
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
 

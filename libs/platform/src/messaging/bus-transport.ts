@@ -1,0 +1,259 @@
+import { join } from 'node:path';
+import { applyDecorators, Catch, Controller, Logger, UseFilters, type INestApplication, type RpcExceptionFilter } from '@nestjs/common';
+import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler, type MicroserviceOptions } from '@nestjs/microservices';
+import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
+import { CONSUMER_GROUPS, HEADERS, TOPIC_PARTITIONS, TOPICS, type ServiceName } from '@mrw/contracts';
+import type { RecordedEvent } from '@mrw/event-store';
+import {
+  decodeEvent,
+  Inbox,
+  MESSAGE_BUS,
+  PoisonMessageError,
+  type HandlerContext,
+  type IncomingMessage,
+  type MessageBus,
+  type RetryNotice,
+  type RunningConsumer,
+} from '@mrw/messaging';
+import { SUITE_CONFIG, type SuiteConfig } from '../config/config';
+import { Metrics } from '../observability/metrics';
+import { Readiness } from '../observability/readiness';
+
+/** Who consumes: a reacting service on the events topic, or the registry on the commands topic. */
+export type BusConsumer = ServiceName | 'registry';
+
+/** `@EventPattern(registryEvent('evaluator', 'EvaluationRequested'))`: this service reacts to this event type. */
+export const registryEvent = (consumer: ServiceName, event: string): { consumer: ServiceName; event: string } => ({ consumer, event });
+
+/** `@EventPattern(serviceCommand('RecordEvaluationResult'))`: the registry handles this command from a service. */
+export const serviceCommand = (command: string): { consumer: 'registry'; command: string } => ({ consumer: 'registry', command });
+
+/** What a handler learns about the message besides its payload: the raw message, and a heartbeat for long work. */
+export class BusContext extends BaseRpcContext<[IncomingMessage, HandlerContext]> {
+  getMessage(): IncomingMessage {
+    return this.args[0];
+  }
+
+  /** Keeps a long handler (an evaluation) in its consumer group. */
+  heartbeat(): Promise<void> {
+    return this.args[1].heartbeat();
+  }
+}
+
+/**
+ * Lets a handler's own error reach the transport, so its kind (permanent, transient,
+ * unknown) decides between the DLQ and a retry; Nest's default filter would replace it
+ * with a generic "Internal server error".
+ */
+@Catch()
+export class RethrowToTransport implements RpcExceptionFilter {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => exception);
+  }
+}
+
+/** A controller of bus handlers (`@EventPattern` methods) whose errors reach the transport as thrown. */
+export const BusController = (): ClassDecorator => applyDecorators(Controller(), UseFilters(RethrowToTransport));
+
+/** Starts the bus transport beside the HTTP server: every `@EventPattern` handler of the app starts consuming. */
+export const connectBusTransport = async (app: INestApplication): Promise<void> => {
+  const strategy = new BusTransport({
+    bus: app.get<MessageBus>(MESSAGE_BUS),
+    config: app.get<SuiteConfig>(SUITE_CONFIG),
+    metrics: app.get(Metrics),
+    readiness: app.get(Readiness),
+  });
+  app.connectMicroservice<MicroserviceOptions>({ strategy }, { inheritAppConfig: false });
+  await app.startAllMicroservices();
+};
+
+interface Pattern {
+  readonly consumer: BusConsumer;
+  readonly event?: string;
+  readonly command?: string;
+}
+
+export interface BusTransportDeps {
+  readonly bus: MessageBus;
+  readonly config: SuiteConfig;
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
+}
+
+/**
+ * The suite's @nestjs/microservices transport, over the message bus port: Kafka in
+ * distributed mode, the event log's checkpointed subscriptions in embedded mode, so the
+ * same `@EventPattern` controllers run in both. Per consumer it runs one consumer group
+ * (`mrw-<service>`), skips redelivered events by id (each service's inbox), dispatches by
+ * event or command type, and commits only after the handler's effect is done: permanent
+ * failures go to the DLQ with their reason, transient ones are retried without limit while
+ * the partition waits (visible in /metrics and /readyz).
+ */
+export class BusTransport extends Server implements CustomTransportStrategy {
+  private readonly log = new Logger('bus-transport');
+  private readonly consumers: RunningConsumer[] = [];
+  private readonly inboxes: Inbox[] = [];
+  private readonly retrying = new Map<string, RetryNotice>();
+  private readonly running = new Map<string, RunningConsumer>();
+  private starting: Promise<void> = Promise.resolve();
+  private closing = false;
+
+  constructor(private readonly deps: BusTransportDeps) {
+    super();
+  }
+
+  /** Joins the groups in the background: `/readyz` says when each runs (a restarted broker may hold a dead member's partitions for its session timeout). */
+  listen(callback: (...optionalParams: unknown[]) => unknown): void {
+    this.starting = this.start().catch((error: unknown) => {
+      this.log.error(`cannot consume: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    });
+    callback();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.starting;
+    await Promise.all(this.consumers.map((c) => c.stop()));
+    this.consumers.length = 0;
+    for (const inbox of this.inboxes) inbox.close();
+    this.inboxes.length = 0;
+  }
+
+  on(): void {
+    // The bus reports through the log and /readyz; there are no transport events to subscribe to.
+  }
+
+  unwrap<T>(): T {
+    return this.deps.bus as T;
+  }
+
+  private patterns(): Pattern[] {
+    return [...this.messageHandlers.keys()].flatMap((key) => {
+      try {
+        const pattern = JSON.parse(key) as Partial<Pattern>;
+        return typeof pattern.consumer === 'string' ? [pattern as Pattern] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  private async start(): Promise<void> {
+    const patterns = this.patterns();
+    const reacting = [...new Set(patterns.filter((p) => p.event).map((p) => p.consumer))] as ServiceName[];
+    const registry = patterns.some((p) => p.consumer === 'registry' && p.command);
+    if (this.deps.config.bus === 'kafka') {
+      const topics = [...(reacting.length > 0 ? [TOPICS.events] : []), ...(registry ? [TOPICS.commands] : [])];
+      await this.deps.bus.ensureTopics(topics.map((topic) => ({ topic, partitions: TOPIC_PARTITIONS[topic] ?? 6 })));
+    }
+    const groups = [...reacting.map((service) => this.consumeEvents(service)), ...(registry ? [this.consumeCommands()] : [])];
+    await Promise.all(groups);
+  }
+
+  private track(group: string): Pick<Parameters<MessageBus['consume']>[0], 'onRetry' | 'onDeadLetter'> {
+    this.deps.readiness.register({
+      name: `${group}-consumer`,
+      check: async () => {
+        const retry = this.retrying.get(group);
+        const consumer = this.running.get(group);
+        const status = consumer?.status?.() ?? { ready: consumer !== undefined };
+        const details = [
+          ...(status.detail ? [status.detail] : []),
+          ...(retry ? [`retrying ${describe(retry.message)} after ${retry.kind === 'unknown' ? 'an' : 'a'} ${retry.kind} failure (attempt ${retry.attempt}): ${String((retry.error as Error)?.message ?? retry.error)}`] : []),
+        ];
+        return { ready: status.ready, ...(details.length > 0 ? { detail: details.join('; ') } : {}) };
+      },
+    });
+    return {
+      onRetry: (notice) => {
+        if (notice.settled) {
+          this.retrying.delete(group);
+          this.deps.metrics.consumerRetrying.set({ group }, 0);
+          return;
+        }
+        this.retrying.set(group, notice);
+        this.deps.metrics.consumerRetrying.set({ group }, 1);
+        this.deps.metrics.consumerRetries.inc({ group, kind: notice.kind });
+      },
+      onDeadLetter: (message) => {
+        this.deps.metrics.messagesConsumed.inc({ group, type: typeOf(message), outcome: 'dead-lettered' });
+      },
+    };
+  }
+
+  private async consumeEvents(service: ServiceName): Promise<void> {
+    const group = CONSUMER_GROUPS[service];
+    const inbox = new Inbox(join(this.deps.config.dataDir, `${service}-inbox.sqlite`));
+    this.inboxes.push(inbox);
+    const hooks = this.track(group);
+    if (this.closing) return;
+    const consumer = await this.deps.bus.consume({
+      groupId: group,
+      topic: TOPICS.events,
+      ...hooks,
+      handler: async (message, context) => {
+        const event = decodeEvent(message);
+        const handler = this.getHandlerByPattern(this.normalizePattern(registryEvent(service, event.type)));
+        const outcome = await inbox.once(group, event.metadata.eventId, event.type, async () => {
+          if (handler) await invoke<RecordedEvent>(handler, event, new BusContext([message, context]));
+        });
+        this.deps.metrics.messagesConsumed.inc({ group, type: event.type, outcome });
+        if (outcome === 'duplicate') this.log.debug(`skipped redelivered ${event.type} ${event.metadata.eventId}`);
+      },
+    });
+    this.consumers.push(consumer);
+    this.running.set(group, consumer);
+  }
+
+  private async consumeCommands(): Promise<void> {
+    const group = CONSUMER_GROUPS.registry;
+    const hooks = this.track(group);
+    if (this.closing) return;
+    const consumer = await this.deps.bus.consume({
+      groupId: group,
+      topic: TOPICS.commands,
+      ...hooks,
+      handler: async (message, context) => {
+        const type = commandTypeOf(message);
+        const handler = this.getHandlerByPattern(this.normalizePattern(serviceCommand(type)));
+        if (!handler) throw new PoisonMessageError(`unknown command type ${type.slice(0, 100)}`);
+        await invoke<IncomingMessage>(handler, message, new BusContext([message, context]));
+        this.deps.metrics.messagesConsumed.inc({ group, type, outcome: 'handled' });
+      },
+    });
+    this.consumers.push(consumer);
+    this.running.set(group, consumer);
+  }
+}
+
+/** Runs a Nest message handler to completion (its result may be a promise of an observable). */
+const invoke = async <T>(handler: MessageHandler, payload: T, context: BusContext): Promise<void> => {
+  const result: unknown = await handler(payload, context);
+  if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+};
+
+/** A command's type, from its body (what the registry will decide on), never from a header alone. */
+const commandTypeOf = (message: IncomingMessage): string => {
+  let body: { type?: unknown };
+  try {
+    body = JSON.parse(message.value) as { type?: unknown };
+  } catch (error) {
+    throw new PoisonMessageError(`command is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof body !== 'object' || body === null || typeof body.type !== 'string') throw new PoisonMessageError('command has no type');
+  return body.type.slice(0, 100);
+};
+
+/** A message's type from its headers, or its JSON body's `type`; `unknown` when it has none. */
+const typeOf = (message: IncomingMessage): string => {
+  const fromHeader = message.headers[HEADERS.eventType] ?? message.headers[HEADERS.commandType];
+  if (fromHeader) return fromHeader.slice(0, 100);
+  try {
+    const body = JSON.parse(message.value) as { type?: unknown };
+    return typeof body.type === 'string' ? body.type.slice(0, 100) : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+};
+
+const describe = (message: IncomingMessage): string => `${typeOf(message)} on ${message.key ?? '?'} (${message.topic} ${message.partition}/${message.offset})`;

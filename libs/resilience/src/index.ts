@@ -1,0 +1,2 @@
+export * from './failure-kind';
+export * from './backoff';
