@@ -1,25 +1,37 @@
-import { Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { RecordedEvent } from '@mrw/event-store';
 import { BusController, registryEvent } from '@mrw/platform';
+import { ApprovalExpiry } from './expire-approvals/approval-expiry';
+import { approvalClosedBy } from './expire-approvals/approval-timers';
+import { NotifyReviewers } from './notify-reviewers/notify-reviewers';
 
 /**
- * The registry events the approvals service (it notifies reviewers and relays their decisions) reacts to, as consumer group `mrw-approvals`. Delivery, the inbox
- * and the DLQ are in place; the behaviour arrives with the service's own issue, and until
- * then it records what it received.
+ * The registry events the approvals service reacts to, as consumer group `mrw-approvals`.
+ * The timers are derived from this log: the group re-delivers from its checkpoint after a
+ * crash and the timer file keeps what was scheduled, so a restart neither loses a timer
+ * nor schedules one twice.
  */
 @BusController()
 export class ApprovalsBusController {
-  private readonly logger = new Logger('approvals');
+  constructor(
+    private readonly expiry: ApprovalExpiry,
+    private readonly notify: NotifyReviewers,
+  ) {}
+
+  @EventPattern(registryEvent('approvals', 'ApprovalRequested'))
+  async requested(@Payload() event: RecordedEvent): Promise<void> {
+    this.expiry.opened(event);
+    await this.notify.requested(event);
+  }
 
   @EventPattern([
-  registryEvent('approvals', 'ApprovalRequested'),
-  registryEvent('approvals', 'ApprovalQuorumReached'),
-  registryEvent('approvals', 'ApprovalRejected'),
-  registryEvent('approvals', 'ApprovalExpired'),
-  registryEvent('approvals', 'ApprovalEvidenceChanged'),
+    registryEvent('approvals', 'ApprovalQuorumReached'),
+    registryEvent('approvals', 'ApprovalRejected'),
+    registryEvent('approvals', 'ApprovalExpired'),
+    registryEvent('approvals', 'ApprovalEvidenceChanged'),
   ])
-  received(@Payload() event: RecordedEvent): void {
-    this.logger.log(`received ${event.type} on ${event.streamName}@${event.revision}`);
+  closing(@Payload() event: RecordedEvent): void {
+    const approvalId = approvalClosedBy(event);
+    if (approvalId) this.expiry.closed(approvalId);
   }
 }

@@ -171,14 +171,24 @@ export type ApprovalRequested = DomainEvent<
     afterTheFact: boolean;
   }
 >;
-export type ApprovalGranted = DomainEvent<
-  'ApprovalGranted',
-  { approvalId: string; by: Actor; comment: string; count: number; required: number }
->;
-export type ApprovalRejected = DomainEvent<
-  'ApprovalRejected',
-  { approvalId: string; by: Actor; comment: string }
->;
+/** Where a reviewer's decision came from: the API, a one-click link, a chat button, the console. */
+export const DECISION_CHANNELS = ['api', 'link', 'slack', 'teams', 'console'] as const;
+export type DecisionChannel = (typeof DECISION_CHANNELS)[number];
+
+/**
+ * A reviewer's decision. `by` is always the person; `relayedBy` is the service that carried a
+ * decision made elsewhere (a link, a chat button) to the registry. Events recorded before
+ * channels existed have neither field.
+ */
+interface Decision {
+  approvalId: string;
+  by: Actor;
+  comment: string;
+  channel?: DecisionChannel;
+  relayedBy?: Actor;
+}
+export type ApprovalGranted = DomainEvent<'ApprovalGranted', Decision & { count: number; required: number }>;
+export type ApprovalRejected = DomainEvent<'ApprovalRejected', Decision>;
 export type ApprovalExpired = DomainEvent<'ApprovalExpired', { approvalId: string; expiresAt: string }>;
 /** Evidence changed before quorum: collected approvals are void (rule 5). */
 export type ApprovalEvidenceChanged = DomainEvent<

@@ -4,6 +4,9 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);
 
+/** A token's subject, the person or service it names: what `actor.id` holds and the people directory is keyed by. */
+export const SUBJECT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
 /**
  * A deterministic UUID (version 8, RFC 9562) derived from a seed and a label. Replaying a
  * command derives the same ids, so its events and side effects deduplicate.

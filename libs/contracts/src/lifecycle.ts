@@ -37,6 +37,19 @@ export interface EvaluationPolicy {
   readonly thresholds?: Readonly<Record<string, MetricThreshold>>;
 }
 
+/**
+ * Where reviewers hear of a request. Secrets (a chat webhook URL carries its token; a signing
+ * secret) are stored sealed (`enc:v1:…`, see SecretBox) or named by an environment variable
+ * (`webhookUrlEnv`, `secretEnv`), and shown redacted.
+ */
+export type NotifyChannel =
+  | { readonly kind: 'email' }
+  | { readonly kind: 'slack'; readonly webhookUrl?: string; readonly webhookUrlEnv?: string }
+  | { readonly kind: 'teams'; readonly webhookUrl?: string; readonly webhookUrlEnv?: string }
+  | { readonly kind: 'webhook'; readonly url: string; readonly secret?: string; readonly secretEnv?: string };
+
+export const NOTIFY_CHANNEL_KINDS = ['email', 'slack', 'teams', 'webhook'] as const;
+
 export interface ApprovalRule {
   /** Number of distinct approvers needed; 0 means the automated gates suffice. */
   readonly required: number;
@@ -44,6 +57,12 @@ export interface ApprovalRule {
   readonly reviewers: readonly string[];
   /** ISO 8601 duration, e.g. `P3D`. */
   readonly expiresIn: string;
+  /** Channels reviewers are told on; none means the inbox only. */
+  readonly notify?: readonly NotifyChannel[];
+  /** ISO 8601 duration between reminders while the request is open. */
+  readonly remindEvery?: string;
+  /** Told once when a request is half-way to expiry: `user:<subject>`. */
+  readonly escalateTo?: string;
 }
 
 export interface DeploymentTarget {

@@ -17,8 +17,25 @@ export const tokenCredentialStream = (tokenId: string): string => `tokenCredenti
  */
 export const PUBLISHED_STREAM_PREFIXES: readonly string[] = ['model-', 'modelVersion-', 'accessToken-'];
 
-/** Streams that hold secrets' verifiers: read only by the token directory, never served or indexed. */
-export const isPrivateStream = (stream: string): boolean => streamCategory(stream) === 'tokenCredential';
+/**
+ * The approvals service's people directory: one stream per registry subject, holding that
+ * person's contact details (personal data: admin-only, never published or in the audit trail).
+ */
+export const personStream = (subject: string): string => `person-${subject}`;
+
+/** A one-click decision link's use, keyed by the link's nonce: its first event makes the link spent. */
+export const decisionLinkStream = (nonce: string): string => `decisionLink-${nonce}`;
+
+/**
+ * Categories kept inside the services that write them: never published, indexed for the audit
+ * trail or served by the registry. Token verifiers (secrets' hashes), people's contact details
+ * (personal data, readable by admins through the people API only) and the single-use records of
+ * decision links (operations; the decision itself is audited on the version with its channel).
+ */
+const PRIVATE_CATEGORIES: ReadonlySet<string> = new Set(['tokenCredential', 'person', 'decisionLink']);
+
+/** Whether a stream is private (see PRIVATE_CATEGORIES): never served, indexed or published. */
+export const isPrivateStream = (stream: string): boolean => PRIVATE_CATEGORIES.has(streamCategory(stream));
 
 /** The category of a stream: the part before the first `-`. */
 export const streamCategory = (stream: string): string => {

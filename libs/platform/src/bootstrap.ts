@@ -4,14 +4,17 @@ import { json, type NextFunction, type Request, type Response } from 'express';
 import { ProblemException } from './problem/problem';
 import { ProblemFilter } from './problem/problem.filter';
 import { closeRequestSchemas, declareProblemResponses } from './problem/openapi-problems';
-import { jsonBodyGuard, MAX_BODY_BYTES, mediaTypeGuard, methodGuard, queryGuard, sendProblem } from './problem/request-guards';
+import { formBodyParser, FormRoutes, jsonBodyGuard, MAX_BODY_BYTES, mediaTypeGuard, methodGuard, queryGuard, sendProblem } from './problem/request-guards';
 import { createValidationPipe } from './problem/validation';
 
 /** What every HTTP service applies: media types, JSON size and shape limits, validation, problem documents, OpenAPI, shutdown hooks. */
 export const configureHttpApp = (app: INestApplication, title: string): void => {
-  app.use(mediaTypeGuard);
+  // Filled from the OpenAPI document below, before the first request arrives.
+  const forms = new FormRoutes();
+  app.use(mediaTypeGuard(forms));
   app.use(queryGuard);
   app.use(json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(formBodyParser(forms));
   // Body-parser errors happen before Nest routes the request; answer them as problems here.
   app.use(
     (error: { type?: string; message?: string; status?: number } | undefined, _: Request, response: Response, next: NextFunction) => {
@@ -46,6 +49,7 @@ export const configureHttpApp = (app: INestApplication, title: string): void => 
   );
   // Every operation declares its problem responses; request bodies declare that unknown fields are refused.
   const document = closeRequestSchemas(declareProblemResponses(generated));
+  forms.declare(document.paths);
   app.use(methodGuard(document.paths));
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
 };

@@ -16,6 +16,8 @@ import { BrowseCatalogController } from './browse-catalog/browse-catalog.http.co
 import { CatalogQueries } from './browse-catalog/catalog.queries';
 import { LogForwarder } from './forward-log/log-forwarder';
 import { ServiceCommandsBusController } from './handle-service-commands/service-commands.bus.controller';
+import { ApprovalQueries } from './decide-approvals/approval.queries';
+import { ApprovalsController } from './decide-approvals/approvals.http.controller';
 import { DeadLetterIndexer } from './redrive-dead-letters/dead-letter-indexer';
 import { DeadLetterQueries } from './redrive-dead-letters/dead-letters.queries';
 import { DeadLettersController } from './redrive-dead-letters/dead-letters.http.controller';
@@ -65,6 +67,7 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     ManageTokensController,
     ServiceCommandsBusController,
     DeadLettersController,
+    ApprovalsController,
   ],
   providers: [
     // ports bound to adapters
@@ -99,6 +102,7 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     CatalogQueries,
     AuditQueries,
     DeadLetterQueries,
+    ApprovalQueries,
   ],
   exports: [RegistryStreams, RegistryProjector, CommandExecutor, LogForwarder],
 })

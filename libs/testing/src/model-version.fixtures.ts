@@ -4,6 +4,7 @@ import type {
   ArtifactRef,
   CommandMetadata,
   Comparison,
+  DecisionChannel,
   EvaluationMeasurements,
   ModelPolicy,
   ModelVersionEvent,
@@ -274,14 +275,14 @@ export const approvalRequested = (
     ...change,
   });
 
-export const approvalGranted = (approvalId: string, by: Actor, count: number, required = 2, comment = '') =>
-  event('ApprovalGranted', { approvalId, by, comment, count, required });
+export const approvalGranted = (approvalId: string, by: Actor, count: number, required = 2, comment = '', channel: DecisionChannel = 'api') =>
+  event('ApprovalGranted', { approvalId, by, comment, channel, count, required });
 
 export const quorumReached = (approvalId: string, approvers: Actor[]) =>
   event('ApprovalQuorumReached', { approvalId, approvers });
 
-export const approvalRejected = (approvalId: string, by: Actor, comment: string) =>
-  event('ApprovalRejected', { approvalId, by, comment });
+export const approvalRejected = (approvalId: string, by: Actor, comment: string, channel: DecisionChannel = 'api') =>
+  event('ApprovalRejected', { approvalId, by, comment, channel });
 
 export const approvalExpired = (approvalId: string, expiresAt: string = APPROVAL_EXPIRES_AT) =>
   event('ApprovalExpired', { approvalId, expiresAt });

@@ -329,14 +329,41 @@ describe('rule 4: approval requests expire', () => {
       });
   });
 
-  it('refuses to expire an approval that reached quorum: APPROVAL_NOT_PENDING', () => {
-    spec
-      .given(...approvedByCarol(), granted(dave, 2), quorumReached('appr-1', [carol, dave]))
-      .when(expire('2025-03-07T00:00:00.000Z'))
-      .thenFails('APPROVAL_NOT_PENDING');
+  it('does nothing for an approval that closed before its timer fired (quorum, or an expiry already recorded)', () => {
+    spec.given(...approvedByCarol(), granted(dave, 2), quorumReached('appr-1', [carol, dave])).when(expire('2025-03-07T00:00:00.000Z')).then();
+    spec.given(...awaitingApproval(), approvalExpired('appr-1')).when(expire('2025-03-07T00:00:00.000Z')).then();
   });
 
   it('refuses to expire an unknown approval: APPROVAL_NOT_FOUND', () => {
     spec.given(...awaitingApproval()).when(expire('2025-03-07T00:00:00.000Z', 'appr-404')).thenFails('APPROVAL_NOT_FOUND');
+  });
+  const backToNone = (at: string) =>
+    versionCommand('RequestStageTransition', { toStage: 'None', comment: 'not this one', context: CONTEXT }, { by: bob, at, id: 'cmd-none' });
+
+  it('lets a past-due approval block nothing: a new request records the expiry first, then is decided', () => {
+    spec
+      .given(...awaitingApproval())
+      .when(backToNone('2025-03-07T00:00:00.000Z'))
+      .thenEvents((events) => {
+        expect(events.map((e) => e.type)).toEqual(['ApprovalExpired', 'StageTransitionRequested', 'StageTransitioned']);
+        expect(events[0]).toEqual(approvalExpired('appr-1', APPROVAL_EXPIRES_AT));
+      });
+  });
+
+  it('still blocks a new request while the approval runs: APPROVAL_PENDING', () => {
+    spec.given(...awaitingApproval()).when(backToNone('2025-03-06T09:05:59.999Z')).thenFails('APPROVAL_PENDING');
+  });
+
+  it('records a decision with its channel and the service that relayed it', () => {
+    spec
+      .given(...awaitingApproval())
+      .when(
+        versionCommand(
+          'RejectApproval',
+          { approvalId: 'appr-1', comment: 'no', principal: asReviewer, channel: 'slack', relayedBy: { kind: 'service', id: 'approvals' } },
+          { by: carol, at: NOW, id: 'cmd-reject-slack' },
+        ),
+      )
+      .then({ type: 'ApprovalRejected', data: { approvalId: 'appr-1', by: carol, comment: 'no', channel: 'slack', relayedBy: { kind: 'service', id: 'approvals' } } });
   });
 });

@@ -1,4 +1,4 @@
-import type { CommandMetadata, EvaluationMeasurements, ModelPolicy, Role, Stage } from '@mrw/contracts';
+import type { Actor, CommandMetadata, DecisionChannel, EvaluationMeasurements, ModelPolicy, Role, Stage } from '@mrw/contracts';
 import type { GateContext } from '../gates/promotion-gates';
 
 type Command<Type extends string, Data> = {
@@ -44,13 +44,18 @@ export type RecordEvaluationFailure = Command<
   'RecordEvaluationFailure',
   { evaluationId: string; reason: string; code: string }
 >;
+/** Where a decision came from, and who carried it to the registry if not the person (the actor) themselves. */
+interface DecisionOrigin {
+  readonly channel?: DecisionChannel;
+  readonly relayedBy?: Actor;
+}
 export type GrantApproval = Command<
   'GrantApproval',
-  { approvalId: string; comment: string; principal: Principal; context: GateContext }
+  { approvalId: string; comment: string; principal: Principal; context: GateContext } & DecisionOrigin
 >;
 export type RejectApproval = Command<
   'RejectApproval',
-  { approvalId: string; comment: string; principal: Principal }
+  { approvalId: string; comment: string; principal: Principal } & DecisionOrigin
 >;
 export type ExpireApproval = Command<'ExpireApproval', { approvalId: string }>;
 export type RecordDeploymentStarted = Command<

@@ -6,6 +6,7 @@ import {
   type ApprovalRule,
   type ArtifactRef,
   type CommandMetadata,
+  type DecisionChannel,
   type DeploymentTarget,
   type Evidence,
   type GateCheck,
@@ -71,6 +72,19 @@ export const isEligibleReviewer = (
 
 const evolveAll = (state: RegisteredVersion, events: readonly ModelVersionEvent[], at: string): RegisteredVersion =>
   events.reduce<ModelVersionState>((s, e) => evolveModelVersion(s, { ...e, at }), state) as RegisteredVersion;
+
+/**
+ * An approval past its expiry never blocks a version, even before its timer fired: a new
+ * request first records the expiry (the timer's later ExpireApproval then finds it closed),
+ * then is decided on the state after it.
+ */
+const afterLapsedApproval = (state: RegisteredVersion, now: string, decide: (state: RegisteredVersion) => Decision): Decision => {
+  const approval = pendingApproval(state);
+  if (!approval || Date.parse(now) < Date.parse(approval.expiresAt)) return decide(state);
+  const expired: ModelVersionEvent[] = [{ type: 'ApprovalExpired', data: { approvalId: approval.id, expiresAt: approval.expiresAt } }];
+  const decision = decide(evolveAll(state, expired, now));
+  return decision.ok ? ok([...expired, ...decision.value]) : decision;
+};
 
 const championOf = (state: RegisteredVersion, context: { servingVersion: number | null }): number | null =>
   context.servingVersion !== null && context.servingVersion !== state.version ? context.servingVersion : null;
@@ -289,6 +303,12 @@ const findApproval = (state: RegisteredVersion, approvalId: string): Result<Appr
   return ok(approval);
 };
 
+/** The channel (default `api`) and relaying service of a decision, as its event records them. */
+const originOf = (data: { readonly channel?: DecisionChannel; readonly relayedBy?: Actor }) => ({
+  channel: data.channel ?? 'api',
+  ...(data.relayedBy ? { relayedBy: data.relayedBy } : {}),
+});
+
 const grantApproval = (command: GrantApproval, state: RegisteredVersion): Decision => {
   const { approvalId, comment, principal, context } = command.data;
   const meta = command.metadata;
@@ -321,7 +341,7 @@ const grantApproval = (command: GrantApproval, state: RegisteredVersion): Decisi
   }
   const count = approval.approvals.length + 1;
   const events: ModelVersionEvent[] = [
-    { type: 'ApprovalGranted', data: { approvalId, by: meta.actor, comment, count, required: approval.rule.required } },
+    { type: 'ApprovalGranted', data: { approvalId, by: meta.actor, comment, ...originOf(command.data), count, required: approval.rule.required } },
   ];
   if (count < approval.rule.required) return ok(events);
   events.push({
@@ -447,7 +467,7 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
       return ok([{ type: 'ModelVersionTagRemoved', data: { key } }]);
     }
     case 'RequestStageTransition':
-      return requestTransition(command, state);
+      return afterLapsedApproval(state, command.metadata.now, (current) => requestTransition(command, current));
     case 'RequestEvaluation': {
       const { context } = command.data;
       if (state.stage !== 'Staging') return fail('NOT_IN_STAGING', 'only a version in Staging is evaluated');
@@ -508,10 +528,14 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
         return fail('NOT_A_REVIEWER', `${meta.actor.id} is not among the reviewers`);
       }
       return ok([
-        { type: 'ApprovalRejected', data: { approvalId: found.value.id, by: meta.actor, comment: command.data.comment } },
+        { type: 'ApprovalRejected', data: { approvalId: found.value.id, by: meta.actor, comment: command.data.comment, ...originOf(command.data) } },
       ]);
     }
     case 'ExpireApproval': {
+      // A timer's "expire it if it is still open": one that closed meanwhile (decided, expired
+      // by a later request, voided) leaves nothing to do, which is not a refusal.
+      const closed = state.approvals.find((a) => a.id === command.data.approvalId && a.status !== 'pending');
+      if (closed) return ok([]);
       const found = findApproval(state, command.data.approvalId);
       if (!found.ok) return found;
       if (Date.parse(meta.now) < Date.parse(found.value.expiresAt)) {
@@ -556,7 +580,7 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
       return ok(events);
     }
     case 'RequestRollback':
-      return requestRollback(command, state);
+      return afterLapsedApproval(state, command.metadata.now, (current) => requestRollback(command, current));
     case 'ArchiveModelVersion': {
       const { rule, detail, servingVersion } = command.data;
       if (state.stage === 'Archived') return fail('ALREADY_IN_STAGE', `version ${state.version} is already archived`);

@@ -1,4 +1,4 @@
-import { METRIC_NAMES, ROLES, type ModelPolicy } from '@mrw/contracts';
+import { METRIC_NAMES, ROLES, type ModelPolicy, type NotifyChannel } from '@mrw/contracts';
 import { parseDuration } from '../shared/duration';
 
 export interface FieldProblem {
@@ -21,6 +21,49 @@ const hasUserinfo = (value: string): boolean => {
   } catch {
     return false;
   }
+};
+
+const isHttpUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+};
+
+/** A notification channel names what it needs once: a secret as a value (sealed when stored) or an environment variable. */
+const notifyProblems = (channel: NotifyChannel, field: string): FieldProblem[] => {
+  const problems: FieldProblem[] = [];
+  const c = channel as Partial<Record<string, unknown>>;
+  const oneOf = (value: string, env: string, required: boolean): void => {
+    const given = [c[value], c[env]].filter((v) => v !== undefined).length;
+    if (given > 1) problems.push({ field: `${field}.${value}`, message: `give ${value} or ${env}, not both` });
+    if (required && given === 0) problems.push({ field: `${field}.${value}`, message: `is required (or ${env}, the name of an environment variable)` });
+    if (c[env] !== undefined && !(typeof c[env] === 'string' && ENV_NAME.test(c[env] as string))) {
+      problems.push({ field: `${field}.${env}`, message: 'must name an environment variable (A-Z, 0-9, _)' });
+    }
+  };
+  const allowed: Record<NotifyChannel['kind'], readonly string[]> = {
+    email: [],
+    slack: ['webhookUrl', 'webhookUrlEnv'],
+    teams: ['webhookUrl', 'webhookUrlEnv'],
+    webhook: ['url', 'secret', 'secretEnv'],
+  };
+  for (const key of Object.keys(c)) {
+    if (key !== 'kind' && !(allowed[channel.kind] ?? []).includes(key)) problems.push({ field: `${field}.${key}`, message: `is not a setting of a ${channel.kind} channel` });
+  }
+  if (channel.kind === 'slack' || channel.kind === 'teams') {
+    oneOf('webhookUrl', 'webhookUrlEnv', true);
+    if (typeof c['webhookUrl'] === 'string' && !c['webhookUrl'].startsWith('enc:') && c['webhookUrl'] !== '[encrypted]' && !isHttpUrl(c['webhookUrl'])) {
+      problems.push({ field: `${field}.webhookUrl`, message: 'must be an http(s) URL without a user or password' });
+    }
+  }
+  if (channel.kind === 'webhook') {
+    if (typeof c['url'] !== 'string' || !isHttpUrl(c['url'])) problems.push({ field: `${field}.url`, message: 'must be an http(s) URL without a user or password' });
+    oneOf('secret', 'secretEnv', true);
+  }
+  return problems;
 };
 
 /**
@@ -93,6 +136,12 @@ export const validatePolicy = (policy: ModelPolicy): FieldProblem[] => {
     }
     const ms = parseDuration(rule.expiresIn);
     if (ms === undefined || ms <= 0) problem(`${field}.expiresIn`, 'must be a positive ISO 8601 duration such as P3D or PT12H');
+    if (rule.remindEvery !== undefined) {
+      const every = parseDuration(rule.remindEvery);
+      if (every === undefined || every <= 0) problem(`${field}.remindEvery`, 'must be a positive ISO 8601 duration such as P1D');
+    }
+    if (rule.escalateTo !== undefined && !/^user:[^\s:]+$/.test(rule.escalateTo)) problem(`${field}.escalateTo`, 'must be user:<subject>');
+    (rule.notify ?? []).forEach((channel, i) => problems.push(...notifyProblems(channel, `${field}.notify[${i}]`)));
   }
   policy.deployment?.targets.forEach((target, i) => {
     if (!target.kind) problem(`deployment.targets[${i}].kind`, 'must not be empty');

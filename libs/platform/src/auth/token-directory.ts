@@ -109,6 +109,11 @@ export class TokenDirectory {
     return [...this.byId.values()];
   }
 
+  /** The live (unrevoked) tokens issued to one subject as a person or a service. */
+  liveTokensOf(subject: string, kind: DirectoryToken['kind']): DirectoryToken[] {
+    return this.list().filter((t) => t.subject === subject && t.kind === kind && t.revokedAt === null);
+  }
+
   hasActiveAdmin(): boolean {
     return this.list().some((t) => t.revokedAt === null && t.roles.includes('admin'));
   }

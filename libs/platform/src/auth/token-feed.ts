@@ -1,45 +1,26 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { EVENT_STORE, type EventStore, type Subscription } from '@mrw/event-store';
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '@mrw/event-store';
 import { Readiness } from '../observability/readiness';
+import { LogFeed } from '../persistence/log-feed';
 import { TokenDirectory } from './token-directory';
 
-/** Keeps this process's TokenDirectory current from the `accessToken-*` and `tokenCredential-*` streams of the log. */
+/**
+ * Keeps this process's TokenDirectory current from the `accessToken-*` and `tokenCredential-*`
+ * streams of the log. It completes start-up only when every token issued so far is known, so no
+ * request is refused wrongly at start; while the store is away a revocation may not have
+ * reached this process yet, so it reports not-ready.
+ */
 @Injectable()
-export class TokenFeed implements OnModuleInit, OnApplicationShutdown {
-  private subscription: Subscription | undefined;
-
+export class TokenFeed extends LogFeed {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EVENT_STORE) store: EventStore,
     private readonly directory: TokenDirectory,
     readiness: Readiness,
   ) {
-    // While the store is away, a revocation may not have reached this process yet.
-    readiness.register({
-      name: 'token-directory',
-      check: async () => {
-        const status = this.subscription?.status();
-        const ready = status !== undefined && (status.state === 'live' || status.state === 'catching-up');
-        return { ready, ...(status && !ready ? { detail: `log subscription ${status.state}${status.detail ? `: ${status.detail}` : ''}` } : {}) };
-      },
-    });
+    super(store, readiness, { name: 'token-directory', filter: { streamPrefixes: ['accessToken-', 'tokenCredential-'] } });
   }
 
-  /** Completes only when every token issued so far is known, so no request is refused wrongly at start. */
-  async onModuleInit(): Promise<void> {
-    this.subscription = this.store.subscribeToAll({
-      name: 'token-directory',
-      startAfter: 0n,
-      filter: { streamPrefixes: ['accessToken-', 'tokenCredential-'] },
-      handler: async (event) => this.directory.apply(event),
-    });
-    await this.subscription.caughtUp();
-  }
-
-  async caughtUp(): Promise<void> {
-    await this.subscription?.caughtUp();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscription?.stop();
+  protected apply(event: RecordedEvent): void {
+    this.directory.apply(event);
   }
 }

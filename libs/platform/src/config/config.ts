@@ -52,6 +52,18 @@ export interface SuiteConfig {
   readonly artifactsDir: string;
   /** Prefix of every Kafka topic and consumer group (`KAFKA_NAMESPACE`). */
   readonly kafkaNamespace: string;
+  /**
+   * Where approval emails are sent (`MRW_SMTP_URL`, `smtp://user:pass@host:587` or `smtps://…`);
+   * unset: no email channel. It holds a password: never log it (`describeSmtpUrl` shows host:port).
+   */
+  readonly smtpUrl: string | undefined;
+  /** The From of notification emails (`MRW_MAIL_FROM`). */
+  readonly mailFrom: string;
+  /**
+   * The Slack app's signing secret (`MRW_SLACK_SIGNING_SECRET`), which verifies the `v0`
+   * signature of interactivity requests (approve/reject buttons); unset: Slack clicks are refused.
+   */
+  readonly slackSigningSecret: string | undefined;
 }
 
 /** The least length of a configured secret (admin token, seeded tokens, server secret). */
@@ -92,6 +104,33 @@ const allowList = (name: string, value: string | undefined): AllowList => {
   } catch (error) {
     if (error instanceof AllowListError) throw new ConfigError(error.message);
     throw error;
+  }
+};
+
+const DEFAULT_MAIL_FROM = 'Model registry <model-registry@localhost>';
+
+// The value is never echoed: it carries the SMTP password.
+const smtpUrl = (value: string | undefined): string | undefined => {
+  if (value === undefined || value.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError('MRW_SMTP_URL is not a URL (expected smtp://user:pass@host:587 or smtps://user:pass@host:465)');
+  }
+  if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') {
+    throw new ConfigError(`MRW_SMTP_URL must be smtp://user:pass@host:587 or smtps://user:pass@host:465, not a ${url.protocol} URL`);
+  }
+  return value.trim();
+};
+
+/** An SMTP URL as it may appear in logs and messages: scheme, host and port, never the credentials. */
+export const describeSmtpUrl = (value: string): string => {
+  try {
+    const url = new URL(value);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return '(unreadable SMTP URL)';
   }
 };
 
@@ -146,6 +185,9 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     serviceToken: env['MRW_SERVICE_TOKEN'] || undefined,
     crashAt: env['MRW_CRASH_AT'] || undefined,
     kafkaNamespace: env['KAFKA_NAMESPACE'] ?? '',
+    smtpUrl: smtpUrl(env['MRW_SMTP_URL']),
+    mailFrom: env['MRW_MAIL_FROM'] || DEFAULT_MAIL_FROM,
+    slackSigningSecret: env['MRW_SLACK_SIGNING_SECRET']?.trim() || undefined,
     evaluatorThreads: Math.max(1, Number(env['MRW_EVALUATOR_THREADS'] ?? cpus().length) || 1),
     artifactsDir: env['MRW_ARTIFACTS_DIR'] ? resolve(process.cwd(), env['MRW_ARTIFACTS_DIR']) : join(resolvedDataDir, 'artifacts'),
   };

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import { ProblemException, type FieldError } from './problem';
 
 /** The largest JSON body (and multipart text field) a request may carry. */
@@ -83,13 +83,17 @@ export const queryGuard = (request: Request, response: Response, next: NextFunct
   );
 };
 
+/** A regular expression matching the request paths of an OpenAPI path template (`/api/v1/models/{name}`). */
+const pathPattern = (template: string): RegExp =>
+  new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}/]+\}/g, '[^/]+')}/?$`);
+
 /**
  * 405 with `Allow` for a method the OpenAPI document does not list on a path it knows (rather
  * than 404, which would say the resource does not exist). HEAD and OPTIONS pass to the router.
  */
 export const methodGuard = (paths: Readonly<Record<string, object>>): ((request: Request, response: Response, next: NextFunction) => void) => {
   const routes = Object.entries(paths).map(([template, item]) => ({
-    pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}/]+\}/g, '[^/]+')}/?$`),
+    pattern: pathPattern(template),
     methods: Object.keys(item)
       .filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m))
       .map((m) => m.toUpperCase()),
@@ -104,20 +108,70 @@ export const methodGuard = (paths: Readonly<Record<string, object>>): ((request:
   };
 };
 
-/** A request body must be JSON (or multipart for uploads): anything else is 415, before it is read. */
-export const mediaTypeGuard = (request: Request, response: Response, next: NextFunction): void => {
-  if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) return next();
-  // An empty body (`Content-Length: 0`, as many clients send with DELETE) has no type to check.
-  const length = request.headers['content-length'];
-  const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-  if (!hasBody || request.is([...JSON_TYPES, 'multipart/form-data'])) return next();
-  sendProblem(
-    response,
-    new ProblemException(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `a body of type ${request.headers['content-type'] ?? '(none)'} is not accepted: send application/json (multipart/form-data for uploads)`,
-    ),
-  );
+/** HTML forms' media type: a body only the routes that declare it take (`@ApiConsumes(FORM_MEDIA_TYPE)`). */
+export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * The operations that take form bodies, read from the OpenAPI document: browsers posting a
+ * one-click link's form, Slack posting interactivity payloads. Every other route stays JSON-only.
+ */
+export class FormRoutes {
+  private routes: Array<{ readonly pattern: RegExp; readonly method: string }> = [];
+
+  /** Takes the operations whose request body declares FORM_MEDIA_TYPE. */
+  declare(paths: Readonly<Record<string, object>>): void {
+    this.routes = Object.entries(paths).flatMap(([template, item]) =>
+      Object.entries(item as Record<string, unknown>)
+        .filter(([, operation]) => FORM_MEDIA_TYPE in ((operation as { requestBody?: { content?: object } })?.requestBody?.content ?? {}))
+        .map(([method]) => ({ pattern: pathPattern(template), method: method.toUpperCase() })),
+    );
+  }
+
+  takesForm(request: Request): boolean {
+    return this.routes.some((r) => r.method === request.method && r.pattern.test(request.path));
+  }
+}
+
+/**
+ * A request body must be JSON (or multipart for uploads, or a form where the route declares
+ * one): anything else is 415, before it is read.
+ */
+export const mediaTypeGuard =
+  (forms: FormRoutes) =>
+  (request: Request, response: Response, next: NextFunction): void => {
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) return next();
+    // An empty body (`Content-Length: 0`, as many clients send with DELETE) has no type to check.
+    const length = request.headers['content-length'];
+    const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    if (!hasBody || request.is([...JSON_TYPES, 'multipart/form-data'])) return next();
+    if (request.is(FORM_MEDIA_TYPE) && forms.takesForm(request)) return next();
+    sendProblem(
+      response,
+      new ProblemException(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `a body of type ${request.headers['content-type'] ?? '(none)'} is not accepted: send application/json (multipart/form-data for uploads)`,
+      ),
+    );
+  };
+
+/** The bytes of a form body exactly as they arrived (Slack signs them), kept by `formBodyParser`. */
+export const rawBodyOf = (request: Request): Buffer | undefined => (request as Request & { rawBody?: Buffer }).rawBody;
+
+/**
+ * Parses form bodies, on the routes that take them only, into flat string fields (no nested
+ * `a[b]` objects), and keeps the raw bytes for signature checks.
+ */
+export const formBodyParser = (forms: FormRoutes): ((request: Request, response: Response, next: NextFunction) => void) => {
+  const parse = urlencoded({
+    extended: false,
+    limit: MAX_BODY_BYTES,
+    parameterLimit: 100,
+    type: FORM_MEDIA_TYPE,
+    verify: (request, _response, buffer) => {
+      (request as Request & { rawBody?: Buffer }).rawBody = Buffer.from(buffer);
+    },
+  });
+  return (request, response, next) => (forms.takesForm(request) ? parse(request, response, next) : next());
 };
 
 /** After the JSON parser: a JSON body is an object, nested within bounds, without prototype keys. */

@@ -27,10 +27,17 @@ const dropNulls = (value: unknown): void => {
   }
 };
 
-/** A body-taking route refuses a request without one (rather than validating `{}` in its place). */
+/**
+ * A body-taking route refuses a request without one (rather than validating `{}` in its
+ * place), unless its DTO says every field is optional (`static readonly bodyOptional = true`:
+ * an approval's comment, say), where no body means `{}`.
+ */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const dto = metadata.type === 'body' && typeof metadata.metatype === 'function' && metadata.metatype !== Object;
+    if (dto && value === undefined && (metadata.metatype as { bodyOptional?: boolean }).bodyOptional === true) {
+      value = {};
+    }
     if (dto && value === undefined) {
       throw new ProblemException('VALIDATION_FAILED', 'the request is invalid: body: send a JSON body', {
         errors: [{ field: 'body', message: 'missing' }],

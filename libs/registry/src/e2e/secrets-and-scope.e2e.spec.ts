@@ -190,3 +190,71 @@ describe('the last admin token', () => {
     }
   });
 });
+
+describe('notification channel secrets in a policy', () => {
+  let registry: RegistryHarness;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await registry.http('POST', '/api/v1/models', { body: { name: 'notified' } });
+  });
+
+  afterAll(async () => {
+    await registry.close();
+  });
+
+  const HOOK = 'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX';
+  const SIGNING = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const policy = (slackUrl: string, secret: string) => ({
+    approval: {
+      Production: {
+        required: 1,
+        reviewers: ['role:reviewer'],
+        expiresIn: 'P3D',
+        remindEvery: 'P1D',
+        notify: [{ kind: 'email' }, { kind: 'slack', webhookUrl: slackUrl }, { kind: 'webhook', url: 'https://ci.example.com/hooks/approvals', secret }],
+      },
+    },
+  });
+
+  it('stores them sealed, shows them as [encrypted] to everyone, and keeps them when the policy is sent back as read', async () => {
+    const set = await registry.http('PUT', '/api/v1/models/notified/policy', { body: policy(HOOK, SIGNING) });
+    expect(set.status).toBe(200);
+    expect(set.body.approval.Production.notify[1]).toEqual({ kind: 'slack', webhookUrl: '[encrypted]' });
+    const viewer = await registry.token('nina', ['viewer']);
+    const reads = await Promise.all([
+      registry.http('GET', '/api/v1/models/notified', { token: viewer }),
+      registry.http('GET', '/api/v1/audit?model=notified', { token: viewer }),
+    ]);
+    const text = JSON.stringify(reads.map((r) => r.body));
+    expect(text).not.toContain('XXXXXXXXXXXXXXXXXXXXXXXX');
+    expect(text).not.toContain(SIGNING);
+    const stored = (await registry.app.get<EventStore>(EVENT_STORE).readStream('model-notified')).find((e) => e.type === 'ModelPolicySet');
+    const channels = (stored?.data as { policy: { approval: { Production: { notify: Array<Record<string, string>> } } } }).policy.approval.Production.notify;
+    expect(channels[1]?.['webhookUrl']).toMatch(/^enc:v1:/);
+    expect(channels[2]?.['secret']).toMatch(/^enc:v1:/);
+
+    // Read, edit (one more reminder rule), send back: the secrets stay as they were.
+    const read = reads[0]!.body.policy;
+    read.approval.Production.remindEvery = 'PT12H';
+    expect((await registry.http('PUT', '/api/v1/models/notified/policy', { body: read })).status).toBe(200);
+    const again = (await registry.app.get<EventStore>(EVENT_STORE).readStream('model-notified')).filter((e) => e.type === 'ModelPolicySet').at(-1);
+    const kept = (again?.data as { policy: { approval: { Production: { notify: Array<Record<string, string>> } } } }).policy.approval.Production.notify;
+    expect(kept[1]?.['webhookUrl']).toBe(channels[1]?.['webhookUrl']);
+  });
+
+  it.each([
+    ['a slack channel without its URL', { kind: 'slack' }, 'approval.Production.notify[0].webhookUrl'],
+    ['a webhook URL with a password in it', { kind: 'webhook', url: 'https://u:p@ci.example.com/h', secret: 's' }, 'approval.Production.notify[0].url'],
+    ['a setting of another kind', { kind: 'email', url: 'https://x.example.com' }, 'approval.Production.notify[0].url'],
+    ['[encrypted] with nothing stored to keep', { kind: 'teams', webhookUrl: '[encrypted]' }, 'approval.Production.notify[0].webhookUrl'],
+  ])('refuses %s with the field, appending nothing', async (_, channel, field) => {
+    const before = await registry.app.get<EventStore>(EVENT_STORE).headPosition();
+    const response = await registry.http('PUT', '/api/v1/models/notified/policy', {
+      body: { approval: { Production: { required: 1, reviewers: ['role:reviewer'], expiresIn: 'P3D', notify: [channel] } } },
+    });
+    expect(response.status).toBe(422);
+    expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(await registry.app.get<EventStore>(EVENT_STORE).headPosition()).toBe(before);
+  });
+});

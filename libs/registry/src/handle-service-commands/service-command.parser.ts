@@ -23,6 +23,9 @@ const DATA_SHAPES: Readonly<Record<string, Readonly<Record<string, FieldKind>>>>
   RecordEvaluationResult: { evaluationId: 'string', set: 'object', metrics: 'object', comparison: 'nullable-object' },
   RecordEvaluationFailure: { evaluationId: 'string', reason: 'string', code: 'string' },
   ExpireApproval: { approvalId: 'string' },
+  // A person's decision relayed by the approvals service (a link, a chat button): see relayed-decision.ts.
+  GrantApproval: { approvalId: 'string', onBehalfOf: 'string', channel: 'string', comment: 'nullable-string' },
+  RejectApproval: { approvalId: 'string', onBehalfOf: 'string', channel: 'string', comment: 'nullable-string' },
   ArchiveModelVersion: { rule: 'string', detail: 'string' },
   RecordDeploymentStarted: { deploymentId: 'string', environment: 'string', target: 'string' },
   RecordDeploymentSucceeded: { deploymentId: 'string', endpoint: 'nullable-string' },

@@ -1,16 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { deriveId, type CommandMessage, type CommandMetadata, type EvaluationMeasurements, type ServiceName } from '@mrw/contracts';
 import type { CreatedModel, ModelVersionCommand, RegisteredVersion } from '@mrw/domain';
-import { CLOCK, type Clock } from '@mrw/platform';
+import { CLOCK, ProblemException, TokenDirectory, type Clock } from '@mrw/platform';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
+import { principalOnModel, relayedDecisionOf } from './relayed-decision';
 
 /**
  * Turns a service's command into the registry's domain command, with the context the
  * decider needs, and carries out what must follow a successful deployment (rule 6): the
  * model's serving pointer moves, and the previous champion stops serving (archived after a
  * rollback, or when the policy says so). Each step has its own derived command id, so a
- * redelivered command completes whatever a crash left undone and repeats nothing.
+ * redelivered command completes whatever a crash left undone and repeats nothing. A person's
+ * decision relayed by the approvals service is the person's (actor), judged on the person's
+ * own live tokens, with the service recorded as `relayedBy`.
  */
 @Injectable()
 export class ServiceCommandsHandler {
@@ -18,6 +21,7 @@ export class ServiceCommandsHandler {
     private readonly streams: RegistryStreams,
     private readonly projector: RegistryProjector,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly tokens: TokenDirectory,
   ) {}
 
   async handle(service: ServiceName, command: CommandMessage): Promise<void> {
@@ -29,7 +33,7 @@ export class ServiceCommandsHandler {
       causationId: command.causationId,
     };
     const model = await this.streams.existingModel(command.model);
-    const domainCommand = await this.toDomain(command, model, metadata);
+    const domainCommand = await this.toDomain(service, command, model, metadata);
     const result = await this.streams.executeVersion(command.model, command.version, domainCommand);
     if (command.type === 'RecordDeploymentSucceeded') {
       await this.afterDeployment(result.state as RegisteredVersion, String(command.data['deploymentId']), metadata);
@@ -37,10 +41,31 @@ export class ServiceCommandsHandler {
     await this.projector.waitFor(result.position);
   }
 
-  private async toDomain(command: CommandMessage, model: CreatedModel, metadata: CommandMetadata): Promise<ModelVersionCommand> {
+  private async toDomain(service: ServiceName, command: CommandMessage, model: CreatedModel, metadata: CommandMetadata): Promise<ModelVersionCommand> {
     const data = command.data as never;
     const d = command.data;
     switch (command.type) {
+      case 'GrantApproval':
+      case 'RejectApproval': {
+        // The person decided; the service only carried it. The decider applies the same rules
+        // as to a decision over the API, to the person's own roles and scope.
+        const relayed = relayedDecisionOf(service, command);
+        const principal = principalOnModel(this.tokens.liveTokensOf(relayed.person.id, 'user'), command.model);
+        if (!principal) {
+          throw new ProblemException('NOT_A_REVIEWER', `${relayed.person.id} holds no live token that covers ${command.model}, so cannot decide on it`);
+        }
+        const decision = {
+          approvalId: relayed.approvalId,
+          comment: relayed.comment,
+          principal,
+          channel: relayed.channel,
+          relayedBy: relayed.relayedBy,
+        };
+        const asPerson = { ...metadata, actor: relayed.person };
+        return command.type === 'GrantApproval'
+          ? { type: 'GrantApproval', data: { ...decision, context: await this.streams.gateContext(model) }, metadata: asPerson }
+          : { type: 'RejectApproval', data: decision, metadata: asPerson };
+      }
       case 'RecordEvaluationResult': {
         // The measurements only: a `verdict` from an older evaluator is ignored, the decider
         // judges the metrics against the policy itself.

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 
 /** Bumped whenever a projection's tables or meaning change: the read model is then rebuilt from the log. */
-export const READ_MODEL_SCHEMA_VERSION = 2;
+export const READ_MODEL_SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -68,6 +68,34 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   redriven_by TEXT
 );
 CREATE INDEX IF NOT EXISTS dead_letters_open ON dead_letters (redriven_at, position);
+CREATE TABLE IF NOT EXISTS request_comments (
+  stream TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  PRIMARY KEY (stream, request_id)
+);
+CREATE TABLE IF NOT EXISTS approvals (
+  approval_id TEXT PRIMARY KEY,
+  position INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  purpose TEXT NOT NULL,
+  target_stage TEXT NOT NULL,
+  status TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  checks TEXT NOT NULL,
+  approvals TEXT NOT NULL DEFAULT '[]',
+  rejection TEXT,
+  after_the_fact INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, position);
+CREATE INDEX IF NOT EXISTS approvals_by_model ON approvals (model, position);
 `;
 
 /**

@@ -4,6 +4,7 @@ import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } f
 import { Readiness } from '@mrw/platform';
 import { AuditIndexProjection } from './audit-index.projection';
 import { CatalogProjection } from './catalog.projection';
+import { ApprovalsProjection } from '../decide-approvals/approvals.projection';
 import { DeadLettersProjection } from '../redrive-dead-letters/dead-letters.projection';
 
 export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
@@ -11,7 +12,7 @@ export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
 const REBUILD_BATCH = 2_000;
 
 /**
- * Feeds the catalog, the audit index and the dead-letter list from the log. Each event's effect and the checkpoint
+ * Feeds the catalog, the audit index, the approvals inbox and the dead-letter list from the log. Each event's effect and the checkpoint
  * commit in one read-model transaction, so a crash neither loses nor doubles an event; a
  * missing read-model file simply starts again from the beginning of the log.
  */
@@ -21,6 +22,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   private readonly catalog: CatalogProjection;
   private readonly audit: AuditIndexProjection;
   private readonly deadLetters: DeadLettersProjection;
+  private readonly approvals: ApprovalsProjection;
   private readonly applyInTransaction: (events: readonly RecordedEvent[]) => void;
   private subscription: Subscription | undefined;
   private started: Promise<void> = Promise.resolve();
@@ -36,12 +38,14 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     this.catalog = new CatalogProjection(db);
     this.audit = new AuditIndexProjection(db);
     this.deadLetters = new DeadLettersProjection(db);
+    this.approvals = new ApprovalsProjection(db);
     const saveCheckpoint = db.prepare(`INSERT OR REPLACE INTO checkpoint (name, position) VALUES ('registry', ?)`);
     this.applyInTransaction = db.transaction((events: readonly RecordedEvent[]) => {
       for (const event of events) {
         this.catalog.apply(event);
         this.audit.apply(event);
         this.deadLetters.apply(event);
+        this.approvals.apply(event);
       }
       const last = events[events.length - 1];
       if (last) saveCheckpoint.run(last.position);

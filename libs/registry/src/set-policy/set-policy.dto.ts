@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsObject,
   IsOptional,
@@ -13,6 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { NOTIFY_CHANNEL_KINDS, type NotifyChannel } from '@mrw/contracts';
 
 export class EvaluationPolicyDto {
   @ApiProperty({ example: 'churn-holdout', description: 'Name of the standard evaluation set', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
@@ -34,6 +37,42 @@ export class EvaluationPolicyDto {
   thresholds?: Record<string, Record<string, unknown>>;
 }
 
+export class NotifyChannelDto {
+  @ApiProperty({ enum: NOTIFY_CHANNEL_KINDS })
+  @IsIn(NOTIFY_CHANNEL_KINDS as unknown as string[])
+  kind!: NotifyChannel['kind'];
+
+  @ApiPropertyOptional({ description: 'slack, teams: the incoming/Workflows webhook URL (write-only: stored encrypted, shown redacted)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  webhookUrl?: string;
+
+  @ApiPropertyOptional({ description: 'slack, teams: or the name of an environment variable of the approvals service holding it' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  webhookUrlEnv?: string;
+
+  @ApiPropertyOptional({ description: 'webhook: where to POST (Standard Webhooks signature)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  url?: string;
+
+  @ApiPropertyOptional({ description: 'webhook: the signing secret (write-only: stored encrypted, shown redacted)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  secret?: string;
+
+  @ApiPropertyOptional({ description: 'webhook: or the name of an environment variable holding it' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  secretEnv?: string;
+}
+
 export class ApprovalRuleDto {
   @ApiProperty({ example: 1, type: 'integer', minimum: 0, maximum: 20 })
   @IsInt()
@@ -50,6 +89,26 @@ export class ApprovalRuleDto {
   @IsString()
   @MaxLength(40)
   expiresIn!: string;
+
+  @ApiPropertyOptional({ type: [NotifyChannelDto], description: 'Channels reviewers are told on' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => NotifyChannelDto)
+  notify?: NotifyChannelDto[];
+
+  @ApiPropertyOptional({ example: 'P1D', description: 'ISO 8601 duration between reminders' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  remindEvery?: string;
+
+  @ApiPropertyOptional({ example: 'user:lead', description: 'Told once, half-way to expiry' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(140)
+  escalateTo?: string;
 }
 
 export class ApprovalPolicyDto {

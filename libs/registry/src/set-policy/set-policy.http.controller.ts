@@ -1,15 +1,15 @@
 import { Body, Controller, Param, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import type { DeploymentTarget, MetricThreshold, ModelPolicy } from '@mrw/contracts';
+import type { ApprovalRule, DeploymentTarget, MetricThreshold, ModelPolicy, NotifyChannel } from '@mrw/contracts';
 import { validatePolicy, type CreatedModel } from '@mrw/domain';
-import { CurrentPrincipal, ModelScope, ProblemException, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { CurrentPrincipal, ENCRYPTED_VIEW, ModelScope, ProblemException, redactSecretSettings, RequireRole, SecretBox, ServerSecrets, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
 import { ApiIdempotencyKey, POLICY_SCHEMA } from '../shared/api-schemas';
 import { ApiPathParams, parseModelName } from '../shared/http-params';
-import { SetPolicyDto } from './set-policy.dto';
+import { SetPolicyDto, type ApprovalRuleDto } from './set-policy.dto';
 
 const THRESHOLD_KEYS = new Set(['threshold', 'minAbsoluteChange', 'minRelativeChange', 'greaterIsBetter', 'requireConfidenceBound']);
 
@@ -42,7 +42,15 @@ const toPolicy = (dto: SetPolicyDto): { policy: ModelPolicy; problems: Array<{ f
           },
         }
       : {}),
-    ...(dto.approval ? { approval: { ...dto.approval } } : {}),
+    ...(dto.approval
+      ? {
+          approval: Object.fromEntries(
+            Object.entries(dto.approval)
+              .filter(([, rule]) => rule !== undefined)
+              .map(([stage, rule]) => [stage, approvalRule(rule as ApprovalRuleDto)]),
+          ),
+        }
+      : {}),
     ...(dto.deployment
       ? {
           deployment: {
@@ -58,16 +66,76 @@ const toPolicy = (dto: SetPolicyDto): { policy: ModelPolicy; problems: Array<{ f
   return { policy, problems };
 };
 
+const approvalRule = (dto: ApprovalRuleDto): ApprovalRule => ({
+  required: dto.required,
+  reviewers: dto.reviewers,
+  expiresIn: dto.expiresIn,
+  ...(dto.remindEvery !== undefined ? { remindEvery: dto.remindEvery } : {}),
+  ...(dto.escalateTo !== undefined ? { escalateTo: dto.escalateTo } : {}),
+  ...(dto.notify
+    ? { notify: dto.notify.map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as unknown as NotifyChannel) }
+    : {}),
+});
+
+/** The secret settings of notification channels (a chat webhook URL, a signing secret). */
+const SEALED_FIELDS = ['webhookUrl', 'secret'] as const;
+
+/**
+ * Seals every secret a policy's notification channels give as a value, before it is stored
+ * in the log. `[encrypted]` (what a read of the policy shows) keeps the value already stored
+ * for that channel, so a policy read, edited and sent back keeps its secrets; a sealed value
+ * must open with this suite's key.
+ */
+const sealNotifySecrets = (policy: ModelPolicy, current: ModelPolicy, box: SecretBox, problems: Array<{ field: string; message: string }>): ModelPolicy => {
+  const approval = policy.approval;
+  if (!approval) return policy;
+  const sealed = Object.fromEntries(
+    Object.entries(approval).map(([stage, rule]) => {
+      if (!rule?.notify) return [stage, rule];
+      const before = (current.approval as Record<string, ApprovalRule | undefined> | undefined)?.[stage]?.notify ?? [];
+      const notify = rule.notify.map((channel, i) => {
+        const out: Record<string, unknown> = { ...channel };
+        for (const field of SEALED_FIELDS) {
+          const value = out[field];
+          if (typeof value !== 'string') continue;
+          const at = `approval.${stage}.notify[${i}].${field}`;
+          if (value === ENCRYPTED_VIEW) {
+            const kept = (before[i] as Record<string, unknown> | undefined)?.[field];
+            if (before[i]?.kind === channel.kind && SecretBox.isEncrypted(kept)) out[field] = kept;
+            else problems.push({ field: at, message: 'no stored secret to keep here: send the value itself' });
+          } else if (SecretBox.isEncrypted(value)) {
+            try {
+              box.decrypt(value);
+            } catch {
+              problems.push({ field: at, message: 'was sealed by another suite; send the value itself' });
+            }
+          } else {
+            out[field] = box.encrypt(value);
+          }
+        }
+        return out as unknown as NotifyChannel;
+      });
+      return [stage, { ...rule, notify }];
+    }),
+  );
+  return { ...policy, approval: sealed as ModelPolicy['approval'] };
+};
+
 @ApiTags('models')
 @ApiBearerAuth()
 @ModelScope({ param: 'name' })
 @Controller('api/v1/models/:name/policy')
 export class SetPolicyController {
+  private readonly box: SecretBox;
+
   constructor(
     private readonly streams: RegistryStreams,
     private readonly metadata: CommandMetadataFactory,
     private readonly projector: RegistryProjector,
-  ) {}
+    secrets: ServerSecrets,
+  ) {
+    this.box = SecretBox.forPolicySecrets(secrets);
+  }
 
   /** Governance is an admin's call: thresholds and approvers decide what reaches production. */
   @Put()
@@ -82,8 +150,10 @@ export class SetPolicyController {
     @Req() request: Request,
   ) {
     const name = parseModelName(rawName);
-    const { policy, problems } = toPolicy(body);
-    problems.push(...validatePolicy(policy));
+    const { policy: given, problems } = toPolicy(body);
+    problems.push(...validatePolicy(given));
+    const current = (await this.streams.model(name)).status === 'created' ? ((await this.streams.model(name)) as CreatedModel).policy : {};
+    const policy = problems.length > 0 ? given : sealNotifySecrets(given, current, this.box, problems);
     if (problems.length > 0) {
       throw new ProblemException(
         'INVALID_POLICY',
@@ -97,6 +167,6 @@ export class SetPolicyController {
       metadata: this.metadata.fromRequest(principal, request),
     });
     await this.projector.waitFor(result.position);
-    return (result.state as CreatedModel).policy;
+    return redactSecretSettings((result.state as CreatedModel).policy);
   }
 }

@@ -232,3 +232,29 @@ export const DEAD_LETTER_LIST_SCHEMA = objectOf({ total: int, items: arrayOf(DEA
 export const DEAD_LETTER_DETAIL_SCHEMA: SchemaObject = {
   allOf: [DEAD_LETTER_SCHEMA, objectOf({ value: str, headers: stringMap })],
 };
+
+const DECISION_SCHEMA = objectOf({ by: ACTOR_SCHEMA, at: str, comment: str, channel: str });
+/** `GET /approvals/{id}` and the inbox items. */
+export const APPROVAL_SCHEMA = objectOf({
+  id: str,
+  model: str,
+  version: int,
+  purpose: { type: 'string', enum: ['promotion', 'rollback'] },
+  targetStage: str,
+  status: { type: 'string', enum: ['pending', 'approved', 'rejected', 'expired', 'void'] },
+  requestedBy: ACTOR_SCHEMA,
+  comment: str,
+  openedAt: str,
+  expiresAt: str,
+  afterTheFact: bool,
+  required: int,
+  collected: int,
+  reviewers: arrayOf(str),
+  decisions: arrayOf(DECISION_SCHEMA),
+  rejection: { ...DECISION_SCHEMA, nullable: true },
+  evidence: anyObject,
+  checks: arrayOf(anyObject),
+  updatedAt: str,
+  links: objectOf({ self: str, approve: str, reject: str, version: str }),
+});
+export const APPROVAL_LIST_SCHEMA = objectOf({ total: int, items: arrayOf(APPROVAL_SCHEMA) });

@@ -1,11 +1,13 @@
 import type { CreatedModel, RegisteredVersion, TransitionRequestView } from '@mrw/domain';
+import { redactSecretSettings } from '@mrw/platform';
 
 /** A model as clients see it (GET /models/{name}). */
 export const modelView = (model: CreatedModel) => ({
   name: model.name,
   description: model.description,
   tags: model.tags,
-  policy: model.policy,
+  // Sealed channel secrets show as `[encrypted]`; nothing a viewer reads holds one.
+  policy: redactSecretSettings(model.policy),
   aliases: model.aliases,
   latestVersion: model.lastVersion,
   servingVersion: model.servingHistory[model.servingHistory.length - 1]?.version ?? null,

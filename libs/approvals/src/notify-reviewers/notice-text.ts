@@ -1,0 +1,114 @@
+import type { Actor, GateCheck } from '@mrw/contracts';
+import type { ApprovalNotice, KeyMetric, NoticeLinks } from './approval-notice';
+
+/** The words every channel uses, so an email, a Slack message and a Teams card say the same thing. */
+
+/** What is being decided: `churn v7 → Production`, or `rollback of churn to v5`. */
+export const requestLabel = (notice: ApprovalNotice): string =>
+  notice.purpose === 'rollback' ? `rollback of ${notice.model} to v${notice.version}` : `${notice.model} v${notice.version} → ${notice.targetStage}`;
+
+/** One line saying why this notice was sent. */
+export const headline = (notice: ApprovalNotice): string => {
+  const label = requestLabel(notice);
+  switch (notice.kind) {
+    case 'approval-requested':
+      return notice.afterTheFact ? `Review needed: emergency ${label}` : `Approval needed: ${label}`;
+    case 'reminder':
+      return `Reminder, approval needed: ${label}`;
+    case 'escalation':
+      return `Escalation: ${label} is half-way to expiry without a decision`;
+    case 'expired':
+      return `Expired: nobody decided on ${label} in time`;
+    case 'voided':
+      return `Evidence changed: approvals of ${label} are void`;
+    case 'gate-refused':
+      return `Refused by the automated gates: ${label}`;
+    default: {
+      const never: never = notice;
+      return never;
+    }
+  }
+};
+
+/** The paragraph under the headline: what happened and what the reader may do. */
+export const summary = (notice: ApprovalNotice): string => {
+  const by = actorLabel(notice.requester);
+  switch (notice.kind) {
+    case 'approval-requested':
+    case 'reminder':
+    case 'escalation':
+      return `${by} asks for ${requestLabel(notice)}. ${notice.collected} of ${notice.required} approval${notice.required === 1 ? '' : 's'} so far; the request expires ${formatTime(notice.expiresAt)}.`;
+    case 'expired':
+      return `The request by ${by} expired ${formatTime(notice.expiresAt)}; the version is no longer blocked and may be requested again.`;
+    case 'voided':
+      return notice.outcome === 'reopened'
+        ? `${notice.reason}. The approvals collected so far no longer count; the request is open again on the new evidence until ${formatTime(notice.expiresAt)}.`
+        : `${notice.reason}. The request is closed: on the new evidence it no longer passes the automated gates.`;
+    case 'gate-refused':
+      return `Your request for ${requestLabel(notice)} did not open an approval: the automated checks below failed. No reviewer was asked.`;
+    default: {
+      const never: never = notice;
+      return never;
+    }
+  }
+};
+
+export const actorLabel = (actor: Actor): string => (actor.kind === 'service' ? `${actor.id} (service)` : actor.id);
+
+/** `2026-03-04 10:00 UTC`: one unambiguous form for every reader's time zone. */
+export const formatTime = (iso: string): string => {
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? iso : `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+};
+
+/** A metric value: four decimals (metrics live in [0, 1] or near it), scientific when tiny. */
+export const formatNumber = (value: number): string => {
+  if (!Number.isFinite(value)) return String(value);
+  if (value !== 0 && Math.abs(value) < 0.0001) return value.toExponential(2);
+  return value.toFixed(4);
+};
+
+/** A difference, always signed. */
+export const formatSigned = (value: number): string => (value >= 0 ? `+${formatNumber(value)}` : formatNumber(value));
+
+/** `95% CI [+0.0100, +0.0340]` */
+export const formatCi = (ci: NonNullable<KeyMetric['ci']>): string =>
+  `${Math.round(ci.level * 100)}% CI [${formatSigned(ci.lower)}, ${formatSigned(ci.upper)}]`;
+
+/** `0.9120 vs 0.8900: +0.0220, 95% CI [+0.0100, +0.0340]`, or the candidate's value alone. */
+export const metricSummary = (metric: KeyMetric): string => {
+  if (metric.champion === undefined) return formatNumber(metric.candidate);
+  const difference = metric.difference ?? metric.candidate - metric.champion;
+  return `${formatNumber(metric.candidate)} vs ${formatNumber(metric.champion)}: ${formatSigned(difference)}${metric.ci ? `, ${formatCi(metric.ci)}` : ''}`;
+};
+
+export const datasetLabel = (notice: ApprovalNotice): string =>
+  notice.evidence.dataset ? `${notice.evidence.dataset.name} @ ${notice.evidence.dataset.digest}` : 'no evaluation set';
+
+export const championLabel = (notice: ApprovalNotice): string =>
+  notice.evidence.championVersion === null ? 'none (nothing serves yet)' : `v${notice.evidence.championVersion}`;
+
+/** `PASS accuracy threshold: 0.912 ≥ 0.85` */
+export const checkLine = (check: GateCheck): string => `${check.passed ? 'PASS' : 'FAIL'} ${check.metric} ${check.rule}: ${check.detail}`;
+
+/** The checks a reader should see: the failing ones for a refusal, all of them otherwise. */
+export const checksToShow = (notice: ApprovalNotice): readonly GateCheck[] =>
+  notice.kind === 'gate-refused' ? notice.checks.filter((c) => !c.passed) : notice.checks;
+
+/** The links as given, when each is an http(s) URL; anything else is not offered as a link. */
+export const safeLinks = (links: NoticeLinks | undefined): NoticeLinks | undefined => {
+  if (!links) return undefined;
+  return [links.approve, links.reject, links.view].every(isWebUrl) ? links : undefined;
+};
+
+export const isWebUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+};
+
+/** A user-given text cut to `max` characters, so one long comment cannot break a channel's size limits. */
+export const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);

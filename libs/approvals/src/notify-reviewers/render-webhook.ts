@@ -1,0 +1,66 @@
+import type { Actor, GateCheck, Stage } from '@mrw/contracts';
+import type { ApprovalNotice, KeyMetric, NoticeEvidence, NoticeKind, NoticeLinks } from './approval-notice';
+import { safeLinks } from './notice-text';
+
+/** The `type` of each notice in a generic webhook (Standard Webhooks' `{type, timestamp, data}` payload). */
+export const WEBHOOK_NOTICE_TYPES: Readonly<Record<NoticeKind, string>> = {
+  'approval-requested': 'approval.requested',
+  reminder: 'approval.reminder',
+  escalation: 'approval.escalated',
+  expired: 'approval.expired',
+  voided: 'approval.voided',
+  'gate-refused': 'transition.refused',
+};
+
+/** The JSON a generic webhook receives; `data` is the notice itself, minus nothing and plus nothing secret. */
+export interface WebhookNoticePayload {
+  readonly type: string;
+  /** When the fact happened (the notice's `occurredAt`). */
+  readonly timestamp: string;
+  readonly data: {
+    readonly kind: NoticeKind;
+    readonly noticeId: string;
+    readonly approvalId: string | null;
+    readonly requestId: string | null;
+    readonly model: string;
+    readonly version: number;
+    readonly purpose: 'promotion' | 'rollback';
+    readonly targetStage: Stage;
+    readonly requester: Actor;
+    readonly comment: string;
+    readonly expiresAt: string | null;
+    readonly required: number | null;
+    readonly collected: number | null;
+    readonly reason: string | null;
+    readonly evidence: NoticeEvidence;
+    readonly keyMetrics: readonly KeyMetric[];
+    readonly checks: readonly GateCheck[];
+    readonly links: NoticeLinks | null;
+  };
+}
+
+/** The generic webhook body for a notice: every field present (null when it does not apply), so receivers need no guessing. */
+export const renderWebhook = (notice: ApprovalNotice): WebhookNoticePayload => ({
+  type: WEBHOOK_NOTICE_TYPES[notice.kind],
+  timestamp: notice.occurredAt,
+  data: {
+    kind: notice.kind,
+    noticeId: notice.id,
+    approvalId: notice.kind === 'gate-refused' ? null : notice.approvalId,
+    requestId: notice.kind === 'gate-refused' ? notice.requestId : null,
+    model: notice.model,
+    version: notice.version,
+    purpose: notice.purpose,
+    targetStage: notice.targetStage,
+    requester: notice.requester,
+    comment: notice.comment,
+    expiresAt: 'expiresAt' in notice ? notice.expiresAt : null,
+    required: 'required' in notice ? notice.required : null,
+    collected: 'collected' in notice ? notice.collected : null,
+    reason: notice.kind === 'voided' ? notice.reason : null,
+    evidence: notice.evidence,
+    keyMetrics: notice.keyMetrics,
+    checks: notice.checks,
+    links: safeLinks(notice.links) ?? null,
+  },
+});

@@ -1,0 +1,62 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Actor, Comparison, EvaluationCompleted, ModelVersionRegistered, RollbackRequested, StageTransitionRequested } from '@mrw/contracts';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '@mrw/event-store';
+import { LogFeed, Readiness } from '@mrw/platform';
+
+interface EvaluationFacts {
+  readonly set: { readonly name: string; readonly digest: string };
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly comparison: Comparison | null;
+}
+
+/**
+ * What a notice tells besides the approval itself, learned from the registry's events: each
+ * evaluation's metrics and comparison with the champion, who registered each version (who,
+ * like the requester, is not asked to review it) and what each request said. In memory, folded from the log at
+ * every start.
+ */
+@Injectable()
+export class ReviewFacts extends LogFeed {
+  private readonly evaluations = new Map<string, EvaluationFacts>();
+  private readonly registrants = new Map<string, Actor>();
+  private readonly comments = new Map<string, string>();
+
+  constructor(@Inject(EVENT_STORE) store: EventStore, readiness: Readiness) {
+    super(store, readiness, {
+      name: 'approvals-review-facts',
+      filter: {
+        streamPrefixes: ['modelVersion-'],
+        eventTypes: ['EvaluationCompleted', 'ModelVersionRegistered', 'StageTransitionRequested', 'RollbackRequested'],
+      },
+    });
+  }
+
+  protected apply(event: RecordedEvent): void {
+    if (event.type === 'EvaluationCompleted') {
+      const data = event.data as EvaluationCompleted['data'];
+      this.evaluations.set(data.evaluationId, { set: data.set, metrics: data.metrics, comparison: data.comparison });
+    } else if (event.type === 'ModelVersionRegistered') {
+      const data = event.data as ModelVersionRegistered['data'];
+      this.registrants.set(event.streamName, data.registeredBy);
+    } else if (event.type === 'StageTransitionRequested') {
+      const data = event.data as StageTransitionRequested['data'];
+      this.comments.set(`${event.streamName}/${data.requestId}`, data.comment);
+    } else if (event.type === 'RollbackRequested') {
+      const data = event.data as RollbackRequested['data'];
+      this.comments.set(`${event.streamName}/${data.rollbackId}`, data.reason);
+    }
+  }
+
+  /** What the requester wrote with the request (or the rollback's reason). */
+  commentOf(stream: string, requestId: string): string | undefined {
+    return this.comments.get(`${stream}/${requestId}`);
+  }
+
+  evaluation(evaluationId: string | null): EvaluationFacts | undefined {
+    return evaluationId ? this.evaluations.get(evaluationId) : undefined;
+  }
+
+  registrantOf(stream: string): Actor | undefined {
+    return this.registrants.get(stream);
+  }
+}

@@ -1,0 +1,1 @@
+export * from '../notify-reviewers/testing/local-receivers';
