@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApprovalsModule } from '@mrw/approvals';
@@ -5,6 +6,8 @@ import { startHttpReceiver, startSmtpReceiver, type HttpReceiver, type SmtpRecei
 import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import { EvaluatorModule } from '@mrw/evaluator';
 import { eventually } from '@mrw/messaging/testing';
+import { RegistryCommands } from '@mrw/platform';
+import { RegistryProjector, RegistryStreams } from '@mrw/registry';
 import { startRegistry, type RegistryHarness } from '@mrw/registry/testing';
 
 const FIXTURES = join(__dirname, '../../libs/evaluator/fixtures');
@@ -20,12 +23,15 @@ describe('reviewers told by email and Slack, deciding with one click', () => {
   let suite: RegistryHarness;
   let smtp: SmtpReceiver;
   let slack: HttpReceiver;
+  let teams: HttpReceiver;
   let carol: string;
   let rita: string;
 
   beforeAll(async () => {
     smtp = await startSmtpReceiver({ user: 'mrw', password: 'relay-pass' });
     slack = await startHttpReceiver();
+    // A Teams workflow that refuses what it is sent: that channel fails, the others do not notice.
+    teams = await startHttpReceiver((_request, res) => res.writeHead(400, { 'content-type': 'text/plain' }).end('bad card'));
     suite = await startRegistry({
       modules: [EvaluatorModule, ApprovalsModule],
       env: {
@@ -45,6 +51,7 @@ describe('reviewers told by email and Slack, deciding with one click', () => {
     await suite?.close();
     await smtp?.close();
     await slack?.close();
+    await teams?.close();
   });
 
   const upload = async (path: string, parts: Record<string, Blob | string>) => {
@@ -70,7 +77,11 @@ describe('reviewers told by email and Slack, deciding with one click', () => {
             required: 1,
             reviewers: ['role:reviewer'],
             expiresIn: 'P3D',
-            notify: [{ kind: 'email' }, { kind: 'slack', webhookUrl: `${slack.base}/services/T0/B0/secret-part` }],
+            notify: [
+              { kind: 'email' },
+              { kind: 'slack', webhookUrl: `${slack.base}/services/T0/B0/secret-part` },
+              { kind: 'teams', webhookUrl: `${teams.base}/workflows/secret-part` },
+            ],
           },
         },
       },
@@ -117,6 +128,29 @@ describe('reviewers told by email and Slack, deciding with one click', () => {
       ['reject', approvalId],
     ]);
 
+    // The inbox shows the evidence's metrics (no champion serves yet, so no comparison).
+    const inbox = await suite.http('GET', '/api/v1/approvals?reviewer=me', { token: rita });
+    expect(inbox.body.items).toEqual([expect.objectContaining({ id: approvalId, comment: 'first model for churn' })]);
+    expect(inbox.body.items[0].keyMetrics).toEqual(expect.arrayContaining([{ metric: 'accuracy', candidate: evaluation.metrics.accuracy }]));
+
+    // Each delivery's outcome shows on the request: delivered to rita and the Slack room, the refusing Teams workflow failed.
+    const told = await eventually(
+      async () => {
+        const approval = await suite.http('GET', `/api/v1/approvals/${approvalId}`);
+        return approval.body.notifications?.length === 3 ? approval.body.notifications : undefined;
+      },
+      { what: 'three delivery outcomes on the request' },
+    );
+    expect(told).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ notice: 'approval-requested', channel: 'email', recipient: 'rita', outcome: 'delivered' }),
+        expect.objectContaining({ channel: 'slack', target: expect.stringContaining('127.0.0.1'), recipient: null, outcome: 'delivered' }),
+        expect.objectContaining({ channel: 'teams', outcome: 'failed', attempts: 1, reason: expect.any(String) }),
+      ]),
+    );
+    expect(JSON.stringify(told)).not.toContain('secret-part');
+    expect(JSON.stringify(told)).not.toContain('rita@example.com');
+
     // GET shows what would be decided and decides nothing (a mail scanner may follow it).
     const store = suite.app.get<EventStore>(EVENT_STORE);
     const before = await store.headPosition();
@@ -153,5 +187,62 @@ describe('reviewers told by email and Slack, deciding with one click', () => {
     });
     // The Slack webhook URL is a secret: never readable back.
     expect(JSON.stringify((await suite.http('GET', '/api/v1/models/cancer')).body)).not.toContain('secret-part');
+  });
+
+  /** What the deployer will report once it exists (issue 10): started, then succeeded. */
+  const deployed = async (model: string, version: number) => {
+    const state = await suite.http('GET', `/api/v1/models/${model}/versions/${version}`);
+    const deployment = state.body.deployments.at(-1) as { id: string };
+    const commands = suite.app.get(RegistryCommands);
+    const send = (type: string, data: Record<string, unknown>) =>
+      commands.send('deployer', { commandId: randomUUID(), type, model, version, data: { deploymentId: deployment.id, ...data }, correlationId: randomUUID(), causationId: null });
+    await send('RecordDeploymentStarted', { environment: 'production', target: 'local' });
+    await send('RecordDeploymentSucceeded', { endpoint: null });
+  };
+
+  it('takes a rollback request through the same inbox and channels, and its approval redeploys the last good version', async () => {
+    await suite.http('POST', '/api/v1/models', { token: carol, body: { name: 'rolled' } });
+    await suite.http('PUT', '/api/v1/models/rolled/policy', {
+      body: {
+        approval: {
+          Production: { required: 0, reviewers: ['role:reviewer'], expiresIn: 'P1D' },
+          Rollback: { required: 1, reviewers: ['role:reviewer'], expiresIn: 'PT4H', notify: [{ kind: 'email' }] },
+        },
+      },
+    });
+    for (const version of [1, 2]) {
+      await suite.http('POST', '/api/v1/models/rolled/versions', { token: carol, body: { source: `https://models.example.com/rolled-${version}.onnx` } });
+      await suite.http('POST', `/api/v1/models/rolled/versions/${version}/transitions`, { token: carol, body: { toStage: 'Staging' } });
+      await suite.http('POST', `/api/v1/models/rolled/versions/${version}/transitions`, { token: carol, body: { toStage: 'Production' } });
+      await deployed('rolled', version);
+    }
+    expect((await suite.http('GET', '/api/v1/models/rolled')).body.servingVersion).toBe(2);
+
+    // v2 misbehaves: carol asks to roll back to v1 (the route arrives with the deployer; the registry's command is the same).
+    const streams = suite.app.get(RegistryStreams);
+    const model = await streams.existingModel('rolled');
+    const now = new Date().toISOString();
+    const rollbackId = randomUUID();
+    await streams.executeVersion('rolled', 1, {
+      type: 'RequestRollback',
+      data: { reason: 'v2 doubles latency', emergency: false, principal: { roles: ['contributor'], models: [] }, policy: model.policy, servingVersion: 2 },
+      metadata: { commandId: rollbackId, actor: { kind: 'user', id: 'carol' }, now, correlationId: rollbackId, causationId: null },
+    });
+    await suite.app.get(RegistryProjector).caughtUp();
+
+    const inbox = await suite.http('GET', '/api/v1/approvals?reviewer=me&model=rolled', { token: rita });
+    expect(inbox.body.items).toEqual([
+      expect.objectContaining({ model: 'rolled', version: 1, purpose: 'rollback', targetStage: 'Production', comment: 'v2 doubles latency', required: 1 }),
+    ]);
+    const mails = smtp.received.length;
+    const all = await smtp.waitFor(mails + 1);
+    const mail = all[all.length - 1];
+    expect(mail!.envelope.to).toEqual(['rita@example.com']);
+    expect(mail!.mail.text).toContain('v2 doubles latency');
+
+    const approved = await suite.http('POST', `/api/v1/approvals/${inbox.body.items[0].id}/approve`, { token: rita, body: { comment: 'roll it back' } });
+    expect(approved.body.status).toBe('approved');
+    const v1 = await suite.http('GET', '/api/v1/models/rolled/versions/1');
+    expect(v1.body.deployments.at(-1)).toMatchObject({ purpose: 'rollback', status: 'requested' });
   });
 });

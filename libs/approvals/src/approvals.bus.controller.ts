@@ -30,8 +30,16 @@ export class ApprovalsBusController {
     registryEvent('approvals', 'ApprovalExpired'),
     registryEvent('approvals', 'ApprovalEvidenceChanged'),
   ])
-  closing(@Payload() event: RecordedEvent): void {
+  async closing(@Payload() event: RecordedEvent): Promise<void> {
     const approvalId = approvalClosedBy(event);
     if (approvalId) this.expiry.closed(approvalId);
+    if (event.type === 'ApprovalExpired') await this.notify.expired(event);
+    else if (event.type === 'ApprovalEvidenceChanged') await this.notify.voided(event);
+  }
+
+  /** The automated gates refused a request: its requester is told, not the reviewers. */
+  @EventPattern(registryEvent('approvals', 'PromotionRefused'))
+  async refused(@Payload() event: RecordedEvent): Promise<void> {
+    await this.notify.gateRefused(event);
   }
 }

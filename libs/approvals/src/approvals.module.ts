@@ -8,6 +8,7 @@ import { DecisionLinks } from './decide-by-link/decision-links';
 import { ApprovalBook } from './follow-approvals/approval-book';
 import { ApprovalBookFeed } from './follow-approvals/approval-book.feed';
 import { PeopleDirectory } from './manage-people/people-directory';
+import { NoticeOutcomes } from './notify-reviewers/notice-outcomes';
 import { NotifyReviewers } from './notify-reviewers/notify-reviewers';
 import { ReviewFacts } from './notify-reviewers/review-facts';
 import { PeopleFeed } from './manage-people/people.feed';
@@ -33,6 +34,7 @@ import { SlackInteractivityController } from './slack-interactivity/slack-intera
     // Telling reviewers, on the channels the approval rule names.
     ReviewFacts,
     NotifyReviewers,
+    NoticeOutcomes,
     // People's decisions from links and chat, relayed to the registry.
     DecisionRelay,
     DecisionLinks,

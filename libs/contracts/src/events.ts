@@ -190,6 +190,24 @@ interface Decision {
 export type ApprovalGranted = DomainEvent<'ApprovalGranted', Decision & { count: number; required: number }>;
 export type ApprovalRejected = DomainEvent<'ApprovalRejected', Decision>;
 export type ApprovalExpired = DomainEvent<'ApprovalExpired', { approvalId: string; expiresAt: string }>;
+
+/**
+ * Who was told of a request, on which channel, and whether it reached them: reported by the
+ * approvals service once a delivery is settled. `target` describes the channel (a webhook's
+ * host, never its URL); `recipient` is a subject, never an address.
+ */
+export interface NotificationOutcome {
+  approvalId: string;
+  noticeId: string;
+  notice: string;
+  channel: string;
+  target: string;
+  recipient: string | null;
+  outcome: 'delivered' | 'failed';
+  attempts: number;
+  reason: string | null;
+}
+export type ApprovalNotificationRecorded = DomainEvent<'ApprovalNotificationRecorded', NotificationOutcome>;
 /** Evidence changed before quorum: collected approvals are void (rule 5). */
 export type ApprovalEvidenceChanged = DomainEvent<
   'ApprovalEvidenceChanged',
@@ -266,6 +284,7 @@ export type ModelVersionEvent =
   | ApprovalGranted
   | ApprovalRejected
   | ApprovalExpired
+  | ApprovalNotificationRecorded
   | ApprovalEvidenceChanged
   | ApprovalQuorumReached
   | DeploymentRequested

@@ -52,7 +52,7 @@ export const HEADERS = {
  */
 export const SERVICE_COMMANDS: Readonly<Record<ServiceName, readonly string[]>> = {
   evaluator: ['RecordEvaluationProgress', 'RecordEvaluationResult', 'RecordEvaluationFailure'],
-  approvals: ['GrantApproval', 'RejectApproval', 'ExpireApproval'],
+  approvals: ['GrantApproval', 'RejectApproval', 'ExpireApproval', 'RecordNotificationOutcome'],
   archival: ['ArchiveModelVersion'],
   deployer: ['RecordDeploymentStarted', 'RecordDeploymentSucceeded', 'RecordDeploymentFailed'],
 };

@@ -1,5 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Actor, Comparison, EvaluationCompleted, ModelVersionRegistered, RollbackRequested, StageTransitionRequested } from '@mrw/contracts';
+import type {
+  Actor,
+  ApprovalRequested,
+  ApprovalRule,
+  Comparison,
+  EvaluationCompleted,
+  ModelPolicy,
+  ModelPolicySet,
+  ModelVersionRegistered,
+  RollbackRequested,
+  StageTransitionRequested,
+} from '@mrw/contracts';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@mrw/event-store';
 import { LogFeed, Readiness } from '@mrw/platform';
 
@@ -12,21 +23,25 @@ interface EvaluationFacts {
 /**
  * What a notice tells besides the approval itself, learned from the registry's events: each
  * evaluation's metrics and comparison with the champion, who registered each version (who,
- * like the requester, is not asked to review it) and what each request said. In memory, folded from the log at
- * every start.
+ * like the requester, is not asked to review it), what each request said and who made it, each
+ * approval's rule (its channels for the notices that follow the request) and each model's
+ * policy (where a refused request is told). In memory, folded from the log at every start.
  */
 @Injectable()
 export class ReviewFacts extends LogFeed {
   private readonly evaluations = new Map<string, EvaluationFacts>();
   private readonly registrants = new Map<string, Actor>();
   private readonly comments = new Map<string, string>();
+  private readonly requesters = new Map<string, Actor>();
+  private readonly rules = new Map<string, ApprovalRule>();
+  private readonly policies = new Map<string, ModelPolicy>();
 
   constructor(@Inject(EVENT_STORE) store: EventStore, readiness: Readiness) {
     super(store, readiness, {
       name: 'approvals-review-facts',
       filter: {
-        streamPrefixes: ['modelVersion-'],
-        eventTypes: ['EvaluationCompleted', 'ModelVersionRegistered', 'StageTransitionRequested', 'RollbackRequested'],
+        streamPrefixes: ['modelVersion-', 'model-'],
+        eventTypes: ['EvaluationCompleted', 'ModelVersionRegistered', 'StageTransitionRequested', 'RollbackRequested', 'ApprovalRequested', 'ModelPolicySet'],
       },
     });
   }
@@ -41,10 +56,32 @@ export class ReviewFacts extends LogFeed {
     } else if (event.type === 'StageTransitionRequested') {
       const data = event.data as StageTransitionRequested['data'];
       this.comments.set(`${event.streamName}/${data.requestId}`, data.comment);
+      this.requesters.set(`${event.streamName}/${data.requestId}`, data.requestedBy);
     } else if (event.type === 'RollbackRequested') {
       const data = event.data as RollbackRequested['data'];
       this.comments.set(`${event.streamName}/${data.rollbackId}`, data.reason);
+    } else if (event.type === 'ApprovalRequested') {
+      const data = event.data as ApprovalRequested['data'];
+      this.rules.set(data.approvalId, data.rule);
+    } else if (event.type === 'ModelPolicySet') {
+      const data = event.data as ModelPolicySet['data'];
+      this.policies.set(data.model, data.policy);
     }
+  }
+
+  /** Who asked for a stage transition. */
+  requesterOf(stream: string, requestId: string): Actor | undefined {
+    return this.requesters.get(`${stream}/${requestId}`);
+  }
+
+  /** The rule an approval was opened under (its channels, reminders, escalation contact). */
+  ruleOf(approvalId: string): ApprovalRule | undefined {
+    return this.rules.get(approvalId);
+  }
+
+  /** A model's current policy, if one was set. */
+  policyOf(model: string): ModelPolicy | undefined {
+    return this.policies.get(model);
   }
 
   /** What the requester wrote with the request (or the rollback's reason). */

@@ -1,4 +1,4 @@
-import type { Actor, CommandMetadata, DecisionChannel, EvaluationMeasurements, ModelPolicy, Role, Stage } from '@mrw/contracts';
+import type { Actor, CommandMetadata, DecisionChannel, EvaluationMeasurements, ModelPolicy, NotificationOutcome, Role, Stage } from '@mrw/contracts';
 import type { GateContext } from '../gates/promotion-gates';
 
 type Command<Type extends string, Data> = {
@@ -58,6 +58,7 @@ export type RejectApproval = Command<
   { approvalId: string; comment: string; principal: Principal } & DecisionOrigin
 >;
 export type ExpireApproval = Command<'ExpireApproval', { approvalId: string }>;
+export type RecordNotificationOutcome = Command<'RecordNotificationOutcome', NotificationOutcome>;
 export type RecordDeploymentStarted = Command<
   'RecordDeploymentStarted',
   { deploymentId: string; environment: string; target: string }
@@ -99,6 +100,7 @@ export type ModelVersionCommand =
   | GrantApproval
   | RejectApproval
   | ExpireApproval
+  | RecordNotificationOutcome
   | RecordDeploymentStarted
   | RecordDeploymentSucceeded
   | RecordDeploymentFailed

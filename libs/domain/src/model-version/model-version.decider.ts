@@ -531,6 +531,13 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
         { type: 'ApprovalRejected', data: { approvalId: found.value.id, by: meta.actor, comment: command.data.comment, ...originOf(command.data) } },
       ]);
     }
+    case 'RecordNotificationOutcome': {
+      // Audit only: who was told, whatever the request's status now.
+      if (!state.approvals.some((a) => a.id === command.data.approvalId)) {
+        return fail('APPROVAL_NOT_FOUND', `no approval ${command.data.approvalId} on version ${state.version}`);
+      }
+      return ok([{ type: 'ApprovalNotificationRecorded', data: command.data }]);
+    }
     case 'ExpireApproval': {
       // A timer's "expire it if it is still open": one that closed meanwhile (decided, expired
       // by a later request, voided) leaves nothing to do, which is not a refusal.

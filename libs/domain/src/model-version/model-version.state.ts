@@ -303,6 +303,9 @@ export const evolveModelVersion = (
           approvals: [...a.approvals, { by: event.data.by, at, comment: event.data.comment }],
         })),
       };
+    case 'ApprovalNotificationRecorded':
+      // An audit fact; the approvals inbox shows it, the version's state does not change.
+      return { ...s, updatedAt: at };
     case 'ApprovalQuorumReached':
       return {
         ...s,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { Actor, ApprovalRule } from '@mrw/contracts';
+import type { Actor, ApprovalRule, Comparison, MetricComparison } from '@mrw/contracts';
 import { CLOCK, type AuthPrincipal, type Clock } from '@mrw/platform';
 import { READ_MODEL_DB } from '../projections/registry-projector';
 
@@ -21,6 +21,7 @@ interface ApprovalRow {
   approvals: string;
   rejection: string | null;
   after_the_fact: number;
+  notifications: string;
   updated_at: string;
 }
 
@@ -56,7 +57,11 @@ export interface ApprovalSummary {
   readonly decisions: ReadonlyArray<{ by: Actor; at: string; comment: string; channel: string }>;
   readonly rejection: { by: Actor; at: string; comment: string; channel: string } | null;
   readonly evidence: unknown;
+  /** The evidence's evaluation: each metric of the candidate next to the champion's, with the difference and its 95% CI. */
+  readonly keyMetrics: ReadonlyArray<{ metric: string; candidate: number; champion?: number; difference?: number; ci?: MetricComparison['ci'] }>;
   readonly checks: unknown;
+  /** Who was told on which channel, and whether it reached them. */
+  readonly notifications: ReadonlyArray<{ notice: string; channel: string; target: string; recipient: string | null; outcome: string; attempts: number; reason: string | null; at: string }>;
   readonly updatedAt: string;
 }
 
@@ -98,6 +103,20 @@ export class ApprovalQueries {
     return row ? this.summary(row, this.clock.now().toISOString()) : undefined;
   }
 
+  private keyMetricsOf(evaluationId: string | null): ApprovalSummary['keyMetrics'] {
+    if (!evaluationId) return [];
+    const row = this.db.prepare(`SELECT metrics, comparison FROM evaluation_results WHERE evaluation_id = ?`).get(evaluationId) as
+      | { metrics: string; comparison: string | null }
+      | undefined;
+    if (!row) return [];
+    const metrics = JSON.parse(row.metrics) as Record<string, number>;
+    const compared = row.comparison ? (JSON.parse(row.comparison) as Comparison).metrics : {};
+    return Object.entries(metrics).map(([metric, candidate]) => {
+      const vs = compared[metric];
+      return { metric, candidate, ...(vs ? { champion: vs.champion, difference: vs.difference, ...(vs.ci ? { ci: vs.ci } : {}) } : {}) };
+    });
+  }
+
   private summary(row: ApprovalRow, now: string): ApprovalSummary {
     const rule = JSON.parse(row.rule) as ApprovalRule;
     const decisions = JSON.parse(row.approvals) as ApprovalSummary['decisions'];
@@ -119,7 +138,11 @@ export class ApprovalQueries {
       decisions,
       rejection: row.rejection ? (JSON.parse(row.rejection) as ApprovalSummary['rejection']) : null,
       evidence: JSON.parse(row.evidence) as unknown,
+      keyMetrics: this.keyMetricsOf((JSON.parse(row.evidence) as { evaluationId: string | null }).evaluationId),
       checks: JSON.parse(row.checks) as unknown,
+      notifications: (JSON.parse(row.notifications) as Array<ApprovalSummary['notifications'][number] & { noticeId?: string }>).map(
+        ({ noticeId: _, ...n }) => n,
+      ),
       updatedAt: row.updated_at,
     };
   }

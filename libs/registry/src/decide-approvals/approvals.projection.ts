@@ -14,6 +14,9 @@ export class ApprovalsProjection {
   private readonly open;
   private readonly get;
   private readonly update;
+  private readonly notificationsOf;
+  private readonly result;
+  private readonly setNotifications;
 
   constructor(db: Database.Database) {
     this.comment = db.prepare(`INSERT OR REPLACE INTO request_comments (stream, request_id, comment) VALUES (?, ?, ?)`);
@@ -24,6 +27,9 @@ export class ApprovalsProjection {
        VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.get = db.prepare(`SELECT approvals, status FROM approvals WHERE approval_id = ?`);
+    this.result = db.prepare(`INSERT OR REPLACE INTO evaluation_results (evaluation_id, metrics, comparison) VALUES (?, ?, ?)`);
+    this.notificationsOf = db.prepare(`SELECT notifications FROM approvals WHERE approval_id = ?`);
+    this.setNotifications = db.prepare(`UPDATE approvals SET notifications = ? WHERE approval_id = ?`);
     this.update = db.prepare(
       `UPDATE approvals SET status = COALESCE(?, status), approvals = COALESCE(?, approvals), rejection = COALESCE(?, rejection),
          evidence = COALESCE(?, evidence), checks = COALESCE(?, checks), updated_at = ? WHERE approval_id = ?`,
@@ -55,6 +61,10 @@ export class ApprovalsProjection {
         return;
       case 'RollbackRequested':
         this.comment.run(recorded.streamName, event.data.rollbackId, event.data.reason);
+        return;
+      case 'EvaluationCompleted':
+        // What an approval's evidence names: its metrics next to the champion's, for the inbox.
+        this.result.run(event.data.evaluationId, JSON.stringify(event.data.metrics), event.data.comparison ? JSON.stringify(event.data.comparison) : null);
         return;
       case 'ApprovalRequested': {
         const d = event.data;
@@ -95,6 +105,18 @@ export class ApprovalsProjection {
       case 'ApprovalExpired':
         change(event.data.approvalId, { status: 'expired' });
         return;
+      case 'ApprovalNotificationRecorded': {
+        const d = event.data;
+        const row = this.notificationsOf.get(d.approvalId) as { notifications: string } | undefined;
+        if (!row) return;
+        const entry = { notice: d.notice, channel: d.channel, target: d.target, recipient: d.recipient, outcome: d.outcome, attempts: d.attempts, reason: d.reason, at, noticeId: d.noticeId };
+        // One line per delivery (notice, channel, recipient): a later report of the same one replaces it.
+        const others = (JSON.parse(row.notifications) as Array<{ noticeId: string; recipient: string | null }>).filter(
+          (n) => !(n.noticeId === d.noticeId && n.recipient === d.recipient),
+        );
+        this.setNotifications.run(JSON.stringify([...others, entry]), d.approvalId);
+        return;
+      }
       case 'ApprovalEvidenceChanged': {
         const d = event.data;
         // The collected approvals are void either way; the request re-opens or closes.

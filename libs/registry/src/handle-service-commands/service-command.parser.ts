@@ -23,6 +23,7 @@ const DATA_SHAPES: Readonly<Record<string, Readonly<Record<string, FieldKind>>>>
   RecordEvaluationResult: { evaluationId: 'string', set: 'object', metrics: 'object', comparison: 'nullable-object' },
   RecordEvaluationFailure: { evaluationId: 'string', reason: 'string', code: 'string' },
   ExpireApproval: { approvalId: 'string' },
+  RecordNotificationOutcome: { approvalId: 'string', noticeId: 'string', notice: 'string', channel: 'string', target: 'string', outcome: 'string' },
   // A person's decision relayed by the approvals service (a link, a chat button): see relayed-decision.ts.
   GrantApproval: { approvalId: 'string', onBehalfOf: 'string', channel: 'string', comment: 'nullable-string' },
   RejectApproval: { approvalId: 'string', onBehalfOf: 'string', channel: 'string', comment: 'nullable-string' },

@@ -87,6 +87,22 @@ export class ServiceCommandsHandler {
         const servingVersion = model.servingHistory[model.servingHistory.length - 1]?.version ?? null;
         return { type: 'ArchiveModelVersion', data: { rule: String(d['rule']), detail: String(d['detail']), servingVersion }, metadata };
       }
+      case 'RecordNotificationOutcome':
+        return {
+          type: 'RecordNotificationOutcome',
+          data: {
+            approvalId: String(d['approvalId']),
+            noticeId: String(d['noticeId']),
+            notice: String(d['notice']),
+            channel: String(d['channel']),
+            target: String(d['target']).slice(0, 300),
+            recipient: typeof d['recipient'] === 'string' ? d['recipient'] : null,
+            outcome: d['outcome'] === 'delivered' ? 'delivered' : 'failed',
+            attempts: typeof d['attempts'] === 'number' ? d['attempts'] : 1,
+            reason: typeof d['reason'] === 'string' ? d['reason'].slice(0, 2000) : null,
+          },
+          metadata,
+        };
       case 'RecordEvaluationProgress':
       case 'RecordEvaluationFailure':
       case 'ExpireApproval':

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 
 /** Bumped whenever a projection's tables or meaning change: the read model is then rebuilt from the log. */
-export const READ_MODEL_SCHEMA_VERSION = 3;
+export const READ_MODEL_SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,9 +92,15 @@ CREATE TABLE IF NOT EXISTS approvals (
   approvals TEXT NOT NULL DEFAULT '[]',
   rejection TEXT,
   after_the_fact INTEGER NOT NULL,
+  notifications TEXT NOT NULL DEFAULT '[]',
   updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, position);
+CREATE TABLE IF NOT EXISTS evaluation_results (
+  evaluation_id TEXT PRIMARY KEY,
+  metrics TEXT NOT NULL,
+  comparison TEXT
+);
 CREATE INDEX IF NOT EXISTS approvals_by_model ON approvals (model, position);
 `;
 

@@ -253,7 +253,15 @@ export const APPROVAL_SCHEMA = objectOf({
   decisions: arrayOf(DECISION_SCHEMA),
   rejection: { ...DECISION_SCHEMA, nullable: true },
   evidence: anyObject,
+  keyMetrics: arrayOf({
+    type: 'object',
+    required: ['metric', 'candidate'],
+    properties: { metric: str, candidate: { type: 'number' }, champion: { type: 'number' }, difference: { type: 'number' }, ci: anyObject },
+  }),
   checks: arrayOf(anyObject),
+  notifications: arrayOf(
+    objectOf({ notice: str, channel: str, target: str, recipient: nullableString, outcome: { type: 'string', enum: ['delivered', 'failed'] }, attempts: int, reason: nullableString, at: str }),
+  ),
   updatedAt: str,
   links: objectOf({ self: str, approve: str, reject: str, version: str }),
 });
