@@ -3,19 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPROVAL_TIMERS, approvalTimerIds, ApprovalsModule, EXPIRY_GRACE_MS } from '@mrw/approvals';
 import { eventually } from '@mrw/messaging/testing';
-import type { Clock, DurableTimers } from '@mrw/platform';
-import { projectionsCaughtUp, startRegistry, type RegistryHarness } from '@mrw/registry/testing';
+import type { DurableTimers } from '@mrw/platform';
+import { projectionsCaughtUp, SkippingClock, startRegistry, type RegistryHarness } from '@mrw/registry/testing';
 
-/** The system clock plus whatever time the test has skipped. */
-class SkippingClock implements Clock {
-  private skipped = 0;
-  now(): Date {
-    return new Date(Date.now() + this.skipped);
-  }
-  skip(ms: number): void {
-    this.skipped += ms;
-  }
-}
 
 /** The default Production approval: one reviewer, expiring after seven days (docs/decisions.md). */
 const DEFAULT_EXPIRY_MS = 7 * 86_400_000;

@@ -4,19 +4,9 @@ import { join } from 'node:path';
 import { APPROVAL_TIMERS, approvalTimerIds, ApprovalsModule, EXPIRY_GRACE_MS } from '@mrw/approvals';
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '@mrw/approvals/testing';
 import { eventually } from '@mrw/messaging/testing';
-import type { Clock, DurableTimers } from '@mrw/platform';
-import { startRegistry, type RegistryHarness } from '@mrw/registry/testing';
+import type { DurableTimers } from '@mrw/platform';
+import { SkippingClock, startRegistry, type RegistryHarness } from '@mrw/registry/testing';
 
-/** The system clock plus whatever time the test has skipped. */
-class SkippingClock implements Clock {
-  private skipped = 0;
-  now(): Date {
-    return new Date(Date.now() + this.skipped);
-  }
-  skip(ms: number): void {
-    this.skipped += ms;
-  }
-}
 
 const HOUR = 3_600_000;
 

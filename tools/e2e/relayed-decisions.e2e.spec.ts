@@ -4,19 +4,8 @@ import { ApprovalBook, ApprovalsModule, DecisionLinks, type DecisionLinkPair } f
 import { decisionLinkStream, personStream, PUBLISHED_STREAM_PREFIXES } from '@mrw/contracts';
 import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import { eventually } from '@mrw/messaging/testing';
-import type { Clock } from '@mrw/platform';
-import { startRegistry, type HttpResult, type RegistryHarness } from '@mrw/registry/testing';
+import { SkippingClock, startRegistry, type HttpResult, type RegistryHarness } from '@mrw/registry/testing';
 
-/** The system clock plus whatever time the test has skipped. */
-class SkippingClock implements Clock {
-  private skipped = 0;
-  now(): Date {
-    return new Date(Date.now() + this.skipped);
-  }
-  skip(ms: number): void {
-    this.skipped += ms;
-  }
-}
 
 const SLACK_SECRET = 'e2e-slack-signing-secret-8f742231b10e';
 /** Where people reach the suite (MRW_PUBLIC_URL): links are made on it; the test sends them to the harness. */

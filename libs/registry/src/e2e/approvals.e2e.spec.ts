@@ -1,23 +1,12 @@
-import type { Clock } from '@mrw/platform';
-import { startRegistry, type RegistryHarness } from '../testing/registry-harness';
+import { SkippingClock, startRegistry, type RegistryHarness } from '../testing/registry-harness';
 
-/** A clock the test moves: approvals expire by the registry's time, not by waiting. */
-class TestClock implements Clock {
-  private offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-  advance(ms: number): void {
-    this.offsetMs += ms;
-  }
-}
 
 const DAY = 24 * 3600 * 1000;
 
 /** The human gate over the API: the inbox, decisions with their codes, quorum, rejection, expiry. */
 describe('approvals: the inbox and decisions over the API', () => {
   let registry: RegistryHarness;
-  const clock = new TestClock();
+  const clock = new SkippingClock();
   let carol: string; // contributor who requests promotions (and is a reviewer too)
   let dan: string; // contributor who registers versions (and is a reviewer too)
   let rita: string;
@@ -123,7 +112,7 @@ describe('approvals: the inbox and decisions over the API', () => {
 
   it('lets an approval past its expiry block nothing: shown expired, refused to reviewers, and a new request goes through', async () => {
     const { id, version } = await awaitingApproval('lapsed');
-    clock.advance(8 * DAY); // the default rule expires after P7D
+    clock.skip(8 * DAY); // the default rule expires after P7D
     expect((await registry.http('GET', `/api/v1/approvals/${id}`)).body.status).toBe('expired');
     expect((await registry.http('GET', '/api/v1/approvals?status=expired&model=lapsed')).body.items.map((a: { id: string }) => a.id)).toEqual([id]);
     expect((await registry.http('POST', `/api/v1/approvals/${id}/approve`, { token: rita })).body).toMatchObject({ status: 409, code: 'APPROVAL_EXPIRED' });

@@ -125,3 +125,14 @@ export const startRegistry = async (options: HarnessOptions = {}): Promise<Regis
 export const projectionsCaughtUp = async (harness: RegistryHarness): Promise<void> => {
   await harness.app.get(RegistryProjector).caughtUp();
 };
+
+/** The system clock plus whatever time a test has skipped: expiries and timers without waiting. */
+export class SkippingClock implements Clock {
+  private skipped = 0;
+  now(): Date {
+    return new Date(Date.now() + this.skipped);
+  }
+  skip(ms: number): void {
+    this.skipped += ms;
+  }
+}
