@@ -7,7 +7,6 @@ import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import { EvaluatorModule } from '@mrw/evaluator';
 import { eventually } from '@mrw/messaging/testing';
 import { RegistryCommands } from '@mrw/platform';
-import { RegistryProjector, RegistryStreams } from '@mrw/registry';
 import { startRegistry, type RegistryHarness } from '@mrw/registry/testing';
 
 const FIXTURES = join(__dirname, '../../libs/evaluator/fixtures');
@@ -218,17 +217,10 @@ describe('reviewers told by email and Slack, deciding with one click', () => {
     }
     expect((await suite.http('GET', '/api/v1/models/rolled')).body.servingVersion).toBe(2);
 
-    // v2 misbehaves: carol asks to roll back to v1 (the route arrives with the deployer; the registry's command is the same).
-    const streams = suite.app.get(RegistryStreams);
-    const model = await streams.existingModel('rolled');
-    const now = new Date().toISOString();
-    const rollbackId = randomUUID();
-    await streams.executeVersion('rolled', 1, {
-      type: 'RequestRollback',
-      data: { reason: 'v2 doubles latency', emergency: false, principal: { roles: ['contributor'], models: [] }, policy: model.policy, servingVersion: 2 },
-      metadata: { commandId: rollbackId, actor: { kind: 'user', id: 'carol' }, now, correlationId: rollbackId, causationId: null },
-    });
-    await suite.app.get(RegistryProjector).caughtUp();
+    // v2 misbehaves: one click rolls back to the last version that served before it.
+    const rollback = await suite.http('POST', '/api/v1/models/rolled/rollback', { token: carol, body: { reason: 'v2 doubles latency' } });
+    expect(rollback.status).toBe(202);
+    expect(rollback.body.rollback).toMatchObject({ fromVersion: 2, toVersion: 1, status: 'awaiting-approval', emergency: false });
 
     const inbox = await suite.http('GET', '/api/v1/approvals?reviewer=me&model=rolled', { token: rita });
     expect(inbox.body.items).toEqual([

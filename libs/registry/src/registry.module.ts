@@ -34,6 +34,7 @@ import { READ_MODEL_DB, RegistryProjector } from './projections/registry-project
 import { RegisterModelController } from './register-model/register-model.http.controller';
 import { ARTIFACT_STORE, ArtifactSources } from './register-version/artifact-sources';
 import { RegisterVersionController } from './register-version/register-version.http.controller';
+import { RequestRollbackController } from './request-rollback/request-rollback.http.controller';
 import { RequestTransitionController } from './request-transition/request-transition.http.controller';
 import { SetPolicyController } from './set-policy/set-policy.http.controller';
 import { UploadArtifactController } from './upload-artifact/upload-artifact.http.controller';
@@ -58,6 +59,7 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     SetPolicyController,
     RegisterVersionController,
     RequestTransitionController,
+    RequestRollbackController,
     ManageTagsController,
     ManageAliasesController,
     UploadArtifactController,

@@ -266,3 +266,17 @@ export const APPROVAL_SCHEMA = objectOf({
   links: objectOf({ self: str, approve: str, reject: str, version: str }),
 });
 export const APPROVAL_LIST_SCHEMA = objectOf({ total: int, items: arrayOf(APPROVAL_SCHEMA) });
+
+/** `POST /models/{name}/rollback`. */
+export const ROLLBACK_SCHEMA = objectOf({
+  model: str,
+  rollback: objectOf({
+    id: str,
+    fromVersion: nullableInt,
+    toVersion: int,
+    emergency: bool,
+    status: { type: 'string', enum: ['awaiting-approval', 'deploying', 'requested'] },
+    approvalId: nullableString,
+    deploymentId: nullableString,
+  }),
+});
