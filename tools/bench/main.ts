@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { benchBus } from './bus.bench';
 import { benchEventStore } from './event-store.bench';
 import { benchEvaluator } from './evaluator.bench';
+import { benchLocalRuntime } from './local-runtime.bench';
 import { benchProjectionRebuild } from './projection-rebuild.bench';
 import { benchRegistryHttp } from './registry-http.bench';
 
@@ -21,6 +22,7 @@ const main = async (): Promise<void> => {
     await benchProjectionRebuild(dir);
     await benchBus(dir);
     await benchEvaluator();
+    await benchLocalRuntime();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -89,7 +89,13 @@ export interface RollbackPolicy {
 export interface ModelPolicy {
   readonly evaluation?: EvaluationPolicy;
   readonly approval?: { readonly Production?: ApprovalRule; readonly Rollback?: ApprovalRule };
-  readonly deployment?: { readonly targets: readonly DeploymentTarget[] };
+  readonly deployment?: {
+    readonly targets: readonly DeploymentTarget[];
+    /** ISO 8601 duration: a deployment with no outcome by then has failed (the deployer's default: PT30M). */
+    readonly timeout?: string;
+    /** Serve a version entering Staging in the `shadow` environment of the local runtime. */
+    readonly shadow?: boolean;
+  };
   readonly archival?: ArchivalPolicy;
   readonly rollback?: RollbackPolicy;
 }

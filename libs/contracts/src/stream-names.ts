@@ -27,12 +27,19 @@ export const personStream = (subject: string): string => `person-${subject}`;
 export const decisionLinkStream = (nonce: string): string => `decisionLink-${nonce}`;
 
 /**
+ * The deployer's own record of one deployment: which targets it triggered and what it sent, each
+ * target's reported outcome (a callback token's single use) and the conclusion it reports.
+ */
+export const deploymentRunStream = (deploymentId: string): string => `deploymentRun-${deploymentId}`;
+
+/**
  * Categories kept inside the services that write them: never published, indexed for the audit
  * trail or served by the registry. Token verifiers (secrets' hashes), people's contact details
- * (personal data, readable by admins through the people API only) and the single-use records of
- * decision links (operations; the decision itself is audited on the version with its channel).
+ * (personal data, readable by admins through the people API only), the single-use records of
+ * decision links (operations; the decision itself is audited on the version with its channel)
+ * and the deployer's runs (operations; the deployment's outcome is audited on the version).
  */
-const PRIVATE_CATEGORIES: ReadonlySet<string> = new Set(['tokenCredential', 'person', 'decisionLink']);
+const PRIVATE_CATEGORIES: ReadonlySet<string> = new Set(['tokenCredential', 'person', 'decisionLink', 'deploymentRun']);
 
 /** Whether a stream is private (see PRIVATE_CATEGORIES): never served, indexed or published. */
 export const isPrivateStream = (stream: string): boolean => PRIVATE_CATEGORIES.has(streamCategory(stream));

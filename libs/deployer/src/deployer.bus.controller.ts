@@ -1,22 +1,21 @@
-import { Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { RecordedEvent } from '@mrw/event-store';
 import { BusController, registryEvent } from '@mrw/platform';
+import { DeploymentTrigger } from './trigger-deployments/deployment-trigger';
 
 /**
- * The registry events the deployer (it triggers deployment targets and reports their outcome) reacts to, as consumer group `mrw-deployer`. Delivery, the inbox
- * and the DLQ are in place; the behaviour arrives with the service's own issue, and until
- * then it records what it received.
+ * The registry events the deployer reacts to, as consumer group `mrw-deployer`. A rollback
+ * arrives as the `DeploymentRequested` (purpose `rollback`) appended with its
+ * `RollbackRequested`, so one handler carries out promotions and rollbacks alike. What the
+ * handler schedules is durable before the group's offset moves, so a redelivered event
+ * schedules nothing twice and a crash loses nothing.
  */
 @BusController()
 export class DeployerBusController {
-  private readonly logger = new Logger('deployer');
+  constructor(private readonly deployments: DeploymentTrigger) {}
 
-  @EventPattern([
-  registryEvent('deployer', 'DeploymentRequested'),
-  registryEvent('deployer', 'RollbackRequested'),
-  ])
-  received(@Payload() event: RecordedEvent): void {
-    this.logger.log(`received ${event.type} on ${event.streamName}@${event.revision}`);
+  @EventPattern(registryEvent('deployer', 'DeploymentRequested'))
+  async requested(@Payload() event: RecordedEvent): Promise<void> {
+    await this.deployments.requested(event);
   }
 }

@@ -1,1 +1,10 @@
 export * from './deployer.module';
+export * from './deployment-targets/deployment-target';
+export { TARGET_ENVIRONMENT, type TargetEnvironment } from './deployment-targets/target-http';
+export { DEPLOYMENT_WEBHOOK_TYPE } from './deployment-targets/webhook.target';
+export { DeploymentBook, type KnownDeployment } from './follow-deployments/deployment-book';
+export { CALLBACK_TOKEN_PURPOSE, CallbackTokens } from './report-outcome/callback-tokens';
+export { DEPLOYER_TIMERS, DeploymentTrigger } from './trigger-deployments/deployment-trigger';
+export { DEFAULT_DEPLOYMENT_TIMEOUT, DEPLOYMENT_TIMER_KINDS, deploymentTimerIds } from './trigger-deployments/deployment-timers';
+export { DeployerBusController } from './deployer.bus.controller';
+export * from './serve-locally';

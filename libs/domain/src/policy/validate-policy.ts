@@ -143,6 +143,11 @@ export const validatePolicy = (policy: ModelPolicy): FieldProblem[] => {
     if (rule.escalateTo !== undefined && !/^user:[^\s:]+$/.test(rule.escalateTo)) problem(`${field}.escalateTo`, 'must be user:<subject>');
     (rule.notify ?? []).forEach((channel, i) => problems.push(...notifyProblems(channel, `${field}.notify[${i}]`)));
   }
+  const timeout = policy.deployment?.timeout;
+  if (timeout !== undefined) {
+    const ms = parseDuration(timeout);
+    if (ms === undefined || ms <= 0) problem('deployment.timeout', 'must be a positive ISO 8601 duration such as PT30M');
+  }
   policy.deployment?.targets.forEach((target, i) => {
     if (!target.kind) problem(`deployment.targets[${i}].kind`, 'must not be empty');
     if (!target.environment) problem(`deployment.targets[${i}].environment`, 'must not be empty');

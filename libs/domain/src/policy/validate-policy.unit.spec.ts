@@ -177,4 +177,11 @@ describe('validatePolicy', () => {
       expect(fields(target({ tokenEnv: 'ghp_literal-token' }))).toEqual(['deployment.targets[0].tokenEnv']);
     });
   });
+
+  it('takes a deployment timeout as a positive ISO 8601 duration', () => {
+    const withTimeout = (timeout: string): ModelPolicy => ({ deployment: { targets: [{ kind: 'local', environment: 'production' }], timeout } });
+    expect(validatePolicy(withTimeout('PT30M'))).toEqual([]);
+    expect(fields(withTimeout('thirty minutes'))).toEqual(['deployment.timeout']);
+    expect(fields(withTimeout('PT0S'))).toEqual(['deployment.timeout']);
+  });
 });

@@ -148,6 +148,17 @@ export class DeploymentPolicyDto {
   @ValidateNested({ each: true })
   @Type(() => DeploymentTargetDto)
   targets!: DeploymentTargetDto[];
+
+  @ApiPropertyOptional({ example: 'PT30M', description: 'ISO 8601: a deployment with no outcome by then has failed (default PT30M)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  timeout?: string;
+
+  @ApiPropertyOptional({ description: 'Serve a version entering Staging in the shadow environment of the local runtime' })
+  @IsOptional()
+  @IsBoolean()
+  shadow?: boolean;
 }
 
 export class ArchivalPolicyDto {

@@ -57,6 +57,8 @@ const toPolicy = (dto: SetPolicyDto): { policy: ModelPolicy; problems: Array<{ f
             targets: dto.deployment.targets.map(
               (t): DeploymentTarget => ({ kind: t.kind, environment: t.environment, ...(t.settings ? { settings: t.settings } : {}) }),
             ),
+            ...(dto.deployment.timeout !== undefined ? { timeout: dto.deployment.timeout } : {}),
+            ...(dto.deployment.shadow !== undefined ? { shadow: dto.deployment.shadow } : {}),
           },
         }
       : {}),

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ContentAddressedStore, fetchArtifact } from '@mrw/artifacts';
+import { OutboundHttp } from '@mrw/outbound';
+import { SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
+import { DeploymentTargets, TargetRefusedError, TargetUnavailableError, type DeploymentTargetKind, type TargetTrigger, type TriggerResult } from '../deployment-targets/deployment-target';
+import { LocalRuntime, LocalRuntimeError } from './local-runtime';
+
+/** What no retry can mend: the model file itself is wrong. */
+const REFUSALS = new Set(['ARTIFACT_UNREADABLE', 'DIGEST_MISMATCH', 'MODEL_UNREADABLE']);
+
+/**
+ * The `local` deployment target: the version is served by this deployer's own Open Inference
+ * Protocol runtime, one process per environment, switched without a failed request. The target
+ * knows when the version serves, so it reports success itself, with the endpoint.
+ */
+@Injectable()
+export class LocalTarget implements DeploymentTargetKind, OnApplicationShutdown {
+  readonly kind = 'local';
+  private readonly runtime = new LocalRuntime();
+  private readonly store: ContentAddressedStore;
+
+  constructor(
+    targets: DeploymentTargets,
+    private readonly http: OutboundHttp,
+    @Inject(SUITE_CONFIG) private readonly config: SuiteConfig,
+  ) {
+    this.store = new ContentAddressedStore(config.artifactsDir);
+    targets.register(this);
+  }
+
+  async trigger(request: TargetTrigger): Promise<TriggerResult> {
+    try {
+      const { artifactPath, digest } = await this.artifactOf(request);
+      const served = await this.runtime.deploy(request.environment, { model: request.model, version: String(request.version), artifactPath, digest });
+      return { outcome: 'succeeded', endpoint: served.endpoint };
+    } catch (error) {
+      if (error instanceof LocalRuntimeError && REFUSALS.has(error.code)) throw new TargetRefusedError(`${error.code}: ${error.message}`);
+      if (error instanceof LocalRuntimeError) throw new TargetUnavailableError(`${error.code}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** The model file in the content-addressed store, fetched (and verified) first when it came from elsewhere. */
+  private async artifactOf(request: TargetTrigger): Promise<{ artifactPath: string; digest: string }> {
+    const bytes = await fetchArtifact(request.artifactUri, request.artifactDigest, {
+      store: this.store,
+      http: this.http,
+      fileSources: { allowed: this.config.allowFileSources, roots: this.config.fileSourceRoots },
+      maxBytes: this.config.maxArtifactBytes,
+    });
+    const digest = request.artifactDigest ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    return { artifactPath: this.store.pathOf(digest), digest };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.stopAll();
+  }
+}
