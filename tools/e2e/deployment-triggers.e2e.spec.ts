@@ -286,4 +286,27 @@ describe('deployment triggers: GitHub Actions, callbacks, timeouts, restarts', (
     await projectionsCaughtUp(restarted);
     expect((await restarted.http('GET', '/api/v1/dead-letters')).body.items).toEqual([]);
   });
+
+  it('lets a second deployment to the same environment wait until the first has an outcome, then dispatches it', async () => {
+    const harness = await start();
+    await createModel(harness, 'queued');
+    const first = await promote(harness, 'queued');
+    await eventually(async () => dispatchesFor('queued').length === 1, { what: 'the first dispatch' });
+    const second = await promote(harness, 'queued');
+
+    // The second one's trigger has run and is waiting: nothing was sent for it.
+    const waiting = await eventually(
+      async () => timersOf(harness).list().find((t) => t.attempts >= 1 && (t.lastError ?? '').includes(`waits for deployment ${first.deploymentId}`)),
+      { what: "the second trigger waiting for the first deployment" },
+    );
+    expect(waiting.status).toBe('pending');
+    expect(dispatchesFor('queued').map((d) => d.inputs['deployment_id'])).toEqual([first.deploymentId]);
+
+    // The first pipeline reports; the second is dispatched after it.
+    expect((await callback(harness, callbackPath(dispatchesFor('queued')[0] as Dispatch), { status: 'succeeded' })).status).toBe(202);
+    await until(harness, 'queued', first.version, first.deploymentId, 'succeeded');
+    await timersOf(harness).wake();
+    await eventually(async () => dispatchesFor('queued').length === 2, { timeoutMs: 60_000, what: 'the second dispatch' });
+    expect(dispatchesFor('queued').map((d) => d.inputs['deployment_id'])).toEqual([first.deploymentId, second.deploymentId]);
+  });
 });

@@ -142,6 +142,25 @@ export class DeploymentBook extends LogFeed {
     return status === 'succeeded' || status === 'failed';
   }
 
+  /**
+   * A deployment of the same model to one of the same environments that was requested earlier
+   * and has no outcome yet: this one waits for it, so two versions never race for one
+   * environment's serving pointer.
+   */
+  inFlightBefore(deploymentId: string): KnownDeployment | undefined {
+    const me = this.deployments.get(deploymentId);
+    if (!me) return undefined;
+    const mine = new Set(me.environment.split('+'));
+    return [...this.deployments.values()].find(
+      (d) =>
+        d.id !== me.id &&
+        d.model === me.model &&
+        d.position < me.position &&
+        (d.status === 'requested' || d.status === 'started') &&
+        d.environment.split('+').some((e) => mine.has(e)),
+    );
+  }
+
   /** Deployments, newest first, filtered. */
   list(filter: { models?: readonly string[]; model?: string; environment?: string; status?: string }): KnownDeployment[] {
     return [...this.deployments.values()]

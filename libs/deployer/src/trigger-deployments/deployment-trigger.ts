@@ -154,6 +154,12 @@ export class DeploymentTrigger implements OnApplicationBootstrap, BeforeApplicat
 
     const before = targetRun(run, target);
     if (!before.triggered && !before.reported) {
+      // One deployment in flight per model and environment: a later one waits (retried with
+      // backoff, within its own timeout) until the earlier one has an outcome.
+      const ahead = this.book.inFlightBefore(plan.deploymentId);
+      if (ahead) {
+        throw new TransientError(`deployment ${plan.deploymentId} waits for deployment ${ahead.id} of ${ahead.model}@${ahead.version} to ${ahead.environment} to finish`);
+      }
       run = await this.send(plan, target, timer.signal);
     }
     if (targetRun(run, target).triggered && !this.book.isFinished(plan.deploymentId)) {
