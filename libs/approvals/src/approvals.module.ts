@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { durableTimersProvider } from '@mrw/platform';
+import { durableTimersProviders } from '@mrw/platform';
 import { ApprovalsBusController } from './approvals.bus.controller';
 import { APPROVAL_TIMERS, ApprovalExpiry } from './expire-approvals/approval-expiry';
 import { DecisionLinkController } from './decide-by-link/decision-link.http.controller';
@@ -22,7 +22,7 @@ import { SlackInteractivityController } from './slack-interactivity/slack-intera
 @Module({
   controllers: [ApprovalsBusController, PeopleController, DecisionLinkController, SlackInteractivityController],
   providers: [
-    durableTimersProvider(APPROVAL_TIMERS, 'approvals'),
+    ...durableTimersProviders(APPROVAL_TIMERS, 'approvals'),
     ApprovalExpiry,
     // What the service knows, folded from the log: approvals and decisions, refusals of its commands, people.
     ApprovalBook,

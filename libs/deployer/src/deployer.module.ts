@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { OutboundHttp } from '@mrw/outbound';
-import { CLOCK, durableTimersProvider, type Clock } from '@mrw/platform';
+import { CLOCK, durableTimersProviders, type Clock } from '@mrw/platform';
 import { DeployerBusController } from './deployer.bus.controller';
 import { ArgoCdTarget } from './deployment-targets/argocd.target';
 import { DeploymentTargets } from './deployment-targets/deployment-target';
@@ -24,7 +24,7 @@ import { DEPLOYER_TIMERS, DeploymentTrigger } from './trigger-deployments/deploy
 @Module({
   controllers: [DeployerBusController, DeploymentCallbackController, DeploymentsController],
   providers: [
-    durableTimersProvider(DEPLOYER_TIMERS, 'deployer'),
+    ...durableTimersProviders(DEPLOYER_TIMERS, 'deployer'),
     // Credentials named by target settings (`tokenEnv`) are read from the deployer's environment.
     { provide: TARGET_ENVIRONMENT, useValue: process.env },
     {

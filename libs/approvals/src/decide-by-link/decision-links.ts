@@ -66,22 +66,21 @@ export class DecisionLinks {
    * another approval or decision), 410 `LINK_EXPIRED` after its time.
    */
   verify(token: string, approvalId: string, decision: string, now: Date): DecisionLinkClaims {
-    const verdict = this.tokens.verify(token, now);
-    if (!verdict.ok && verdict.reason === 'EXPIRED') {
-      throw new ProblemException('LINK_EXPIRED', 'This link has expired; decide in the registry (the approvals inbox) or ask for a new notification.', {}, 410);
-    }
-    const claims = verdict.ok ? verdict.claims : undefined;
-    if (
-      !claims ||
-      claims.aid !== approvalId ||
-      claims.dec !== decision ||
-      typeof claims.sub !== 'string' ||
-      !SUBJECT_PATTERN.test(claims.sub) ||
-      typeof claims.non !== 'string' ||
-      !/^[A-Za-z0-9_-]{16,64}$/.test(claims.non)
-    ) {
-      throw new ProblemException('LINK_INVALID', 'This link is not valid: it was altered, cut short, or not made by this registry. Use the link exactly as you received it.', {}, 403);
-    }
-    return claims;
+    return this.tokens.claimsFor(
+      token,
+      now,
+      (claims) =>
+        claims.aid === approvalId &&
+        claims.dec === decision &&
+        typeof claims.sub === 'string' &&
+        SUBJECT_PATTERN.test(claims.sub) &&
+        typeof claims.non === 'string' &&
+        /^[A-Za-z0-9_-]{16,64}$/.test(claims.non),
+      {
+        expired: () => new ProblemException('LINK_EXPIRED', 'This link has expired; decide in the registry (the approvals inbox) or ask for a new notification.', {}, 410),
+        invalid: () =>
+          new ProblemException('LINK_INVALID', 'This link is not valid: it was altered, cut short, or not made by this registry. Use the link exactly as you received it.', {}, 403),
+      },
+    );
   }
 }

@@ -1,11 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RecordedEvent } from '@mrw/event-store';
 import { DurableTimers, RegistryCommands, type DueTimer } from '@mrw/platform';
 import { failureKind, TransientError } from '@mrw/resilience';
@@ -21,7 +14,7 @@ export const APPROVAL_TIMERS = Symbol('APPROVAL_TIMERS');
  * closing events, and cancels its timers then.
  */
 @Injectable()
-export class ApprovalExpiry implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class ApprovalExpiry {
   private readonly logger = new Logger('approval-expiry');
 
   constructor(
@@ -29,20 +22,6 @@ export class ApprovalExpiry implements OnApplicationBootstrap, BeforeApplication
     private readonly commands: RegistryCommands,
   ) {
     timers.on<ExpiryPayload>(APPROVAL_TIMER_KINDS.expiry, (timer) => this.expire(timer));
-  }
-
-  onApplicationBootstrap(): void {
-    this.timers.start();
-  }
-
-  /** Before the bus closes: a firing in progress finishes sending its command. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.timers.stop();
-  }
-
-  /** After the bus consumers stopped, so no handler schedules into a closed file. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.timers.close();
   }
 
   /** `ApprovalRequested`: the approval expires at its `expiresAt` unless it closes first. */

@@ -1,27 +1,20 @@
 import type { OutboundHttp } from '@mrw/outbound';
 import type { ApprovalNotice } from './approval-notice';
-import { describeWebhookTarget, postJson } from './http-delivery';
-import type { DeliveryResult, NoticeRecipient, NotificationChannel } from './notification-channel';
+import { ChatWebhookChannel } from './chat-webhook.channel';
 import { renderSlack } from './render-slack';
 
 /**
  * Posts a Block Kit message to a Slack incoming webhook. The message goes to a channel, not a
  * person: its buttons carry the approval id, and Slack's interactivity request says who clicked.
  */
-export class SlackChannel implements NotificationChannel {
+export class SlackChannel extends ChatWebhookChannel {
   readonly kind = 'slack' as const;
-  readonly target: string;
 
-  constructor(
-    private readonly setting: { readonly webhookUrl: string },
-    private readonly http: OutboundHttp,
-  ) {
-    this.target = describeWebhookTarget(setting.webhookUrl);
+  constructor(setting: { readonly webhookUrl: string }, http: OutboundHttp) {
+    super(setting, http);
   }
 
-  async send(notice: ApprovalNotice, recipient?: NoticeRecipient): Promise<DeliveryResult> {
-    const message = renderSlack(recipient?.links ? { ...notice, links: recipient.links } : notice);
-    const { status, answer } = await postJson(this.http, this.kind, this.setting.webhookUrl, JSON.stringify(message));
-    return { channel: this.kind, target: this.target, response: `${status}${answer ? ` ${answer}` : ''}` };
+  protected render(notice: ApprovalNotice): unknown {
+    return renderSlack(notice);
   }
 }

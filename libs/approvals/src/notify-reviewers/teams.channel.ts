@@ -1,24 +1,17 @@
 import type { OutboundHttp } from '@mrw/outbound';
 import type { ApprovalNotice } from './approval-notice';
-import { describeWebhookTarget, postJson } from './http-delivery';
-import type { DeliveryResult, NoticeRecipient, NotificationChannel } from './notification-channel';
+import { ChatWebhookChannel } from './chat-webhook.channel';
 import { renderTeams } from './render-teams';
 
 /** Posts an Adaptive Card to a Teams Workflows webhook ("When a Teams webhook request is received"). */
-export class TeamsChannel implements NotificationChannel {
+export class TeamsChannel extends ChatWebhookChannel {
   readonly kind = 'teams' as const;
-  readonly target: string;
 
-  constructor(
-    private readonly setting: { readonly webhookUrl: string },
-    private readonly http: OutboundHttp,
-  ) {
-    this.target = describeWebhookTarget(setting.webhookUrl);
+  constructor(setting: { readonly webhookUrl: string }, http: OutboundHttp) {
+    super(setting, http);
   }
 
-  async send(notice: ApprovalNotice, recipient?: NoticeRecipient): Promise<DeliveryResult> {
-    const card = renderTeams(recipient?.links ? { ...notice, links: recipient.links } : notice);
-    const { status, answer } = await postJson(this.http, this.kind, this.setting.webhookUrl, JSON.stringify(card));
-    return { channel: this.kind, target: this.target, response: `${status}${answer ? ` ${answer}` : ''}` };
+  protected render(notice: ApprovalNotice): unknown {
+    return renderTeams(notice);
   }
 }

@@ -48,14 +48,15 @@ export class CallbackTokens {
    * deployment; 410 `CALLBACK_TOKEN_EXPIRED` after its time.
    */
   verify(token: string, deploymentId: string, now: Date): CallbackClaims {
-    const verdict = this.tokens.verify(token, now);
-    if (!verdict.ok && verdict.reason === 'EXPIRED') {
-      throw new ProblemException('CALLBACK_TOKEN_EXPIRED', 'This callback URL has expired: the deployment is past its timeout.', {}, 410);
-    }
-    const claims = verdict.ok ? verdict.claims : undefined;
-    if (!claims || claims.did !== deploymentId || !isUuid(deploymentId) || !Number.isSafeInteger(claims.tgt) || claims.tgt < 0) {
-      throw new ProblemException('CALLBACK_TOKEN_INVALID', 'This callback token is not valid for this deployment: use the callback URL exactly as the deployer sent it.', {}, 403);
-    }
-    return claims;
+    return this.tokens.claimsFor(
+      token,
+      now,
+      (claims) => claims.did === deploymentId && isUuid(deploymentId) && Number.isSafeInteger(claims.tgt) && claims.tgt >= 0,
+      {
+        expired: () => new ProblemException('CALLBACK_TOKEN_EXPIRED', 'This callback URL has expired: the deployment is past its timeout.', {}, 410),
+        invalid: () =>
+          new ProblemException('CALLBACK_TOKEN_INVALID', 'This callback token is not valid for this deployment: use the callback URL exactly as the deployer sent it.', {}, 403),
+      },
+    );
   }
 }

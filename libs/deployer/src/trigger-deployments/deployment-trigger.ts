@@ -1,11 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RecordedEvent } from '@mrw/event-store';
 import { PoisonMessageError } from '@mrw/messaging';
 import { CLOCK, DurableTimers, ProblemException, RegistryCommands, type Clock, type DueTimer } from '@mrw/platform';
@@ -44,7 +37,7 @@ const reasonOf = (error: unknown): string => (error instanceof Error ? error.mes
  * to deduplicate by (at least once toward the target, exactly once when it deduplicates).
  */
 @Injectable()
-export class DeploymentTrigger implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class DeploymentTrigger {
   private readonly logger = new Logger('deployer');
 
   constructor(
@@ -59,19 +52,6 @@ export class DeploymentTrigger implements OnApplicationBootstrap, BeforeApplicat
     timers.on<TriggerPayload>(DEPLOYMENT_TIMER_KINDS.trigger, (timer) => this.trigger(timer));
     timers.on<DeploymentPlan>(DEPLOYMENT_TIMER_KINDS.outcome, (timer) => this.reportOutcome(timer.payload));
     timers.on<DeploymentPlan>(DEPLOYMENT_TIMER_KINDS.timeout, (timer) => this.timedOut(timer.payload));
-  }
-
-  onApplicationBootstrap(): void {
-    this.timers.start();
-  }
-
-  /** Before the bus closes: a trigger in progress finishes recording and reporting. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.timers.stop();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.timers.close();
   }
 
   /**

@@ -63,6 +63,18 @@ export class SignedTokens<C extends SignedClaims = SignedClaims> {
     return { ok: true, claims: claims as C };
   }
 
+  /**
+   * The claims of a token for this use, or the refusal to answer with: `expired` after its
+   * time, `invalid` when it is malformed, not ours, altered, or its claims fail `fits` (made
+   * for another resource or decision).
+   */
+  claimsFor(token: string, now: Date, fits: (claims: C) => boolean, refusals: { expired: () => Error; invalid: () => Error }): C {
+    const verdict = this.verify(token, now);
+    if (!verdict.ok && verdict.reason === 'EXPIRED') throw refusals.expired();
+    if (!verdict.ok || !fits(verdict.claims)) throw refusals.invalid();
+    return verdict.claims;
+  }
+
   private mac(payload: string): string {
     return createHmac('sha256', this.key).update(payload, 'ascii').digest('base64url');
   }
