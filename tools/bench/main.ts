@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchApprovalToServing } from './approval-to-serving.bench';
 import { benchBus } from './bus.bench';
 import { benchEventStore } from './event-store.bench';
 import { benchEvaluator } from './evaluator.bench';
@@ -23,6 +24,7 @@ const main = async (): Promise<void> => {
     await benchBus(dir);
     await benchEvaluator();
     await benchLocalRuntime();
+    await benchApprovalToServing(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

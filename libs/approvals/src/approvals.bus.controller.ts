@@ -42,4 +42,10 @@ export class ApprovalsBusController {
   async refused(@Payload() event: RecordedEvent): Promise<void> {
     await this.notify.gateRefused(event);
   }
+
+  /** A deployment failed (rule 4.7): the people of the approval that led to it are told, once per deployment. */
+  @EventPattern(registryEvent('approvals', 'DeploymentFailed'))
+  async deploymentFailed(@Payload() event: RecordedEvent): Promise<void> {
+    await this.notify.deploymentFailed(event);
+  }
 }

@@ -110,7 +110,30 @@ export type EvaluationRequested = DomainEvent<
     /** The serving champion's artifact. Absent (not null) from events written before it was added. */
     champion?: (ArtifactRef & { readonly version: number }) | null;
     reason: 'entered-staging' | 'requested';
+    /**
+     * Set when the policy asks for shadow evaluation (`deployment.shadow`): the deployer serves
+     * the candidate in this environment of its local runtime and the evaluator scores it through
+     * that endpoint. Absent: the evaluator scores both models in-process.
+     */
+    scoring?: { via: 'shadow'; environment: string };
   }
+>;
+/** How one model was scored for an evaluation: in the evaluator's own process, or through an Open Inference Protocol endpoint. */
+export type ScoringPath = { via: 'in-process' } | { via: 'shadow'; environment: string; endpoint: string };
+/** Which way the candidate and the champion were scored. */
+export interface EvaluationScoring {
+  candidate: ScoringPath;
+  champion: ScoringPath | null;
+}
+/** The deployer serves the candidate in the shadow environment: the evaluation can score it there. */
+export type ShadowDeploymentReady = DomainEvent<
+  'ShadowDeploymentReady',
+  { evaluationId: string; environment: string; endpoint: string }
+>;
+/** The candidate could not be served in the shadow environment: its evaluation fails with this reason. */
+export type ShadowDeploymentFailed = DomainEvent<
+  'ShadowDeploymentFailed',
+  { evaluationId: string; environment: string; reason: string }
 >;
 export type EvaluationProgressed = DomainEvent<
   'EvaluationProgressed',
@@ -126,6 +149,8 @@ export type EvaluationCompleted = DomainEvent<
     verdict: Verdict;
     /** What else the evaluation found: rows, confusion matrix, per-slice metrics, undefined metrics. */
     details?: EvaluationDetails;
+    /** Which way the models were scored; absent from results recorded before it was reported. */
+    scoring?: EvaluationScoring;
   }
 >;
 
@@ -148,6 +173,7 @@ export interface EvaluationMeasurements {
   readonly metrics: Record<string, number>;
   readonly comparison: Comparison | null;
   readonly details?: EvaluationDetails;
+  readonly scoring?: EvaluationScoring;
 }
 
 export type EvaluationFailed = DomainEvent<
@@ -277,6 +303,8 @@ export type ModelVersionEvent =
   | StageTransitioned
   | PromotionRefused
   | EvaluationRequested
+  | ShadowDeploymentReady
+  | ShadowDeploymentFailed
   | EvaluationProgressed
   | EvaluationCompleted
   | EvaluationFailed

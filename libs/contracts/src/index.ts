@@ -4,3 +4,4 @@ export * from './lifecycle';
 export * from './events';
 export * from './ids';
 export * from './messaging';
+export * from './kserve-settings';

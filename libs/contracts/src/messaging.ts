@@ -54,7 +54,7 @@ export const SERVICE_COMMANDS: Readonly<Record<ServiceName, readonly string[]>> 
   evaluator: ['RecordEvaluationProgress', 'RecordEvaluationResult', 'RecordEvaluationFailure'],
   approvals: ['GrantApproval', 'RejectApproval', 'ExpireApproval', 'RecordNotificationOutcome'],
   archival: ['ArchiveModelVersion'],
-  deployer: ['RecordDeploymentStarted', 'RecordDeploymentSucceeded', 'RecordDeploymentFailed'],
+  deployer: ['RecordDeploymentStarted', 'RecordDeploymentSucceeded', 'RecordDeploymentFailed', 'RecordShadowDeployment'],
 };
 
 /** A command message's value. The actor is the authenticated service, never a field. */

@@ -6,6 +6,7 @@ import { ArgoCdTarget } from './deployment-targets/argocd.target';
 import { DeploymentTargets } from './deployment-targets/deployment-target';
 import { GitHubActionsTarget } from './deployment-targets/github-actions.target';
 import { GitLabTarget } from './deployment-targets/gitlab.target';
+import { KServeTarget } from './deployment-targets/kserve.target';
 import { TARGET_ENVIRONMENT, type TargetEnvironment } from './deployment-targets/target-http';
 import { WebhookTarget } from './deployment-targets/webhook.target';
 import { DeploymentBook } from './follow-deployments/deployment-book';
@@ -14,6 +15,7 @@ import { CallbackTokens } from './report-outcome/callback-tokens';
 import { DeploymentCallbackController } from './report-outcome/deployment-callback.http.controller';
 import { DeploymentRuns } from './trigger-deployments/deployment-runs';
 import { LocalTarget } from './serve-locally/local.target';
+import { ShadowDeployments } from './serve-shadow/shadow-deployments';
 import { DEPLOYER_TIMERS, DeploymentTrigger } from './trigger-deployments/deployment-trigger';
 
 /**
@@ -35,6 +37,7 @@ import { DEPLOYER_TIMERS, DeploymentTrigger } from './trigger-deployments/deploy
         targets.register(new GitLabTarget(http, env));
         targets.register(new ArgoCdTarget(http, env));
         targets.register(new WebhookTarget(http, env, clock));
+        targets.register(new KServeTarget(http, env));
         return targets;
       },
       inject: [OutboundHttp, TARGET_ENVIRONMENT, CLOCK],
@@ -47,6 +50,8 @@ import { DEPLOYER_TIMERS, DeploymentTrigger } from './trigger-deployments/deploy
     DeploymentTrigger,
     // The local serving runtime registers the `local` target kind (the embedded default).
     LocalTarget,
+    // Shadow evaluation: candidates served in the local runtime's `shadow` environment.
+    ShadowDeployments,
   ],
   exports: [DEPLOYER_TIMERS, DeploymentTargets, DeploymentTrigger, DeploymentBook],
 })

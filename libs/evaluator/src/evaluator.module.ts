@@ -4,17 +4,19 @@ import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { diskStorage } from 'multer';
 import { ContentAddressedStore } from '@mrw/artifacts';
-import { SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
+import { durableTimersProviders, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 import { EVALUATION_SET_FILES, EvaluationSetCatalog } from './evaluation-sets/evaluation-set-catalog';
 import { MODEL_ARTIFACTS, RunEvaluation } from './run-evaluation/run-evaluation';
 import { RunEvaluationBusController } from './run-evaluation/run-evaluation.bus.controller';
+import { EVALUATOR_TIMERS, ShadowScoring } from './run-evaluation/shadow-scoring';
 import { UploadEvaluationSetController } from './upload-evaluation-set/upload-evaluation-set.http.controller';
 
 const MAX_SET_BYTES = 2 * 1024 ** 3;
 
 /**
  * The evaluator: standard evaluation sets (content-addressed, immutable versions) and
- * evaluation runs, as consumer group `mrw-evaluator` on the registry's events.
+ * evaluation runs (in-process, or through the shadow environment's endpoint), as consumer group
+ * `mrw-evaluator` on the registry's events.
  */
 @Module({
   imports: [
@@ -41,6 +43,9 @@ const MAX_SET_BYTES = 2 * 1024 ** 3;
     },
     EvaluationSetCatalog,
     RunEvaluation,
+    // Shadow evaluations wait for their endpoint, and run, as durable timers.
+    ...durableTimersProviders(EVALUATOR_TIMERS, 'evaluator'),
+    ShadowScoring,
   ],
 })
 export class EvaluatorModule {}

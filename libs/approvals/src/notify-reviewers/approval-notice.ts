@@ -6,7 +6,7 @@ import type { Actor, Comparison, GateCheck, MetricComparison, Stage } from '@mrw
  */
 
 /** Why a notice is sent. */
-export const NOTICE_KINDS = ['approval-requested', 'reminder', 'escalation', 'expired', 'voided', 'gate-refused'] as const;
+export const NOTICE_KINDS = ['approval-requested', 'reminder', 'escalation', 'expired', 'voided', 'gate-refused', 'deployment-failed'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** One metric of the candidate next to the champion's, on the same rows (the shape of contracts' `MetricComparison`). */
@@ -114,7 +114,38 @@ export interface GateRefusedNotice extends NoticeBase {
   readonly requestId: string;
 }
 
-export type ApprovalNotice = ApprovalRequestedNotice | ReminderNotice | EscalationNotice | ExpiredNotice | VoidedNotice | GateRefusedNotice;
+/**
+ * To the requester, the reviewers who approved and the rule's rooms: the deployment the approval
+ * led to failed (rule 4.7), so the candidate went back to its previous stage and the champion
+ * keeps serving. `links.view` is the deployment; `versionLink` the version.
+ */
+export interface DeploymentFailedNotice extends NoticeBase {
+  readonly kind: 'deployment-failed';
+  readonly deploymentId: string;
+  /** The transition request or rollback the deployment carried out. */
+  readonly requestId: string;
+  /** The approval that let it deploy (for an emergency rollback, its after-the-fact review); absent when none was needed. */
+  readonly approvalId?: string;
+  /** Where it was to serve: the targets' environments and kinds (`production`, `github-actions`). */
+  readonly environment: string;
+  readonly target: string;
+  /** What failed, as the deployer reported it. */
+  readonly reason: string;
+  /** The version that keeps serving; null when none served before (and none does now). */
+  readonly servingVersion: number | null;
+  /** The stage the candidate went back to. */
+  readonly returnedTo: Stage;
+  readonly versionLink: string;
+}
+
+export type ApprovalNotice =
+  | ApprovalRequestedNotice
+  | ReminderNotice
+  | EscalationNotice
+  | ExpiredNotice
+  | VoidedNotice
+  | GateRefusedNotice
+  | DeploymentFailedNotice;
 
 /** Whether the reader of this notice can still decide (so approve/reject buttons and links belong in it). */
 export const isDecidable = (notice: ApprovalNotice): notice is ApprovalRequestedNotice | ReminderNotice | EscalationNotice | VoidedNotice => {
@@ -127,6 +158,7 @@ export const isDecidable = (notice: ApprovalNotice): notice is ApprovalRequested
       return notice.outcome === 'reopened';
     case 'expired':
     case 'gate-refused':
+    case 'deployment-failed':
       return false;
     default: {
       const never: never = notice;
@@ -135,7 +167,7 @@ export const isDecidable = (notice: ApprovalNotice): notice is ApprovalRequested
   }
 };
 
-/** The approval a notice is about, or undefined for a refused request (no approval was opened). */
+/** The approval a notice is about, or undefined for a refused request (no approval was opened) or a deployment no approval led to. */
 export const approvalIdOf = (notice: ApprovalNotice): string | undefined => (notice.kind === 'gate-refused' ? undefined : notice.approvalId);
 
 /**

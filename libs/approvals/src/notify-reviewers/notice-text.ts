@@ -1,5 +1,5 @@
 import type { Actor, GateCheck } from '@mrw/contracts';
-import type { ApprovalNotice, KeyMetric, NoticeLinks } from './approval-notice';
+import type { ApprovalNotice, DeploymentFailedNotice, KeyMetric, NoticeLinks } from './approval-notice';
 
 /** The words every channel uses, so an email, a Slack message and a Teams card say the same thing. */
 
@@ -23,6 +23,8 @@ export const headline = (notice: ApprovalNotice): string => {
       return `Evidence changed: approvals of ${label} are void`;
     case 'gate-refused':
       return `Refused by the automated gates: ${label}`;
+    case 'deployment-failed':
+      return `Deployment failed: ${label}`;
     default: {
       const never: never = notice;
       return never;
@@ -46,6 +48,11 @@ export const summary = (notice: ApprovalNotice): string => {
         : `${notice.reason}. The request is closed: on the new evidence it no longer passes the automated gates.`;
     case 'gate-refused':
       return `Your request for ${requestLabel(notice)} did not open an approval: the automated checks below failed. No reviewer was asked.`;
+    case 'deployment-failed': {
+      const what = notice.purpose === 'rollback' ? `The rollback of ${notice.model} to v${notice.version}` : `The deployment of ${notice.model} v${notice.version}`;
+      const reason = clip(notice.reason.trim().replace(/[.\s]+$/, ''), 1_000);
+      return `${what} failed on ${notice.environment} (${notice.target}): ${reason}. ${servingLabel(notice)}; v${notice.version} went back to ${notice.returnedTo}.`;
+    }
     default: {
       const never: never = notice;
       return never;
@@ -87,6 +94,45 @@ export const datasetLabel = (notice: ApprovalNotice): string =>
 
 export const championLabel = (notice: ApprovalNotice): string =>
   notice.evidence.championVersion === null ? 'none (nothing serves yet)' : `v${notice.evidence.championVersion}`;
+
+/** What serves after a failed deployment: the champion, which kept serving, or nothing. */
+export const servingLabel = (notice: DeploymentFailedNotice): string =>
+  notice.servingVersion === null ? `No version of ${notice.model} serves (none did before)` : `The champion v${notice.servingVersion} keeps serving`;
+
+/**
+ * The facts a notice shows under the request's: the evidence it stands on, or for a failed
+ * deployment where it was to serve, why it failed, what serves and where the candidate went.
+ */
+export const noticeFacts = (notice: ApprovalNotice): ReadonlyArray<readonly [string, string]> =>
+  notice.kind === 'deployment-failed'
+    ? [
+        ['Environment', notice.environment],
+        ['Target', notice.target],
+        ['Reason', notice.reason],
+        ['Serving', notice.servingVersion === null ? 'none' : `v${notice.servingVersion} (the champion, unchanged)`],
+        ['Candidate', `v${notice.version}, back in ${notice.returnedTo}`],
+        ['Deployment id', notice.deploymentId],
+      ]
+    : [
+        ['Evaluation set', datasetLabel(notice)],
+        ['Champion', championLabel(notice)],
+      ];
+
+/** A link that opens (never decides) what a notice is about: `label` for a button, `title` for a sentence. */
+export interface OpenLink {
+  readonly label: string;
+  readonly title: string;
+  readonly url: string;
+}
+
+/** What a reader may open: the approval, or for a failed deployment the deployment and the version. */
+export const openLinks = (notice: ApprovalNotice, links: NoticeLinks): readonly OpenLink[] =>
+  notice.kind === 'deployment-failed'
+    ? [
+        { label: 'Deployment', title: 'View the deployment', url: links.view },
+        ...(isWebUrl(notice.versionLink) ? [{ label: 'Version', title: 'View the version', url: notice.versionLink }] : []),
+      ]
+    : [{ label: 'View', title: 'View the approval in the registry', url: links.view }];
 
 /** `PASS accuracy threshold: 0.912 ≥ 0.85` */
 export const checkLine = (check: GateCheck): string => `${check.passed ? 'PASS' : 'FAIL'} ${check.metric} ${check.rule}: ${check.detail}`;

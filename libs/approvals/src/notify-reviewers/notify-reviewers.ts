@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import {
+  DEFAULT_ROLLBACK_APPROVAL,
   deriveId,
   parseModelVersionStream,
   type Actor,
@@ -7,6 +8,7 @@ import {
   type ApprovalExpired,
   type ApprovalRequested,
   type ApprovalRule,
+  type DeploymentFailed,
   type Evidence,
   type NotifyChannel,
   type PromotionRefused,
@@ -22,6 +24,7 @@ import { ApprovalBookFeed } from '../follow-approvals/approval-book.feed';
 import { PeopleDirectory } from '../manage-people/people-directory';
 import { approvalIdOf, keyMetricsOf, type ApprovalNotice, type NoticeLinks } from './approval-notice';
 import { createChannel, openChannelSetting } from './channel-settings';
+import { deploymentFailedNotice, failureAudience } from './deployment-failed-notice';
 import { EmailChannel } from './email.channel';
 import { escalationAt, nextReminderAt } from './follow-up-times';
 import { NotificationDeliveryError, type DeliveryResult, type NoticeRecipient } from './notification-channel';
@@ -99,7 +102,8 @@ export const voidReason = (previous: Evidence, current: Evidence): string => {
  * while it stays open a reminder every `remindEvery` to the reviewers still to decide and,
  * half-way to expiry, the `escalateTo` contact; then its expiry (to the requester), void
  * approvals (to reviewers and requester), and a request the automated gates refused (to the
- * requester and the rule's rooms, never the reviewers). Every notice kind goes through one
+ * requester and the rule's rooms, never the reviewers), and a deployment that failed (to the
+ * requester, the reviewers who approved it and the rule's rooms). Every notice kind goes through one
  * path (`tell` → `schedule` → `deliver`): every delivery — a channel, and for email each
  * person, with their own signed links — is a durable timer due at the fact's time, with a
  * notice id derived from (approval, kind, due time, channel, person), so a crash before or
@@ -244,6 +248,57 @@ export class NotifyReviewers implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * `DeploymentFailed` (rule 4.7): the requester, the reviewers who approved (the rule's
+   * reviewers when none did: an emergency rollback) and the rule's rooms learn what failed and
+   * why, that the champion keeps serving and where the candidate went back to. The rule is the
+   * approval's; without one (or without channels on a rollback's rule) the model's Production rule.
+   */
+  async deploymentFailed(event: RecordedEvent): Promise<void> {
+    const data = event.data as DeploymentFailed['data'];
+    const target = parseModelVersionStream(event.streamName);
+    if (!target) return;
+    await Promise.all([this.bookFeed.caughtUp(), this.facts.caughtUp()]);
+    const deployment = this.facts.deployment(data.deploymentId);
+    if (!deployment) {
+      this.logger.warn(`deployment ${data.deploymentId} of ${target.model}@${target.version} failed, but its request is not in the log: nobody is told`);
+      return;
+    }
+    const approvalId = this.facts.approvalOf(event.streamName, deployment.requestId);
+    const approval = approvalId ? this.book.get(approvalId) : undefined;
+    const policy = this.facts.policyOf(target.model)?.approval;
+    const rule =
+      (approvalId ? this.facts.ruleOf(approvalId) : undefined) ??
+      (deployment.purpose === 'rollback' ? (policy?.Rollback ?? DEFAULT_ROLLBACK_APPROVAL) : policy?.Production);
+    // A rollback's rule often names no channel of its own; it deploys to Production all the same.
+    const channels = rule?.notify?.length ? rule.notify : (policy?.Production?.notify ?? []);
+    const requester = approval?.requestedBy ?? this.facts.requesterOf(event.streamName, deployment.requestId);
+    const audience = requester
+      ? failureAudience({
+          channels,
+          requester,
+          approval,
+          ruleReviewers: rule ? this.reviewersOf(rule, requester, target.model, event.streamName) : [],
+        })
+      : undefined;
+    if (!requester || !audience) {
+      this.logger.debug(`deployment ${data.deploymentId} of ${target.model}@${target.version} failed; no approval channel to tell it on`);
+      return;
+    }
+    const notice = deploymentFailedNotice({
+      model: target.model,
+      version: target.version,
+      deployment,
+      reason: data.reason,
+      failedAt: event.metadata.occurredAt,
+      requester,
+      comment: this.facts.commentOf(event.streamName, deployment.requestId) ?? '',
+      ...(approval ? { approvalId: approval.id, evidence: this.baseOf(approval).evidence } : approvalId ? { approvalId } : {}),
+      publicUrl: this.config.publicUrl,
+    });
+    this.tell(notice, event.metadata.occurredAt, { ...audience, decisionLinks: false });
+  }
+
   /** The reminder (`remindEvery`) and the half-way escalation (`escalateTo`) of an approval just opened. */
   private scheduleFollowUps(event: RecordedEvent, data: ApprovalRequested['data']): void {
     const requestedAt = event.metadata.occurredAt;
@@ -326,9 +381,10 @@ export class NotifyReviewers implements OnApplicationShutdown {
     }
   }
 
-  /** A delivery as a durable timer; its notice id and timer id derive from (approval or request, kind, due time, slot). */
+  /** A delivery as a durable timer; its notice id and timer id derive from (approval, request or deployment, kind, due time, slot). */
   private schedule(notice: ApprovalNotice, dueAt: string, slot: string, channel: unknown, recipient?: NoticeRecipient): void {
-    const about = approvalIdOf(notice) ?? (notice.kind === 'gate-refused' ? notice.requestId : notice.id);
+    // A failed deployment is told once per deployment, whatever approval led to it.
+    const about = notice.kind === 'deployment-failed' ? notice.deploymentId : (approvalIdOf(notice) ?? (notice.kind === 'gate-refused' ? notice.requestId : notice.id));
     const id = deriveId(about, `${notice.kind}@${new Date(dueAt).toISOString()}:${slot}`);
     const delivery: NoticeDelivery = { notice: { ...notice, id }, channel, ...(recipient ? { recipient } : {}) };
     this.timers.schedule(`${NOTICE_TIMER_KIND}:${id}`, dueAt, NOTICE_TIMER_KIND, delivery);
@@ -424,7 +480,8 @@ export class NotifyReviewers implements OnApplicationShutdown {
   /**
    * The one place a delivery's final outcome is known (delivered, or given up; a retry is
    * not final): reported to the registry, where it shows on the request and in the audit
-   * trail. A gate refusal belongs to no approval request and is only logged.
+   * trail. A gate refusal, and a failed deployment no approval led to, belong to no approval
+   * request and are only logged.
    */
   private reportOutcome(timer: DueTimer<NoticeDelivery>, outcome: DeliveryOutcome): void {
     const { notice, recipient } = timer.payload;

@@ -1,18 +1,5 @@
 import { isDecidable, type ApprovalNotice } from './approval-notice';
-import {
-  championLabel,
-  checkLine,
-  checksToShow,
-  clip,
-  datasetLabel,
-  formatCi,
-  formatNumber,
-  formatSigned,
-  formatTime,
-  headline,
-  safeLinks,
-  summary,
-} from './notice-text';
+import { championLabel, checkLine, checksToShow, clip, formatCi, formatNumber, formatSigned, formatTime, headline, noticeFacts, openLinks, safeLinks, summary } from './notice-text';
 
 export interface RenderedEmail {
   readonly subject: string;
@@ -41,7 +28,7 @@ export const renderEmail = (notice: ApprovalNotice): RenderedEmail => {
   text.push(`Model: ${notice.model}`, `Version: ${notice.version}`, `Target stage: ${notice.targetStage}${notice.purpose === 'rollback' ? ' (rollback)' : ''}`);
   text.push(`Requested by: ${notice.requester.id}`);
   if (comment) text.push(`Comment: ${comment}`);
-  text.push(`Evaluation set: ${datasetLabel(notice)}`, `Champion: ${championLabel(notice)}`);
+  text.push(...noticeFacts(notice).map(([label, value]) => `${label}: ${value}`));
   if (notice.evidence.evaluationId) text.push(`Evaluation: ${notice.evidence.evaluationId}`);
   if (notice.keyMetrics.length > 0) {
     text.push('', 'Key metrics (candidate vs champion, same rows):');
@@ -60,7 +47,7 @@ export const renderEmail = (notice: ApprovalNotice): RenderedEmail => {
   if (links) {
     text.push('');
     if (decidable) text.push(`Approve: ${links.approve}`, `Reject: ${links.reject}`);
-    text.push(`View: ${links.view}`);
+    text.push(...openLinks(notice, links).map((link) => `${link.label}: ${link.url}`));
     if (decidable) text.push('', 'A link opens a page that shows what will be decided; nothing is decided until you press its button.');
   }
 
@@ -77,8 +64,7 @@ export const renderEmail = (notice: ApprovalNotice): RenderedEmail => {
       ['Version', String(notice.version)],
       ['Target stage', `${notice.targetStage}${notice.purpose === 'rollback' ? ' (rollback)' : ''}`],
       ['Requested by', notice.requester.id],
-      ['Evaluation set', datasetLabel(notice)],
-      ['Champion', championLabel(notice)],
+      ...noticeFacts(notice),
       ...(notice.evidence.evaluationId ? [['Evaluation', notice.evidence.evaluationId] as const] : []),
       ...('expiresAt' in notice ? [['Expires', formatTime(notice.expiresAt)] as const] : []),
     ]),
@@ -112,7 +98,7 @@ export const renderEmail = (notice: ApprovalNotice): RenderedEmail => {
       `<a href="${e(href)}" style="display:inline-block;padding:8px 16px;margin-right:8px;border-radius:6px;background:${colour};color:#ffffff;text-decoration:none">${e(label)}</a>`;
     html.push('<p>');
     if (decidable) html.push(button('Approve', links.approve, '#1a7f37'), button('Reject', links.reject, '#cf222e'));
-    html.push(button('View', links.view, '#57606a'), '</p>');
+    html.push(...openLinks(notice, links).map((link) => button(link.label, link.url, '#57606a')), '</p>');
     if (decidable) html.push('<p style="color:#57606a;font-size:12px">A link opens a page that shows what will be decided; nothing is decided until you press its button.</p>');
   }
   html.push('</body></html>');

@@ -1,5 +1,5 @@
 import { approvalIdOf, isDecidable, type ApprovalNotice } from './approval-notice';
-import { championLabel, checkLine, checksToShow, clip, datasetLabel, formatTime, headline, metricSummary, safeLinks, summary } from './notice-text';
+import { championLabel, checkLine, checksToShow, clip, formatTime, headline, metricSummary, noticeFacts, openLinks, safeLinks, summary } from './notice-text';
 
 /** The `action_id`s of the decision buttons; the interactivity handler maps them to a decision. */
 export const SLACK_ACTIONS = { approve: 'approve', reject: 'reject' } as const;
@@ -52,8 +52,7 @@ export const renderSlack = (notice: ApprovalNotice): SlackMessage => {
         field('Version', `v${notice.version}`),
         field('Target stage', `${notice.targetStage}${notice.purpose === 'rollback' ? ' (rollback)' : ''}`),
         field('Requested by', notice.requester.id),
-        field('Evaluation set', datasetLabel(notice)),
-        field('Champion', championLabel(notice)),
+        ...noticeFacts(notice).map(([label, value]) => field(label, value)),
         ...('expiresAt' in notice ? [field('Expires', formatTime(notice.expiresAt))] : []),
       ],
     },
@@ -72,7 +71,7 @@ export const renderSlack = (notice: ApprovalNotice): SlackMessage => {
     });
   }
   const links = safeLinks(notice.links);
-  if (links) blocks.push({ type: 'context', elements: [mrkdwn(`<${slackUrl(links.view)}|View the approval in the registry>`)] });
+  if (links) blocks.push({ type: 'context', elements: openLinks(notice, links).map((link) => mrkdwn(`<${slackUrl(link.url)}|${link.title}>`)) });
   const approvalId = approvalIdOf(notice);
   if (approvalId !== undefined && isDecidable(notice)) {
     blocks.push({

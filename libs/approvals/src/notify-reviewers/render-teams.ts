@@ -1,5 +1,5 @@
 import { isDecidable, type ApprovalNotice } from './approval-notice';
-import { championLabel, checkLine, checksToShow, clip, datasetLabel, formatTime, headline, metricSummary, safeLinks, summary } from './notice-text';
+import { championLabel, checkLine, checksToShow, clip, formatTime, headline, metricSummary, noticeFacts, openLinks, safeLinks, summary } from './notice-text';
 
 type Element = Readonly<Record<string, unknown>>;
 
@@ -52,8 +52,7 @@ export const renderTeams = (notice: ApprovalNotice): TeamsMessage => {
         fact('Version', `v${notice.version}`),
         fact('Target stage', `${notice.targetStage}${notice.purpose === 'rollback' ? ' (rollback)' : ''}`),
         fact('Requested by', notice.requester.id),
-        fact('Evaluation set', datasetLabel(notice)),
-        fact('Champion', championLabel(notice)),
+        ...noticeFacts(notice).map(([title, value]) => fact(title, value)),
         ...('expiresAt' in notice ? [fact('Expires', formatTime(notice.expiresAt))] : []),
       ],
     },
@@ -81,7 +80,7 @@ export const renderTeams = (notice: ApprovalNotice): TeamsMessage => {
       actions.push({ type: 'Action.OpenUrl', title: 'Approve', url: links.approve, style: 'positive' });
       actions.push({ type: 'Action.OpenUrl', title: 'Reject', url: links.reject, style: 'destructive' });
     }
-    actions.push({ type: 'Action.OpenUrl', title: 'View', url: links.view });
+    for (const link of openLinks(notice, links)) actions.push({ type: 'Action.OpenUrl', title: link.label, url: link.url });
   }
   return {
     type: 'message',

@@ -1,5 +1,5 @@
 import type { Actor, GateCheck, Stage } from '@mrw/contracts';
-import type { ApprovalNotice, KeyMetric, NoticeEvidence, NoticeKind, NoticeLinks } from './approval-notice';
+import type { ApprovalNotice, DeploymentFailedNotice, KeyMetric, NoticeEvidence, NoticeKind, NoticeLinks } from './approval-notice';
 import { safeLinks } from './notice-text';
 
 /** The `type` of each notice in a generic webhook (Standard Webhooks' `{type, timestamp, data}` payload). */
@@ -10,6 +10,7 @@ export const WEBHOOK_NOTICE_TYPES: Readonly<Record<NoticeKind, string>> = {
   expired: 'approval.expired',
   voided: 'approval.voided',
   'gate-refused': 'transition.refused',
+  'deployment-failed': 'deployment.failed',
 };
 
 /** The JSON a generic webhook receives; `data` is the notice itself, minus nothing and plus nothing secret. */
@@ -36,6 +37,10 @@ export interface WebhookNoticePayload {
     readonly keyMetrics: readonly KeyMetric[];
     readonly checks: readonly GateCheck[];
     readonly links: NoticeLinks | null;
+    /** A failed deployment's facts (`deployment.failed`); null for every other notice. */
+    readonly deployment:
+      | ({ readonly id: string } & Pick<DeploymentFailedNotice, 'environment' | 'target' | 'reason' | 'servingVersion' | 'returnedTo' | 'versionLink'>)
+      | null;
   };
 }
 
@@ -46,8 +51,8 @@ export const renderWebhook = (notice: ApprovalNotice): WebhookNoticePayload => (
   data: {
     kind: notice.kind,
     noticeId: notice.id,
-    approvalId: notice.kind === 'gate-refused' ? null : notice.approvalId,
-    requestId: notice.kind === 'gate-refused' ? notice.requestId : null,
+    approvalId: notice.kind === 'gate-refused' ? null : (notice.approvalId ?? null),
+    requestId: notice.kind === 'gate-refused' || notice.kind === 'deployment-failed' ? notice.requestId : null,
     model: notice.model,
     version: notice.version,
     purpose: notice.purpose,
@@ -57,10 +62,22 @@ export const renderWebhook = (notice: ApprovalNotice): WebhookNoticePayload => (
     expiresAt: 'expiresAt' in notice ? notice.expiresAt : null,
     required: 'required' in notice ? notice.required : null,
     collected: 'collected' in notice ? notice.collected : null,
-    reason: notice.kind === 'voided' ? notice.reason : null,
+    reason: notice.kind === 'voided' || notice.kind === 'deployment-failed' ? notice.reason : null,
     evidence: notice.evidence,
     keyMetrics: notice.keyMetrics,
     checks: notice.checks,
     links: safeLinks(notice.links) ?? null,
+    deployment:
+      notice.kind === 'deployment-failed'
+        ? {
+            id: notice.deploymentId,
+            environment: notice.environment,
+            target: notice.target,
+            reason: notice.reason,
+            servingVersion: notice.servingVersion,
+            returnedTo: notice.returnedTo,
+            versionLink: notice.versionLink,
+          }
+        : null,
   },
 });

@@ -33,16 +33,18 @@ export interface TargetTrigger {
 
 /**
  * How a trigger went. `triggered`: a pipeline accepted the request and reports the outcome to
- * the callback URL. `succeeded`: the target deployed by itself and knows it serves (the local
- * runtime), with the endpoint it serves on. A refusal is thrown (see TargetRefusedError);
- * anything transient is thrown too and the trigger is retried until the deployment's timeout.
+ * the callback URL (`response` null: nothing was sent, e.g. a manifest rendered for a GitOps
+ * repository). `succeeded`: the target deployed by itself and knows it serves (the local
+ * runtime, a Ready KServe InferenceService), with the endpoint it serves on. A refusal is thrown
+ * (see TargetRefusedError); anything transient is thrown too and the trigger is retried until
+ * the deployment's timeout.
  */
 export type TriggerResult =
-  | { readonly outcome: 'triggered'; readonly sent: SentRequest; readonly response: { readonly status: number; readonly answer: string } }
+  | { readonly outcome: 'triggered'; readonly sent: SentRequest; readonly response: { readonly status: number; readonly answer: string } | null }
   | { readonly outcome: 'succeeded'; readonly endpoint: string | null; readonly sent?: SentRequest };
 
 /**
- * One kind of deployment target (`github-actions`, `gitlab`, `argocd`, `webhook`, and `local`,
+ * One kind of deployment target (`github-actions`, `gitlab`, `argocd`, `webhook`, `kserve`, and `local`,
  * which the local serving runtime registers). Its `trigger` may run more than once for one
  * deployment (a crash after the request, before the deployer recorded it): the receiver gets
  * the deployment id to deduplicate by.
@@ -50,6 +52,27 @@ export type TriggerResult =
 export interface DeploymentTargetKind {
   readonly kind: string;
   trigger(request: TargetTrigger): Promise<TriggerResult>;
+  /**
+   * After a crash between a send and its record: looks for what an earlier send of this
+   * deployment started (since `since`), so it is not started twice. Resolves with what was
+   * found, or undefined to send again; throws TargetUnavailableError while it cannot tell yet.
+   * Kinds that cannot look send again, with the same deployment id for the receiver to
+   * deduplicate by.
+   */
+  findTriggered?(request: TargetTrigger, attempts: EarlierAttempts): Promise<FoundTrigger | undefined>;
+}
+
+/** When the earlier sends of a trigger were attempted, and now, by the deployer's clock. */
+export interface EarlierAttempts {
+  readonly first: string;
+  readonly last: string;
+  readonly now: Date;
+}
+
+/** What an earlier send started, as the target shows it (a workflow run, a pipeline). */
+export interface FoundTrigger {
+  readonly sent: SentRequest;
+  readonly response: { readonly status: number; readonly answer: string };
 }
 
 /** The target refused the request (a 4xx, a bad setting, a refused address): the deployment fails with this reason. */

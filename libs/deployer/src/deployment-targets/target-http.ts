@@ -74,6 +74,16 @@ const shownUrl = (url: string): string => {
   }
 };
 
+/** One request to a target: what `sendToTarget` and `callTarget` send. `ca`: the PEM an https target's certificate must chain to. */
+export interface TargetCall {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly signal?: AbortSignal;
+  readonly ca?: string;
+}
+
 /**
  * Sends one request to a target through the outbound guard and sorts the outcome: 2xx resolves
  * with the status and a short answer; 408, 425, 429, 5xx, timeouts and failed connections throw
@@ -81,26 +91,38 @@ const shownUrl = (url: string): string => {
  * addresses TargetRefusedError (the deployment fails). Redirects are not followed: a POST that
  * triggers a pipeline is not re-sent elsewhere.
  */
-export const sendToTarget = async (
+export const sendToTarget = async (http: OutboundHttp, kind: string, request: TargetCall, sent: SentRequest): Promise<{ status: number; answer: string }> => {
+  const { status, text } = await callTarget(http, kind, request, sent);
+  return { status, answer: shortAnswer(text) };
+};
+
+/**
+ * `sendToTarget` for a target whose answer matters (the Kubernetes API's object): resolves with
+ * the whole answer, up to `maxBytes`; `refusal` words the reason of a refused request from its
+ * status and whole answer (the default: the status and the answer's first characters).
+ */
+export const callTarget = async (
   http: OutboundHttp,
   kind: string,
-  request: { readonly method: string; readonly url: string; readonly headers: Readonly<Record<string, string>>; readonly body: string; readonly signal?: AbortSignal },
+  request: TargetCall,
   sent: SentRequest,
-): Promise<{ status: number; answer: string }> => {
+  options: { readonly maxBytes?: number; readonly refusal?: (status: number, answer: string, label: string) => string } = {},
+): Promise<{ status: number; text: string }> => {
   const label = `${kind} at ${shownUrl(request.url)}`;
   if (request.signal?.aborted) throw new TargetUnavailableError(`${label}: the deployer is stopping`);
   let status: number;
-  let answer = '';
+  let text = '';
   try {
     const response = await http.request(request.url, {
       method: request.method,
       headers: request.headers,
       body: request.body,
-      maxBytes: MAX_ANSWER_BYTES,
+      maxBytes: options.maxBytes ?? MAX_ANSWER_BYTES,
       maxRedirects: 0,
+      ...(request.ca !== undefined ? { ca: request.ca } : {}),
     });
     status = response.status;
-    answer = shortAnswer(await response.text().catch(() => ''));
+    text = await response.text().catch(() => '');
   } catch (error) {
     if (error instanceof OutboundError) {
       if (error.code === 'OUTBOUND_ADDRESS_REFUSED' || error.code === 'OUTBOUND_URL_REFUSED') {
@@ -109,12 +131,15 @@ export const sendToTarget = async (
       if (error.code === 'OUTBOUND_TOO_LARGE' || error.code === 'OUTBOUND_TOO_MANY_REDIRECTS') {
         throw new TargetRefusedError(`${label}: ${error.code}`, sent);
       }
-      throw new TargetUnavailableError(`${label}: ${error.code === 'OUTBOUND_TIMEOUT' ? 'no answer in time' : 'the connection failed'}`);
+      // The cause without the URL it starts with (shown already): "self-signed certificate", "ECONNREFUSED".
+      const cause = shortAnswer(error.message.replace(/^\S+: /, ''));
+      throw new TargetUnavailableError(`${label}: ${error.code === 'OUTBOUND_TIMEOUT' ? 'no answer in time' : `the connection failed (${cause})`}`);
     }
     throw new TargetUnavailableError(`${label} could not be called (${error instanceof Error ? error.name : typeof error})`);
   }
-  if (status >= 200 && status < 300) return { status, answer };
-  const said = answer ? `: ${answer}` : '';
+  if (status >= 200 && status < 300) return { status, text };
+  const short = shortAnswer(text);
+  const said = short ? `: ${short}` : '';
   if (isTransientStatus(status)) throw new TargetUnavailableError(`${label} answered ${status}${said}`);
-  throw new TargetRefusedError(`${label} answered ${status}${said}`, sent);
+  throw new TargetRefusedError(options.refusal ? options.refusal(status, text, label) : `${label} answered ${status}${said}`, sent);
 };

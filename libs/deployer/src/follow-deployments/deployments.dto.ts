@@ -25,6 +25,12 @@ export class DeploymentsQuery {
   offset?: number;
 }
 
+/** `GET /api/v1/deployments/{id}/manifest?target=` */
+export class ManifestQuery {
+  @QueryInteger({ min: 0, max: 99, description: "the index of a kserve target in the deployment's targets (default: its first kserve target)" })
+  target?: number;
+}
+
 const nullableText = { type: 'string', nullable: true } as const;
 
 export const DEPLOYMENT_SCHEMA: SchemaObject = {

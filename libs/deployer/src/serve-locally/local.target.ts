@@ -4,7 +4,15 @@ import { ContentAddressedStore, fetchArtifact } from '@mrw/artifacts';
 import { OutboundHttp } from '@mrw/outbound';
 import { SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 import { DeploymentTargets, TargetRefusedError, TargetUnavailableError, type DeploymentTargetKind, type TargetTrigger, type TriggerResult } from '../deployment-targets/deployment-target';
-import { LocalRuntime, LocalRuntimeError } from './local-runtime';
+import { LocalRuntime, LocalRuntimeError, type LocalEndpoint } from './local-runtime';
+
+/** A version to serve and where its model file is. */
+export interface ServedArtifact {
+  readonly model: string;
+  readonly version: number;
+  readonly artifactUri: string;
+  readonly artifactDigest: string | null;
+}
 
 /** What no retry can mend: the model file itself is wrong. */
 const REFUSALS = new Set(['ARTIFACT_UNREADABLE', 'DIGEST_MISMATCH', 'MODEL_UNREADABLE']);
@@ -30,10 +38,19 @@ export class LocalTarget implements DeploymentTargetKind, OnApplicationShutdown 
   }
 
   async trigger(request: TargetTrigger): Promise<TriggerResult> {
+    const served = await this.serve(request.environment, request);
+    return { outcome: 'succeeded', endpoint: served.endpoint };
+  }
+
+  /**
+   * Serves a version in an environment of the runtime (`production`, `shadow`, …), once it
+   * answers ready; serving what already serves is a no-op. A bad model file is refused
+   * (TargetRefusedError); anything else may pass (TargetUnavailableError).
+   */
+  async serve(environment: string, version: ServedArtifact): Promise<LocalEndpoint> {
     try {
-      const { artifactPath, digest } = await this.artifactOf(request);
-      const served = await this.runtime.deploy(request.environment, { model: request.model, version: String(request.version), artifactPath, digest });
-      return { outcome: 'succeeded', endpoint: served.endpoint };
+      const { artifactPath, digest } = await this.artifactOf(version);
+      return await this.runtime.deploy(environment, { model: version.model, version: String(version.version), artifactPath, digest });
     } catch (error) {
       if (error instanceof LocalRuntimeError && REFUSALS.has(error.code)) throw new TargetRefusedError(`${error.code}: ${error.message}`);
       if (error instanceof LocalRuntimeError) throw new TargetUnavailableError(`${error.code}: ${error.message}`);
@@ -42,7 +59,7 @@ export class LocalTarget implements DeploymentTargetKind, OnApplicationShutdown 
   }
 
   /** The model file in the content-addressed store, fetched (and verified) first when it came from elsewhere. */
-  private async artifactOf(request: TargetTrigger): Promise<{ artifactPath: string; digest: string }> {
+  private async artifactOf(request: ServedArtifact): Promise<{ artifactPath: string; digest: string }> {
     const bytes = await fetchArtifact(request.artifactUri, request.artifactDigest, {
       store: this.store,
       http: this.http,

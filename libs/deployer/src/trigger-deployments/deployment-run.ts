@@ -6,6 +6,16 @@ import type { SentRequest } from '../deployment-targets/deployment-target';
  * registry. Pure: the events and their fold.
  */
 
+/**
+ * A trigger is about to be sent (recorded before each send): after a crash, an attempt with no
+ * `DeploymentTargetTriggered` is one whose request may have left, which a target able to look
+ * for what it started (GitHub's workflow runs) checks before sending again.
+ */
+export interface TargetAttempted {
+  readonly type: 'DeploymentTargetAttempted';
+  readonly data: { readonly deploymentId: string; readonly target: number };
+}
+
 /** A target accepted the trigger (recorded right after its answer, before anything is reported). */
 export interface TargetTriggered {
   readonly type: 'DeploymentTargetTriggered';
@@ -44,10 +54,17 @@ export interface RunConcluded {
   };
 }
 
-export type RunEvent = TargetTriggered | TargetReported | RunConcluded;
-export const RUN_EVENT_TYPES: ReadonlyArray<RunEvent['type']> = ['DeploymentTargetTriggered', 'DeploymentTargetReported', 'DeploymentConcluded'];
+export type RunEvent = TargetAttempted | TargetTriggered | TargetReported | RunConcluded;
+export const RUN_EVENT_TYPES: ReadonlyArray<RunEvent['type']> = [
+  'DeploymentTargetAttempted',
+  'DeploymentTargetTriggered',
+  'DeploymentTargetReported',
+  'DeploymentConcluded',
+];
 
 export interface TargetRun {
+  /** When sends were attempted: the first and the latest, and how many. */
+  readonly attempted: { readonly first: string; readonly last: string; readonly count: number } | null;
   readonly triggered: (TargetTriggered['data'] & { readonly at: string }) | null;
   readonly reported: (TargetReported['data'] & { readonly at: string }) | null;
 }
@@ -61,7 +78,7 @@ export interface RunState {
 
 export const emptyRun: RunState = { revision: -1, targets: new Map(), concluded: null };
 
-const NO_TARGET: TargetRun = { triggered: null, reported: null };
+const NO_TARGET: TargetRun = { attempted: null, triggered: null, reported: null };
 
 /** One target's record (empty if nothing happened to it yet). */
 export const targetRun = (state: RunState, target: number): TargetRun => state.targets.get(target) ?? NO_TARGET;
@@ -71,6 +88,14 @@ export const evolveRun = (state: RunState, event: { type: string; data: unknown;
   const next = { ...state, revision: event.revision };
   const at = event.at;
   switch (event.type as RunEvent['type']) {
+    case 'DeploymentTargetAttempted': {
+      const data = event.data as TargetAttempted['data'];
+      const before = targetRun(state, data.target);
+      const targets = new Map(state.targets);
+      const attempted = before.attempted ? { ...before.attempted, last: at, count: before.attempted.count + 1 } : { first: at, last: at, count: 1 };
+      targets.set(data.target, { ...before, attempted });
+      return { ...next, targets };
+    }
     case 'DeploymentTargetTriggered': {
       const data = event.data as TargetTriggered['data'];
       const targets = new Map(state.targets);

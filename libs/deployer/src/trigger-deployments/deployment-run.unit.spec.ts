@@ -41,6 +41,17 @@ describe('a deployment run concludes once', () => {
   });
 });
 
+describe('send attempts', () => {
+  const attempted = (target: number): RunEvent => ({ type: 'DeploymentTargetAttempted', data: { deploymentId: ID, target } });
+
+  it('keeps the first and the latest attempt of each target, and how many', () => {
+    const state = given(attempted(0), attempted(1), attempted(0));
+    expect(state.targets.get(0)?.attempted).toEqual({ first: '2026-01-01T00:00:00.000Z', last: '2026-01-01T00:00:02.000Z', count: 2 });
+    expect(state.targets.get(1)?.attempted).toEqual({ first: '2026-01-01T00:00:01.000Z', last: '2026-01-01T00:00:01.000Z', count: 1 });
+    expect(state.targets.get(1)?.triggered).toBeNull();
+  });
+});
+
 describe('deployment timeouts', () => {
   it('reads ISO 8601 durations and refuses malformed or zero ones', () => {
     expect(parseTimeout('PT30M')).toBe(30 * 60_000);

@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RecordedEvent } from '@mrw/event-store';
 import { PoisonMessageError } from '@mrw/messaging';
-import { CLOCK, DurableTimers, ProblemException, RegistryCommands, type Clock, type DueTimer } from '@mrw/platform';
+import { CLOCK, DurableTimers, ProblemException, RegistryCommands, SUITE_CONFIG, type Clock, type DueTimer, type SuiteConfig } from '@mrw/platform';
 import { failureKind, TransientError } from '@mrw/resilience';
+import { tellRegistry } from '../report-outcome/tell-registry';
 import type { CommandMessage } from '@mrw/contracts';
-import { DeploymentTargets, type SentRequest } from '../deployment-targets/deployment-target';
+import { DeploymentTargets, type SentRequest, type TargetTrigger } from '../deployment-targets/deployment-target';
 import { DeploymentBook } from '../follow-deployments/deployment-book';
 import { CallbackTokens } from '../report-outcome/callback-tokens';
-import { conclusionAfter, evolveRun, targetRun, type RunEvent, type RunState } from './deployment-run';
+import { conclusionAfter, evolveRun, targetRun, type RunEvent, type RunState, type TargetRun } from './deployment-run';
 import { DeploymentRuns } from './deployment-runs';
 import {
   DEPLOYMENT_TIMER_KINDS,
@@ -30,11 +31,13 @@ const reasonOf = (error: unknown): string => (error instanceof Error ? error.mes
  *
  * Every step is a durable timer derived from the event (ids from the deployment id, due times
  * from the event), so a redelivered event schedules nothing new and a restart resumes where the
- * process stopped. A trigger records what it sent in the run's private stream right after the
+ * process stopped. A trigger records each attempt before sending and what it sent right after the
  * target answered, and checks that record before sending: a redelivery or a restart after the
- * record sends nothing again. A crash after the request left but before the record lands sends
- * it once more, with the same deployment id, callback URL and `webhook-id` for the receiver
- * to deduplicate by (at least once toward the target, exactly once when it deduplicates).
+ * record sends nothing again. After a crash between a send and its record, a target that can
+ * look for what it started (GitHub's workflow runs, by the deployment id in their title) looks
+ * first; others get the request once more, with the same deployment id, callback URL and
+ * `webhook-id` to deduplicate by (at least once toward the target, exactly once when it
+ * deduplicates).
  */
 @Injectable()
 export class DeploymentTrigger {
@@ -48,6 +51,7 @@ export class DeploymentTrigger {
     private readonly runs: DeploymentRuns,
     private readonly targets: DeploymentTargets,
     private readonly callbacks: CallbackTokens,
+    @Inject(SUITE_CONFIG) private readonly config: SuiteConfig,
   ) {
     timers.on<TriggerPayload>(DEPLOYMENT_TIMER_KINDS.trigger, (timer) => this.trigger(timer));
     timers.on<DeploymentPlan>(DEPLOYMENT_TIMER_KINDS.outcome, (timer) => this.reportOutcome(timer.payload));
@@ -140,7 +144,7 @@ export class DeploymentTrigger {
       if (ahead) {
         throw new TransientError(`deployment ${plan.deploymentId} waits for deployment ${ahead.id} of ${ahead.model}@${ahead.version} to ${ahead.environment} to finish`);
       }
-      run = await this.send(plan, target, timer.signal);
+      run = await this.send(plan, target, timer.signal, before.attempted);
     }
     if (targetRun(run, target).triggered && !this.book.isFinished(plan.deploymentId)) {
       await this.tell(startedCommand(plan));
@@ -149,28 +153,40 @@ export class DeploymentTrigger {
   }
 
   /** Triggers one target and records what happened: accepted, deployed, or refused. A transient failure is thrown and retried. */
-  private async send(plan: DeploymentPlan, target: number, signal: AbortSignal): Promise<RunState> {
+  private async send(plan: DeploymentPlan, target: number, signal: AbortSignal, attempted: TargetRun['attempted']): Promise<RunState> {
     const planned = plan.targets[target] as DeploymentPlan['targets'][number];
     const kind = this.targets.get(planned.kind);
     let events: RunEvent[];
     if (!kind) {
       events = [this.refused(plan, target, `UNKNOWN_TARGET_KIND: no deployment target of kind ${planned.kind} (known: ${this.targets.list().join(', ')})`, null)];
     } else {
+      const request: TargetTrigger = {
+        deploymentId: plan.deploymentId,
+        idempotencyKey: plan.idempotencyKey,
+        model: plan.model,
+        version: plan.version,
+        purpose: plan.purpose,
+        replacing: plan.replacing,
+        environment: planned.environment,
+        settings: planned.settings,
+        artifactUri: plan.artifact.uri,
+        artifactDigest: plan.artifact.digest,
+        callbackUrl: this.callbacks.callbackUrl(plan.deploymentId, target, plan.deadline),
+        signal,
+      };
       try {
-        const result = await kind.trigger({
-          deploymentId: plan.deploymentId,
-          idempotencyKey: plan.idempotencyKey,
-          model: plan.model,
-          version: plan.version,
-          purpose: plan.purpose,
-          replacing: plan.replacing,
-          environment: planned.environment,
-          settings: planned.settings,
-          artifactUri: plan.artifact.uri,
-          artifactDigest: plan.artifact.digest,
-          callbackUrl: this.callbacks.callbackUrl(plan.deploymentId, target, plan.deadline),
-          signal,
-        });
+        // A send that may have left before a crash: a target that can look for what it started looks first.
+        const earlier = attempted && kind.findTriggered ? await kind.findTriggered(request, { ...attempted, now: this.clock.now() }) : undefined;
+        if (earlier) {
+          this.logger.log(`deployment ${plan.deploymentId}: ${planned.kind} (${planned.environment}) was triggered before the restart: ${earlier.response.answer}`);
+          return await this.record(plan, target, [
+            { type: 'DeploymentTargetTriggered', data: { deploymentId: plan.deploymentId, target, kind: planned.kind, environment: planned.environment, sent: earlier.sent, response: earlier.response } },
+          ]);
+        }
+        await this.runs.change(plan.deploymentId, () => [{ type: 'DeploymentTargetAttempted', data: { deploymentId: plan.deploymentId, target } }], plan.correlationId);
+        const result = await kind.trigger(request);
+        // Test-only fault injection (MRW_CRASH_AT): die like `kill -9` after the request left, before its record.
+        if (this.config.crashAt === 'deployer:after-send') process.kill(process.pid, 'SIGKILL');
         const triggered: RunEvent = {
           type: 'DeploymentTargetTriggered',
           data: {
@@ -200,6 +216,11 @@ export class DeploymentTrigger {
         this.logger.warn(`deployment ${plan.deploymentId}: ${planned.kind} (${planned.environment}) refused: ${reasonOf(error)}`);
       }
     }
+    return this.record(plan, target, events);
+  }
+
+  /** Records a trigger's outcome, and the conclusion it leads to. */
+  private record(plan: DeploymentPlan, target: number, events: RunEvent[]): Promise<RunState> {
     return this.runs.change(
       plan.deploymentId,
       (run) => {
@@ -264,14 +285,8 @@ export class DeploymentTrigger {
     await this.reportOutcome(plan);
   }
 
-  private async tell(command: CommandMessage): Promise<void> {
-    try {
-      await this.commands.send('deployer', command);
-    } catch (error) {
-      // Not sent is not refused (the registry dead-letters refusals itself): a broker away passes.
-      if (failureKind(error) === 'permanent') throw error;
-      throw new TransientError(`${command.type} for ${String(command.data['deploymentId'])} not sent: ${reasonOf(error)}`, { cause: error });
-    }
+  private tell(command: CommandMessage): Promise<void> {
+    return tellRegistry(this.commands, command);
   }
 }
 

@@ -40,6 +40,11 @@ export type RecordEvaluationProgress = Command<
 >;
 /** The evaluator's measurements; the decider judges them against the policy in `context`. */
 export type RecordEvaluationResult = Command<'RecordEvaluationResult', EvaluationMeasurements & { context: GateContext }>;
+/** The deployer's report on serving an evaluation's candidate in the shadow environment. */
+export type RecordShadowDeployment = Command<
+  'RecordShadowDeployment',
+  { evaluationId: string; environment: string } & ({ outcome: 'ready'; endpoint: string } | { outcome: 'failed'; reason: string })
+>;
 export type RecordEvaluationFailure = Command<
   'RecordEvaluationFailure',
   { evaluationId: string; reason: string; code: string }
@@ -97,6 +102,7 @@ export type ModelVersionCommand =
   | RecordEvaluationProgress
   | RecordEvaluationResult
   | RecordEvaluationFailure
+  | RecordShadowDeployment
   | GrantApproval
   | RejectApproval
   | ExpireApproval
@@ -123,6 +129,7 @@ export type ModelVersionErrorCode =
   | 'EVALUATION_NOT_FOUND'
   | 'EVALUATION_NOT_RUNNING'
   | 'EVALUATION_RUNNING'
+  | 'NOT_SHADOW_EVALUATION'
   | 'APPROVAL_NOT_FOUND'
   | 'APPROVAL_NOT_PENDING'
   | 'APPROVAL_EXPIRED'

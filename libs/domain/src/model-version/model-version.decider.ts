@@ -24,6 +24,7 @@ import type {
   ModelVersionErrorCode,
   Principal,
   RecordDeploymentFailed,
+  RecordShadowDeployment,
   RequestRollback,
   RequestStageTransition,
 } from './model-version.commands';
@@ -290,9 +291,13 @@ const evaluationRequested = (
       championVersion: champion?.version ?? null,
       champion,
       reason,
+      ...(context.policy.deployment?.shadow === true ? { scoring: { via: 'shadow' as const, environment: SHADOW_ENVIRONMENT } } : {}),
     },
   };
 };
+
+/** The local runtime's environment that serves candidates for shadow evaluation. */
+export const SHADOW_ENVIRONMENT = 'shadow';
 
 const findApproval = (state: RegisteredVersion, approvalId: string): Result<ApprovalView, ModelVersionErrorCode> => {
   const approval = state.approvals.find((a) => a.id === approvalId);
@@ -446,6 +451,56 @@ const requireRunningEvaluation = (state: RegisteredVersion, evaluationId: string
   return ok(true);
 };
 
+/** An evaluation failed: recorded, and a pending promotion approval resting on it is closed (its evidence is gone). */
+const evaluationFailed = (state: RegisteredVersion, failure: { evaluationId: string; reason: string; code: string }): ModelVersionEvent[] => {
+  const failed: ModelVersionEvent[] = [{ type: 'EvaluationFailed', data: failure }];
+  const approval = pendingApproval(state);
+  if (!approval || approval.purpose !== 'promotion') return failed;
+  return [
+    ...failed,
+    {
+      type: 'ApprovalEvidenceChanged',
+      data: {
+        approvalId: approval.id,
+        previous: approval.evidence,
+        current: { ...approval.evidence, evaluationId: failure.evaluationId, datasetDigest: null },
+        voided: approval.approvals.map((a) => a.by),
+        outcome: 'closed',
+        checks: [
+          { metric: 'evaluation', rule: 'completed', passed: false, detail: `evaluation failed: ${failure.reason}` },
+        ],
+      },
+    },
+  ];
+};
+
+/**
+ * The deployer's report on the shadow environment: ready (the evaluator scores through the
+ * endpoint) or failed (so is the evaluation, with the reason). A report on an evaluation that
+ * finished meanwhile, or that is not a shadow evaluation, is refused.
+ */
+const recordShadowDeployment = (command: RecordShadowDeployment, state: RegisteredVersion): Decision => {
+  const report = command.data;
+  const running = requireRunningEvaluation(state, report.evaluationId);
+  if (!running.ok) return running;
+  const evaluation = state.evaluations.find((e) => e.id === report.evaluationId);
+  if (!evaluation?.shadow) {
+    return fail('NOT_SHADOW_EVALUATION', `evaluation ${report.evaluationId} scores in-process, not through a shadow deployment`);
+  }
+  if (evaluation.shadow.status !== 'deploying') return ok([]);
+  if (report.outcome === 'ready') {
+    return ok([{ type: 'ShadowDeploymentReady', data: { evaluationId: report.evaluationId, environment: report.environment, endpoint: report.endpoint } }]);
+  }
+  return ok([
+    { type: 'ShadowDeploymentFailed', data: { evaluationId: report.evaluationId, environment: report.environment, reason: report.reason } },
+    ...evaluationFailed(state, {
+      evaluationId: report.evaluationId,
+      code: 'SHADOW_DEPLOYMENT_FAILED',
+      reason: `the candidate could not be served in the ${report.environment} environment: ${report.reason}`,
+    }),
+  ]);
+};
+
 /** Decides a command against a version's state: the events to append, or a typed refusal. */
 export const decideModelVersion = (command: ModelVersionCommand, state: ModelVersionState): Decision => {
   if (command.type === 'RegisterModelVersion') {
@@ -499,26 +554,10 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
     case 'RecordEvaluationFailure': {
       const running = requireRunningEvaluation(state, command.data.evaluationId);
       if (!running.ok) return running;
-      const failed: ModelVersionEvent[] = [{ type: 'EvaluationFailed', data: command.data }];
-      const approval = pendingApproval(state);
-      if (!approval || approval.purpose !== 'promotion') return ok(failed);
-      return ok([
-        ...failed,
-        {
-          type: 'ApprovalEvidenceChanged',
-          data: {
-            approvalId: approval.id,
-            previous: approval.evidence,
-            current: { ...approval.evidence, evaluationId: command.data.evaluationId, datasetDigest: null },
-            voided: approval.approvals.map((a) => a.by),
-            outcome: 'closed',
-            checks: [
-              { metric: 'evaluation', rule: 'completed', passed: false, detail: `evaluation failed: ${command.data.reason}` },
-            ],
-          },
-        },
-      ]);
+      return ok(evaluationFailed(state, command.data));
     }
+    case 'RecordShadowDeployment':
+      return recordShadowDeployment(command, state);
     case 'GrantApproval':
       return grantApproval(command, state);
     case 'RejectApproval': {

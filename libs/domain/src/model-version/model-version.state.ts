@@ -4,6 +4,7 @@ import type {
   Comparison,
   DeploymentTarget,
   EvaluationDetails,
+  EvaluationScoring,
   Evidence,
   GateCheck,
   ModelVersionEvent,
@@ -27,6 +28,15 @@ export interface EvaluationView {
   readonly details: EvaluationDetails | null;
   readonly reason: string | null;
   readonly code: string | null;
+  /** Shadow evaluation (`deployment.shadow`): where the candidate is served for scoring, and how far that got. */
+  readonly shadow: {
+    readonly environment: string;
+    readonly status: 'deploying' | 'ready' | 'failed';
+    readonly endpoint: string | null;
+    readonly reason: string | null;
+  } | null;
+  /** Which way the models were scored, once the evaluation completed (null before, and for older results). */
+  readonly scoring: EvaluationScoring | null;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'closed';
@@ -232,8 +242,24 @@ export const evolveModelVersion = (
             details: null,
             reason: null,
             code: null,
+            shadow: event.data.scoring ? { environment: event.data.scoring.environment, status: 'deploying', endpoint: null, reason: null } : null,
+            scoring: null,
           },
         ],
+      };
+    }
+    case 'ShadowDeploymentReady':
+    case 'ShadowDeploymentFailed': {
+      const d = event.data;
+      return {
+        ...s,
+        evaluations: replace(s.evaluations, d.evaluationId, (e) => ({
+          ...e,
+          shadow:
+            event.type === 'ShadowDeploymentReady'
+              ? { environment: d.environment, status: 'ready', endpoint: event.data.endpoint, reason: null }
+              : { environment: d.environment, status: 'failed', endpoint: null, reason: event.data.reason },
+        })),
       };
     }
     case 'EvaluationProgressed':
@@ -258,6 +284,7 @@ export const evolveModelVersion = (
               comparison: event.data.comparison,
               verdict: event.data.verdict,
               details: event.data.details ?? null,
+              scoring: event.data.scoring ?? null,
             }
           : { ...e, status: 'failed' as const, finishedAt: at, reason: event.data.reason, code: event.data.code },
       );

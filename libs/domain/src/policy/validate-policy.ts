@@ -1,4 +1,4 @@
-import { METRIC_NAMES, ROLES, type ModelPolicy, type NotifyChannel } from '@mrw/contracts';
+import { METRIC_NAMES, readKServeSettings, ROLES, type DeploymentTarget, type ModelPolicy, type NotifyChannel } from '@mrw/contracts';
 import { parseDuration } from '../shared/duration';
 
 export interface FieldProblem {
@@ -95,6 +95,20 @@ const credentialProblems = (value: unknown, field: string): FieldProblem[] => {
   });
 };
 
+/**
+ * The settings of a `kserve` target, by the rules the deployer renders its manifest with: names
+ * Kubernetes and KServe accept, quantities, a known storage URI template, an https API server.
+ * Settings may sit under `settings` or beside `kind`; a problem names the field where it was given.
+ */
+const kserveProblems = (target: DeploymentTarget, field: string): FieldProblem[] => {
+  const { kind: _kind, environment: _environment, settings, ...beside } = target;
+  const nested = typeof settings === 'object' && settings !== null && !Array.isArray(settings) ? (settings as Record<string, unknown>) : {};
+  return readKServeSettings({ ...beside, ...nested }).problems.map((p) => {
+    const top = p.setting.split('.')[0] as string;
+    return { field: `${field}${top in nested ? '.settings' : ''}.${p.setting}`, message: p.message };
+  });
+};
+
 /** Checks what a schema cannot: known metric names, sensible rules, parseable durations. */
 export const validatePolicy = (policy: ModelPolicy): FieldProblem[] => {
   const problems: FieldProblem[] = [];
@@ -151,7 +165,13 @@ export const validatePolicy = (policy: ModelPolicy): FieldProblem[] => {
   policy.deployment?.targets.forEach((target, i) => {
     if (!target.kind) problem(`deployment.targets[${i}].kind`, 'must not be empty');
     if (!target.environment) problem(`deployment.targets[${i}].environment`, 'must not be empty');
-    problems.push(...credentialProblems(target, `deployment.targets[${i}]`));
+    const credentials = credentialProblems(target, `deployment.targets[${i}]`);
+    problems.push(...credentials);
+    if (target.kind === 'kserve') {
+      // A credential already reported is not reported again as an unknown kserve setting.
+      const reported = new Set(credentials.map((p) => p.field));
+      problems.push(...kserveProblems(target, `deployment.targets[${i}]`).filter((p) => !reported.has(p.field)));
+    }
   });
   const days = policy.archival?.supersededAfterDays;
   if (days !== undefined && (!Number.isInteger(days) || days < 0)) {

@@ -178,6 +178,94 @@ describe('validatePolicy', () => {
     });
   });
 
+  describe('kserve targets', () => {
+    const kserve = (settings: Record<string, unknown>, beside: Record<string, unknown> = {}): ModelPolicy => ({
+      deployment: { targets: [{ kind: 'kserve', environment: 'production', ...beside, settings }] },
+    });
+    const at = (setting: string) => `deployment.targets[0].settings.${setting}`;
+
+    it('accepts the documented settings, under settings or beside kind, and no settings at all (GitOps into default)', () => {
+      expect(
+        validatePolicy(
+          kserve({
+            namespace: 'ml-serving',
+            name: 'churn-model',
+            modelFormat: 'onnx',
+            runtime: 'kserve-onnxruntime',
+            storageUri: 's3://models/{model}/{version}/{digest}/',
+            resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: 2, memory: '2Gi' } },
+            serviceAccountName: 'model-puller',
+            apiServer: 'https://kube.example.com:6443',
+            tokenEnv: 'KUBE_TOKEN',
+            caCertEnv: 'KUBE_CA',
+          }),
+        ),
+      ).toEqual([]);
+      expect(validatePolicy(kserve({}, { namespace: 'ml', apiServer: 'http://127.0.0.1:8001' }))).toEqual([]);
+      expect(validatePolicy(kserve({}))).toEqual([]);
+    });
+
+    it('refuses names Kubernetes or KServe would refuse, naming the field where it was given', () => {
+      expect(validatePolicy(kserve({ namespace: 'ML_Serving', name: '7-churn' }))).toEqual([
+        { field: at('namespace'), message: expect.stringContaining('must be a Kubernetes namespace name') },
+        { field: at('name'), message: expect.stringContaining('starting with a letter') },
+      ]);
+      expect(fields(kserve({}, { name: 'x'.repeat(48) }))).toEqual(['deployment.targets[0].name']);
+      expect(fields(kserve({ serviceAccountName: 'Model Puller', runtime: '' }))).toEqual([at('runtime'), at('serviceAccountName')]);
+    });
+
+    it('refuses a token in the policy, and an API server that carries one or is not https', () => {
+      const literal = validatePolicy(kserve({ apiServer: 'https://kube.example.com', token: 'eyJhbGciOiJSUzI1NiJ9.secret' }));
+      expect(literal).toEqual([{ field: at('token'), message: expect.stringContaining('name that variable with tokenEnv') }]);
+      expect(JSON.stringify(literal)).not.toContain('eyJhbGciOiJSUzI1NiJ9.secret');
+      expect(fields(kserve({ apiServer: 'https://admin:pw@kube.example.com' }))).toEqual([at('apiServer')]);
+      expect(validatePolicy(kserve({ apiServer: 'http://kube.example.com' }))).toEqual([
+        { field: at('apiServer'), message: expect.stringContaining('must be an https URL (plain http only on loopback') },
+      ]);
+      expect(fields(kserve({ apiServer: 'https://kube.example.com', tokenEnv: 'kube-token' }))).toEqual([at('tokenEnv')]);
+    });
+
+    it('refuses a token or CA variable without an API server: it would be silently unused (GitOps)', () => {
+      expect(validatePolicy(kserve({ tokenEnv: 'KUBE_TOKEN' }))).toEqual([{ field: at('tokenEnv'), message: expect.stringContaining('set apiServer too') }]);
+    });
+
+    it('refuses bad resources: unknown parts, non-quantities, memory in millibytes, a request above its limit', () => {
+      expect(
+        validatePolicy(
+          kserve({
+            resources: {
+              requests: { cpu: 'two', memory: '512m', gpu: '1' },
+              limits: { cpu: '-1' },
+              extra: {},
+            },
+          }),
+        ),
+      ).toEqual([
+        { field: at('resources.requests.cpu'), message: expect.stringContaining('Kubernetes quantity such as "500m"') },
+        { field: at('resources.requests.memory'), message: '512m is 0.512 bytes (m is milli); write 512Mi for mebibytes' },
+        { field: at('resources.requests.gpu'), message: expect.stringContaining('cpu, memory') },
+        { field: at('resources.limits.cpu'), message: expect.stringContaining('Kubernetes quantity') },
+        { field: at('resources.extra'), message: expect.stringContaining('requests, limits') },
+      ]);
+      expect(validatePolicy(kserve({ resources: { requests: { cpu: '1500m', memory: '3Gi' }, limits: { cpu: '1', memory: '3072Mi' } } }))).toEqual([
+        { field: at('resources.requests.cpu'), message: '1500m is more than the limit 1: Kubernetes refuses a request above its limit' },
+      ]);
+      expect(fields(kserve({ resources: 'small' }))).toEqual([at('resources')]);
+    });
+
+    it('refuses a storage URI template with an unknown placeholder or no scheme, and a misspelt setting', () => {
+      expect(validatePolicy(kserve({ storageUri: 's3://models/{name}/{version}' }))).toEqual([
+        { field: at('storageUri'), message: 'uses the unknown placeholder {name}; known: {model}, {version}, {digest}' },
+      ]);
+      expect(fields(kserve({ storageUri: 'models/churn.onnx' }))).toEqual([at('storageUri')]);
+      expect(validatePolicy(kserve({ namspace: 'ml' }))).toEqual([{ field: at('namspace'), message: expect.stringContaining('is not a setting of a kserve target') }]);
+    });
+
+    it('leaves other kinds\' settings to their targets', () => {
+      expect(validatePolicy({ deployment: { targets: [{ kind: 'argocd', environment: 'production', settings: { namspace: 'x', resources: 'any' } }] } })).toEqual([]);
+    });
+  });
+
   it('takes a deployment timeout as a positive ISO 8601 duration', () => {
     const withTimeout = (timeout: string): ModelPolicy => ({ deployment: { targets: [{ kind: 'local', environment: 'production' }], timeout } });
     expect(validatePolicy(withTimeout('PT30M'))).toEqual([]);

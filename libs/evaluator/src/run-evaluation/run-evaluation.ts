@@ -14,7 +14,36 @@ import { RegistryCommands, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform'
 import { EvaluationSetCatalog } from '../evaluation-sets/evaluation-set-catalog';
 import { EvaluationSetError, type LoadedEvaluationSet } from '../evaluation-sets/evaluation-set';
 import { measureInWorker } from './evaluation-worker';
+import { OipModelClient } from '../run-model/oip-model-client';
 import { ModelRunError, OnnxModelRunner, type ModelOutputs } from '../run-model/onnx-model-runner';
+
+/** A model to score: its file (scored in a worker thread here) or a client of the endpoint that serves it. */
+type Scorer = Uint8Array | OipModelClient;
+
+/** One evaluation to run: the request as the registry wrote it, and where to score the candidate. */
+export interface EvaluationJob {
+  readonly model: string;
+  readonly version: number;
+  readonly request: EvaluationRequested['data'];
+  readonly correlationId: string;
+  /** The `EvaluationRequested` event's id: what the evaluator sends is its consequence. */
+  readonly causationId: string;
+  /** Shadow evaluation: score the candidate through this Open Inference Protocol endpoint instead of in-process. */
+  readonly shadow?: { readonly environment: string; readonly endpoint: string };
+}
+
+/** The job an `EvaluationRequested` event asks for (undefined for an event on another stream). */
+export const evaluationJobOf = (event: RecordedEvent): EvaluationJob | undefined => {
+  const target = parseModelVersionStream(event.streamName);
+  if (!target) return undefined;
+  return {
+    model: target.model,
+    version: target.version,
+    request: event.data as EvaluationRequested['data'],
+    correlationId: event.metadata.correlationId,
+    causationId: event.metadata.eventId,
+  };
+};
 
 export const MODEL_ARTIFACTS = Symbol('MODEL_ARTIFACTS');
 
@@ -70,10 +99,16 @@ export class RunEvaluation {
     private readonly http: OutboundHttp,
   ) {}
 
+  /** `EvaluationRequested` scored in-process (a shadow evaluation goes through ShadowScoring instead). */
   async run(event: RecordedEvent, heartbeat: () => Promise<void> = async () => undefined): Promise<void> {
-    const target = parseModelVersionStream(event.streamName);
-    if (!target) return;
-    const request = event.data as EvaluationRequested['data'];
+    const job = evaluationJobOf(event);
+    if (job) await this.evaluate(job, heartbeat);
+  }
+
+  /** Runs one evaluation job to its result or recorded failure; a transient failure is thrown (and retried by the caller). */
+  async evaluate(job: EvaluationJob, heartbeat: () => Promise<void> = async () => undefined, signal?: AbortSignal): Promise<void> {
+    const { request } = job;
+    const target = { model: job.model, version: job.version };
     const send = (type: string, commandId: string, data: Record<string, unknown>) =>
       this.commands.send('evaluator', {
         commandId,
@@ -81,17 +116,20 @@ export class RunEvaluation {
         model: target.model,
         version: target.version,
         data: { evaluationId: request.evaluationId, ...data },
-        correlationId: event.metadata.correlationId,
-        causationId: event.metadata.eventId,
+        correlationId: job.correlationId,
+        causationId: job.causationId,
       } satisfies CommandMessage);
     try {
       const artifacts = artifactsOf(request);
       const { version: setVersion, set } = await this.sets.resolve(request.set.name, request.set.digest);
-      const candidate = await this.loadModel(artifacts.candidate);
+      // Through the shadow endpoint, the deployer fetched and verified the candidate's file.
+      const candidate: Scorer = job.shadow
+        ? await OipModelClient.connect(job.shadow.endpoint, target.model, target.version, signal)
+        : await this.loadModel(artifacts.candidate);
       const champion = artifacts.champion === null ? null : await this.loadModel(artifacts.champion);
       const championVersion = artifacts.champion?.version ?? null;
       this.logger.log(
-        `evaluating ${target.model}@${target.version}${champion ? ` against v${championVersion}` : ''} on ${set.rows} rows of ${request.set.name} ${setVersion.digest}`,
+        `evaluating ${target.model}@${target.version}${job.shadow ? ` through ${job.shadow.endpoint} (${job.shadow.environment})` : ''}${champion ? ` against v${championVersion}` : ''} on ${set.rows} rows of ${request.set.name} ${setVersion.digest}`,
       );
       let lastReport = 0;
       const progress = async (done: number, total: number): Promise<void> => {
@@ -125,6 +163,10 @@ export class RunEvaluation {
         metrics,
         comparison,
         details,
+        scoring: {
+          candidate: job.shadow ? { via: 'shadow', environment: job.shadow.environment, endpoint: job.shadow.endpoint } : { via: 'in-process' },
+          champion: champion ? { via: 'in-process' } : null,
+        },
       };
       await send('RecordEvaluationResult', deriveId(request.evaluationId, 'result'), { ...measurements });
     } catch (error) {
@@ -157,13 +199,13 @@ export class RunEvaluation {
   }
 
   private async score(
-    model: Uint8Array,
+    model: Scorer,
     features: Float32Array,
     set: LoadedEvaluationSet,
     concurrentModels: number,
     progress: (done: number, total: number) => Promise<void>,
   ): Promise<{ readonly outputs: ModelOutputs; readonly features: Float32Array }> {
-    const runner = await OnnxModelRunner.load(model, Math.max(1, Math.floor(this.config.evaluatorThreads / concurrentModels)));
+    const runner = model instanceof Uint8Array ? await OnnxModelRunner.load(model, Math.max(1, Math.floor(this.config.evaluatorThreads / concurrentModels))) : model;
     try {
       let reporting = Promise.resolve();
       const out = await runner.run(features, set.rows, set.featureNames.length, {

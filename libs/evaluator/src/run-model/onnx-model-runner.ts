@@ -6,14 +6,14 @@ import { ONNX_WORKER_SOURCE } from './onnx-worker.source';
 export class ModelRunError extends Error {
   override readonly name = 'ModelRunError';
   constructor(
-    readonly code: 'MODEL_UNREADABLE' | 'ZIPMAP_OUTPUT' | 'INPUT_MISMATCH' | 'OUTPUT_UNSUPPORTED' | 'MODEL_RUN_FAILED',
+    readonly code: 'MODEL_UNREADABLE' | 'ZIPMAP_OUTPUT' | 'INPUT_MISMATCH' | 'OUTPUT_UNSUPPORTED' | 'MODEL_RUN_FAILED' | 'SHADOW_ENDPOINT_REFUSED',
     message: string,
   ) {
     super(message);
   }
 }
 
-interface ValueInfo {
+export interface ValueInfo {
   readonly name: string;
   readonly isTensor: boolean;
   readonly type?: string;
@@ -34,6 +34,53 @@ export interface RunOptions {
   readonly chunkRows?: number;
   readonly onProgress?: (rowsDone: number, rowsTotal: number) => void;
 }
+
+/**
+ * A model's single float input, checked against the set's feature count: one float32 tensor
+ * `[rows, features]` (a symbolic width takes any); anything else is INPUT_MISMATCH.
+ */
+export const inputSpecOf = (inputs: readonly ValueInfo[], features: number): { name: string } => {
+  const tensors = inputs.filter((i) => i.isTensor);
+  const input = tensors[0];
+  if (inputs.length !== 1 || !input) {
+    throw new ModelRunError(
+      'INPUT_MISMATCH',
+      `the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); the evaluator feeds one float tensor [rows, features]`,
+    );
+  }
+  if (input.type !== 'float32') {
+    throw new ModelRunError('INPUT_MISMATCH', `the model's input ${input.name} is ${input.type}, not float32: export it with a FloatTensorType input`);
+  }
+  const width = input.shape?.[1];
+  if (typeof width === 'number' && width !== features) {
+    throw new ModelRunError('INPUT_MISMATCH', `the model's input ${input.name} takes ${width} features; the evaluation set provides ${features}`);
+  }
+  return { name: input.name };
+};
+
+/** Which outputs carry labels, probabilities or values; refuses ZipMap outputs with the fix. */
+export const outputSpecOf = (outputs: readonly ValueInfo[]): { labels?: string; probabilities?: string; values?: string } => {
+  const maps = outputs.filter((o) => !o.isTensor);
+  if (maps.length > 0) {
+    throw new ModelRunError(
+      'ZIPMAP_OUTPUT',
+      `the model's output ${maps.map((m) => m.name).join(', ')} is a ZipMap (a sequence of maps), which onnxruntime-node cannot return: ` +
+        "re-export it with skl2onnx's options={id(model): {'zipmap': False}} so probabilities are a float tensor",
+    );
+  }
+  const tensors = outputs;
+  const labels = tensors.find((o) => o.type === 'int64' || o.type === 'int32');
+  const floats = tensors.filter((o) => o.type === 'float32' || o.type === 'float64');
+  if (labels) {
+    const probabilities = floats.find((o) => o.name !== labels.name);
+    return { labels: labels.name, ...(probabilities ? { probabilities: probabilities.name } : {}) };
+  }
+  if (floats.length === 1) return { values: (floats[0] as ValueInfo).name };
+  throw new ModelRunError(
+    'OUTPUT_UNSUPPORTED',
+    `cannot tell labels, probabilities or values apart among the outputs ${tensors.map((o) => `${o.name}:${o.type}`).join(', ')}`,
+  );
+};
 
 /**
  * One ONNX model loaded in its own worker thread, with an explicit thread count, so
@@ -90,47 +137,6 @@ export class OnnxModelRunner {
     return new OnnxModelRunner(worker, loaded.inputs, loaded.outputs);
   }
 
-  /** The model's single float input and how many features it takes (undefined: any). */
-  private inputSpec(): { name: string; features: number | undefined } {
-    const tensors = this.inputs.filter((i) => i.isTensor);
-    const input = tensors[0];
-    if (this.inputs.length !== 1 || !input) {
-      throw new ModelRunError(
-        'INPUT_MISMATCH',
-        `the model has ${this.inputs.length} inputs (${this.inputs.map((i) => i.name).join(', ')}); the evaluator feeds one float tensor [rows, features]`,
-      );
-    }
-    if (input.type !== 'float32') {
-      throw new ModelRunError('INPUT_MISMATCH', `the model's input ${input.name} is ${input.type}, not float32: export it with a FloatTensorType input`);
-    }
-    const width = input.shape?.[1];
-    return { name: input.name, features: typeof width === 'number' ? width : undefined };
-  }
-
-  /** Which outputs carry labels, probabilities or values; refuses ZipMap outputs with the fix. */
-  private outputSpec(): { labels?: string; probabilities?: string; values?: string } {
-    const maps = this.outputs.filter((o) => !o.isTensor);
-    if (maps.length > 0) {
-      throw new ModelRunError(
-        'ZIPMAP_OUTPUT',
-        `the model's output ${maps.map((m) => m.name).join(', ')} is a ZipMap (a sequence of maps), which onnxruntime-node cannot return: ` +
-          "re-export it with skl2onnx's options={id(model): {'zipmap': False}} so probabilities are a float tensor",
-      );
-    }
-    const tensors = this.outputs;
-    const labels = tensors.find((o) => o.type === 'int64' || o.type === 'int32');
-    const floats = tensors.filter((o) => o.type === 'float32' || o.type === 'float64');
-    if (labels) {
-      const probabilities = floats.find((o) => o.name !== labels.name);
-      return { labels: labels.name, ...(probabilities ? { probabilities: probabilities.name } : {}) };
-    }
-    if (floats.length === 1) return { values: (floats[0] as ValueInfo).name };
-    throw new ModelRunError(
-      'OUTPUT_UNSUPPORTED',
-      `cannot tell labels, probabilities or values apart among the outputs ${tensors.map((o) => `${o.name}:${o.type}`).join(', ')}`,
-    );
-  }
-
   /**
    * Scores `rows` rows of `features` float features (row-major) in chunks inside the worker,
    * reporting progress. The matrix is transferred to the worker and back, not copied: use the
@@ -142,14 +148,8 @@ export class OnnxModelRunner {
     features: number,
     options: RunOptions = {},
   ): Promise<{ readonly outputs: ModelOutputs; readonly features: Float32Array }> {
-    const input = this.inputSpec();
-    if (input.features !== undefined && input.features !== features) {
-      throw new ModelRunError(
-        'INPUT_MISMATCH',
-        `the model's input ${input.name} takes ${input.features} features; the evaluation set provides ${features}`,
-      );
-    }
-    const outputs = this.outputSpec();
+    const input = inputSpecOf(this.inputs, features);
+    const outputs = outputSpecOf(this.outputs);
     const names = [outputs.labels, outputs.probabilities, outputs.values].filter((n): n is string => n !== undefined);
     // A view into a larger buffer is copied once, so that only this matrix is transferred.
     const matrix = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();

@@ -32,6 +32,8 @@ export interface OutboundRequest {
   readonly timeouts?: OutboundTimeouts;
   /** Redirects followed (default 5 for GET and HEAD, 0 for others: their 3xx is returned as is). */
   readonly maxRedirects?: number;
+  /** The certificate authorities (PEM) an https server's certificate must chain to, instead of the system's: a cluster's own CA. */
+  readonly ca?: string;
 }
 
 export interface OutboundResponse {
@@ -164,7 +166,7 @@ export class OutboundHttp {
     const maxRedirects = init.maxRedirects ?? (method === 'GET' || method === 'HEAD' ? DEFAULT_REDIRECTS : 0);
     const maxBytes = init.maxBytes ?? this.maxBytes;
     for (let redirects = 0; ; redirects++) {
-      const { response, fail } = await this.once(url, method, headers, body, init.timeouts);
+      const { response, fail } = await this.once(url, method, headers, body, init.timeouts, init.ca);
       const location = response.headers.location;
       if (maxRedirects === 0 || !REDIRECTS.has(response.statusCode ?? 0) || !location) {
         return this.wrap(url, response, fail, maxBytes);
@@ -203,6 +205,7 @@ export class OutboundHttp {
     headers: Record<string, string>,
     body: string | Uint8Array | undefined,
     timeouts: OutboundTimeouts | undefined,
+    ca: string | undefined,
   ): Promise<{ response: IncomingMessage; fail: (error: OutboundError) => void }> {
     const connectMs = timeouts?.connectMs ?? this.connectMs;
     const responseMs = timeouts?.responseMs ?? this.responseMs;
@@ -236,7 +239,7 @@ export class OutboundHttp {
     return new Promise((resolve, reject) => {
       let failure: OutboundError | undefined;
       let response: IncomingMessage | undefined;
-      const request = client.request(url, { method, headers, lookup, agent: false });
+      const request = client.request(url, { method, headers, lookup, agent: false, ...(ca !== undefined && url.protocol === 'https:' ? { ca } : {}) });
       const fail = (error: OutboundError): void => {
         failure ??= error;
         clearTimeout(connectTimer);

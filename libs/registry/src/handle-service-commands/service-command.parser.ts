@@ -31,6 +31,7 @@ const DATA_SHAPES: Readonly<Record<string, Readonly<Record<string, FieldKind>>>>
   RecordDeploymentStarted: { deploymentId: 'string', environment: 'string', target: 'string' },
   RecordDeploymentSucceeded: { deploymentId: 'string', endpoint: 'nullable-string' },
   RecordDeploymentFailed: { deploymentId: 'string', reason: 'string' },
+  RecordShadowDeployment: { evaluationId: 'string', environment: 'string', outcome: 'string' },
 };
 
 const fits = (value: unknown, kind: FieldKind): boolean => {

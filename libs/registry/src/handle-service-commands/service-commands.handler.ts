@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { deriveId, type CommandMessage, type CommandMetadata, type EvaluationMeasurements, type ServiceName } from '@mrw/contracts';
+import { deriveId, type CommandMessage, type CommandMetadata, type EvaluationMeasurements, type EvaluationScoring, type ScoringPath, type ServiceName } from '@mrw/contracts';
 import type { CreatedModel, ModelVersionCommand, RegisteredVersion } from '@mrw/domain';
+import { PoisonMessageError } from '@mrw/messaging';
 import { CLOCK, ProblemException, TokenDirectory, type Clock } from '@mrw/platform';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
@@ -70,6 +71,7 @@ export class ServiceCommandsHandler {
         // The measurements only: a `verdict` from an older evaluator is ignored, the decider
         // judges the metrics against the policy itself.
         const measured = d as unknown as EvaluationMeasurements;
+        const scoring = scoringOf(measured.scoring);
         return {
           type: 'RecordEvaluationResult',
           data: {
@@ -78,6 +80,7 @@ export class ServiceCommandsHandler {
             metrics: measured.metrics,
             comparison: measured.comparison,
             ...(measured.details === undefined ? {} : { details: measured.details }),
+            ...(scoring ? { scoring } : {}),
             context: await this.streams.gateContext(model),
           },
           metadata,
@@ -103,6 +106,16 @@ export class ServiceCommandsHandler {
           },
           metadata,
         };
+      case 'RecordShadowDeployment': {
+        const base = { evaluationId: String(d['evaluationId']), environment: String(d['environment']) };
+        if (d['outcome'] === 'ready' && typeof d['endpoint'] === 'string' && /^https?:\/\//.test(d['endpoint'])) {
+          return { type: 'RecordShadowDeployment', data: { ...base, outcome: 'ready', endpoint: d['endpoint'].slice(0, 2000) }, metadata };
+        }
+        if (d['outcome'] === 'failed' && typeof d['reason'] === 'string') {
+          return { type: 'RecordShadowDeployment', data: { ...base, outcome: 'failed', reason: d['reason'].slice(0, 2000) }, metadata };
+        }
+        throw new PoisonMessageError('RecordShadowDeployment: outcome must be "ready" with an http(s) endpoint, or "failed" with a reason');
+      }
       case 'RecordEvaluationProgress':
       case 'RecordEvaluationFailure':
       case 'ExpireApproval':
@@ -142,3 +155,22 @@ export class ServiceCommandsHandler {
     await this.projector.waitFor(ended.position);
   }
 }
+
+const pathOf = (value: unknown): ScoringPath | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const path = value as Record<string, unknown>;
+  if (path['via'] === 'in-process') return { via: 'in-process' };
+  if (path['via'] === 'shadow' && typeof path['environment'] === 'string' && typeof path['endpoint'] === 'string') {
+    return { via: 'shadow', environment: path['environment'].slice(0, 200), endpoint: path['endpoint'].slice(0, 2000) };
+  }
+  return undefined;
+};
+
+/** Which way an evaluator says it scored the models, kept only in the shape the registry records (anything else is left out). */
+const scoringOf = (value: unknown): EvaluationScoring | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const scoring = value as Record<string, unknown>;
+  const candidate = pathOf(scoring['candidate']);
+  if (!candidate) return undefined;
+  return { candidate, champion: scoring['champion'] === null ? null : (pathOf(scoring['champion']) ?? null) };
+};

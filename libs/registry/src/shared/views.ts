@@ -48,6 +48,9 @@ export const versionView = (version: RegisteredVersion, aliases: Readonly<Record
     comparison: e.comparison,
     verdict: e.verdict,
     details: e.details,
+    // How the models are (being) scored: through the shadow deployment or in-process.
+    ...(e.shadow ? { shadow: e.shadow } : {}),
+    scoring: e.scoring,
     ...(e.reason ? { reason: e.reason, code: e.code } : {}),
   })),
   approvals: version.approvals,
