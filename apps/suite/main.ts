@@ -6,6 +6,7 @@ import { ArchivalModule } from '@mrw/archival';
 import { DeployerModule } from '@mrw/deployer';
 import { EvaluatorModule } from '@mrw/evaluator';
 import { RegistryModule } from '@mrw/registry';
+import { WebhooksModule } from '@mrw/webhooks';
 
 /** Embedded mode: every service module in one process, one port, one SQLite event store. */
 const suiteModule = (config: SuiteConfig): DynamicModule => {
@@ -20,6 +21,7 @@ const suiteModule = (config: SuiteConfig): DynamicModule => {
       ApprovalsModule,
       ArchivalModule,
       DeployerModule,
+      WebhooksModule,
     ],
   };
 };

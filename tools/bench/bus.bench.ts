@@ -30,7 +30,8 @@ const pipeline = async (dir: string, name: string, brokers: string | undefined):
   const config = loadConfig({
     MRW_DATA_DIR: dir,
     MRW_BUS: brokers ? 'kafka' : 'embedded',
-    ...(brokers ? { KAFKA_BROKERS: brokers, KAFKA_NAMESPACE: namespace } : {}),
+    // Distributed mode needs the shared server secret; any 32+ characters do for a benchmark.
+    ...(brokers ? { KAFKA_BROKERS: brokers, KAFKA_NAMESPACE: namespace, MRW_SECRET_KEY: randomUUID() + randomUUID() } : {}),
   });
   const bus: MessageBus = brokers
     ? new KafkaMessageBus({ brokers: [brokers], clientId: 'mrw-bench', namespace })

@@ -9,6 +9,7 @@ import { benchEvaluator } from './evaluator.bench';
 import { benchLocalRuntime } from './local-runtime.bench';
 import { benchProjectionRebuild } from './projection-rebuild.bench';
 import { benchRegistryHttp } from './registry-http.bench';
+import { benchWebhooks } from './webhooks.bench';
 
 /** `npm run bench`: prints the suite's performance figures. Not a test: nothing here asserts. */
 const main = async (): Promise<void> => {
@@ -25,6 +26,7 @@ const main = async (): Promise<void> => {
     await benchEvaluator();
     await benchLocalRuntime();
     await benchApprovalToServing(dir);
+    await benchWebhooks(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

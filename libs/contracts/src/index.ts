@@ -5,3 +5,4 @@ export * from './events';
 export * from './ids';
 export * from './messaging';
 export * from './kserve-settings';
+export * from './duration';

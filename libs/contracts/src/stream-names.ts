@@ -33,13 +33,20 @@ export const decisionLinkStream = (nonce: string): string => `decisionLink-${non
 export const deploymentRunStream = (deploymentId: string): string => `deploymentRun-${deploymentId}`;
 
 /**
+ * A webhook subscription (`POST /api/v1/webhooks`): its settings, its sealed signing secrets and
+ * its health. Private: a subscription's URL and secrets are its owner's, not the audit trail's.
+ */
+export const webhookStream = (subscriptionId: string): string => `webhook-${subscriptionId}`;
+
+/**
  * Categories kept inside the services that write them: never published, indexed for the audit
  * trail or served by the registry. Token verifiers (secrets' hashes), people's contact details
  * (personal data, readable by admins through the people API only), the single-use records of
  * decision links (operations; the decision itself is audited on the version with its channel)
- * and the deployer's runs (operations; the deployment's outcome is audited on the version).
+ * the deployer's runs (operations; the deployment's outcome is audited on the version) and
+ * webhook subscriptions (their URLs and sealed secrets).
  */
-const PRIVATE_CATEGORIES: ReadonlySet<string> = new Set(['tokenCredential', 'person', 'decisionLink', 'deploymentRun']);
+const PRIVATE_CATEGORIES: ReadonlySet<string> = new Set(['tokenCredential', 'person', 'decisionLink', 'deploymentRun', 'webhook']);
 
 /** Whether a stream is private (see PRIVATE_CATEGORIES): never served, indexed or published. */
 export const isPrivateStream = (stream: string): boolean => PRIVATE_CATEGORIES.has(streamCategory(stream));

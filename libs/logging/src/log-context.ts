@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 
 /**
  * What a log line is about. Set once where a request or a message enters the process, and
@@ -35,3 +36,15 @@ export const inNewLogContext = <T>(fields: LogContext, fn: () => T): T => storag
 
 /** The fields of the request or message being handled here (empty outside any). */
 export const currentLogContext = (): LogContext => storage.getStore() ?? EMPTY;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The correlation id of the request or message being handled here, when it is a UUID (what an
+ * event's metadata takes); otherwise `fallback` (a new UUID unless given), so what a request
+ * appends stays correlated with its log lines.
+ */
+export const currentCorrelationId = (fallback: string = randomUUID()): string => {
+  const correlation = currentLogContext().correlationId;
+  return typeof correlation === 'string' && UUID.test(correlation) ? correlation : fallback;
+};

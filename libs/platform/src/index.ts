@@ -12,6 +12,7 @@ export * from './observability/health.controller';
 export * from './persistence/clock';
 export * from './persistence/keyed-mutex';
 export * from './persistence/log-feed';
+export * from './persistence/event-metadata';
 export * from './problem/validators';
 export * from './problem/bounded-params';
 export * from './problem/request-guards';

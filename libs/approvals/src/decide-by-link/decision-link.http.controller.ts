@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { applyDecorators, Body, Catch, Controller, Get, Inject, Param, Post, Query, Res, UseFilters, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { isUuid } from '@mrw/contracts';
-import { currentLogContext } from '@mrw/logging';
+import { currentCorrelationId } from '@mrw/logging';
 import { ApiProblems, CLOCK, FORM_MEDIA_TYPE, ProblemException, ProblemFilter, Public, statusForCode, type Clock } from '@mrw/platform';
 import { ApprovalBook, statusAt, type KnownApproval } from '../follow-approvals/approval-book';
 import { DecisionRelay } from '../relay-decisions/decision-relay';
@@ -90,8 +88,7 @@ export class DecisionLinkController {
     @Res() response: Response,
   ) {
     const { claims, approval } = await this.check(approvalId, decision, form.token);
-    const correlation = currentLogContext().correlationId;
-    const correlationId = typeof correlation === 'string' && isUuid(correlation) ? correlation : randomUUID();
+    const correlationId = currentCorrelationId();
     await this.uses.claim(claims, correlationId);
     let outcome;
     try {

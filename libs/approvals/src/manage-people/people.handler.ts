@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { isUuid, personStream, SCHEMA_VERSION, type Actor } from '@mrw/contracts';
+import { personStream, type Actor } from '@mrw/contracts';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@mrw/event-store';
-import { currentLogContext } from '@mrw/logging';
-import { CLOCK, ProblemException, type Clock } from '@mrw/platform';
+import { CLOCK, newEventMetadata, ProblemException, type Clock } from '@mrw/platform';
 import { PeopleDirectory, type Person } from './people-directory';
 import type { PersonContact, PersonEvent } from './people.events';
 
@@ -71,27 +69,10 @@ export class PeopleHandler {
   /** True when appended (and folded); false when the stream moved meanwhile and the caller should decide again. */
   private async append(subject: string, event: PersonEvent, actor: Actor, attempt: number): Promise<boolean> {
     const revision = this.directory.revisionOf(subject);
-    const eventId = randomUUID();
-    const correlation = currentLogContext().correlationId;
     try {
-      await this.store.appendToStream(
-        personStream(subject),
-        [
-          {
-            type: event.type,
-            data: event.data,
-            metadata: {
-              eventId,
-              occurredAt: this.clock.now().toISOString(),
-              actor,
-              correlationId: typeof correlation === 'string' && isUuid(correlation) ? correlation : eventId,
-              causationId: null,
-              schemaVersion: SCHEMA_VERSION,
-            },
-          },
-        ],
-        { expectedRevision: revision < 0 ? 'no_stream' : revision },
-      );
+      await this.store.appendToStream(personStream(subject), [{ type: event.type, data: event.data, metadata: newEventMetadata(this.clock, actor) }], {
+        expectedRevision: revision < 0 ? 'no_stream' : revision,
+      });
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       if (attempt >= ATTEMPTS) throw new ProblemException('CONCURRENCY_CONFLICT', `${subject}'s directory entry kept changing; retry the request`);

@@ -2,19 +2,10 @@
  * When reminders and the escalation of an open approval fall due: pure arithmetic on the
  * request's times, so a controlled clock in a test sees exactly what production does.
  */
-
-// Weeks, days, hours, minutes, seconds: the durations policies allow (the registry validates
-// them with its own parser; approvals may not import the registry's domain, so it has this one).
-const DURATION = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+import { parseDuration } from '@mrw/contracts';
 
 /** Milliseconds of an ISO 8601 duration with weeks, days, hours, minutes and seconds (`P1D`, `PT4H`); undefined if malformed. */
-export const parseIsoDuration = (text: string): number | undefined => {
-  const match = DURATION.exec(text);
-  if (!match || text === 'P' || text.endsWith('T')) return undefined;
-  const [, w, d, h, m, s] = match;
-  const n = (part: string | undefined): number => (part ? Number(part) : 0);
-  return ((((n(w) * 7 + n(d)) * 24 + n(h)) * 60 + n(m)) * 60 + n(s)) * 1000;
-};
+export const parseIsoDuration = parseDuration;
 
 /**
  * The first reminder due after `after` (exclusive): the next multiple of `remindEvery` counted

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiParam, ApiTags } from '@nestjs/swagger';
-import { isUuid } from '@mrw/contracts';
-import { currentLogContext } from '@mrw/logging';
+import { currentCorrelationId } from '@mrw/logging';
 import { ApiProblems, CLOCK, ProblemException, Public, type Clock } from '@mrw/platform';
 import { DeploymentTrigger } from '../trigger-deployments/deployment-trigger';
 import { CallbackTokens } from './callback-tokens';
@@ -46,8 +44,7 @@ export class DeploymentCallbackController {
     if (!plan || !plan.targets[claims.tgt]) {
       throw new ProblemException('DEPLOYMENT_NOT_FOUND', `deployment ${id} is not known to the deployer (yet)`);
     }
-    const correlation = currentLogContext().correlationId;
-    const correlationId = typeof correlation === 'string' && isUuid(correlation) ? correlation : randomUUID();
+    const correlationId = currentCorrelationId();
     const state = await this.deployments.report(
       plan,
       claims.tgt,

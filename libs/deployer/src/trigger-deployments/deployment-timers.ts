@@ -1,4 +1,4 @@
-import { deriveId, parseModelVersionStream, type CommandMessage, type DeploymentRequested, type DeploymentTarget } from '@mrw/contracts';
+import { deriveId, parseDuration, parseModelVersionStream, type CommandMessage, type DeploymentRequested, type DeploymentTarget } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
 import { PoisonMessageError } from '@mrw/messaging';
 import { settingsOf } from '../deployment-targets/deployment-target';
@@ -21,17 +21,10 @@ export const deploymentTimerIds = {
   timeout: (deploymentId: string): string => `deployment-timeout:${deploymentId}`,
 };
 
-// Weeks, days, hours, minutes, seconds: the durations policies allow (the deployer may not import the registry's domain).
-const DURATION = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
-
 /** Milliseconds of an ISO 8601 duration (`PT30M`, `P1D`); undefined if malformed or zero. */
 export const parseTimeout = (text: string): number | undefined => {
-  const match = DURATION.exec(text);
-  if (!match || text === 'P' || text.endsWith('T')) return undefined;
-  const [, w, d, h, m, s] = match;
-  const n = (part: string | undefined): number => (part ? Number(part) : 0);
-  const ms = ((((n(w) * 7 + n(d)) * 24 + n(h)) * 60 + n(m)) * 60 + n(s)) * 1000;
-  return ms > 0 ? ms : undefined;
+  const ms = parseDuration(text);
+  return ms !== undefined && ms > 0 ? ms : undefined;
 };
 
 /** What every timer of one deployment carries: enough to act without reading the registry again. */

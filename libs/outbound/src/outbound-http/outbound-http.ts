@@ -55,6 +55,12 @@ export interface OutboundHttpOptions {
   /** The default body limit of a request that names none. */
   readonly maxBytes?: number;
   readonly userAgent?: string;
+  /**
+   * Keep connections open for the next request to the same host and port (webhooks: many small
+   * POSTs to the same receivers). A pooled connection was checked by the address policy when it
+   * was made; a new one is checked again.
+   */
+  readonly keepAlive?: boolean;
 }
 
 const DEFAULT_CONNECT_MS = 10_000;
@@ -112,12 +118,22 @@ export class OutboundHttp {
   private readonly connectMs: number;
   private readonly responseMs: number;
   private readonly maxBytes: number;
+  private readonly agents: { readonly http: http.Agent; readonly https: https.Agent } | undefined;
 
   constructor(private readonly options: OutboundHttpOptions) {
+    this.agents = options.keepAlive
+      ? { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), https: new https.Agent({ keepAlive: true, maxSockets: 8 }) }
+      : undefined;
     this.resolveHost = options.resolve ?? systemResolver;
     this.connectMs = options.timeouts?.connectMs ?? DEFAULT_CONNECT_MS;
     this.responseMs = options.timeouts?.responseMs ?? DEFAULT_RESPONSE_MS;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  }
+
+  /** Closes the connections kept open (with `keepAlive`); the client makes new ones if used again. */
+  close(): void {
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
   }
 
   /** Parses a URL the client would call; throws OUTBOUND_URL_REFUSED for anything but http(s). */
@@ -239,7 +255,9 @@ export class OutboundHttp {
     return new Promise((resolve, reject) => {
       let failure: OutboundError | undefined;
       let response: IncomingMessage | undefined;
-      const request = client.request(url, { method, headers, lookup, agent: false, ...(ca !== undefined && url.protocol === 'https:' ? { ca } : {}) });
+      // A pool only where asked for, and never for a request with its own CA (its connections are not like the others).
+      const agent = this.agents && ca === undefined ? (url.protocol === 'https:' ? this.agents.https : this.agents.http) : false;
+      const request = client.request(url, { method, headers, lookup, agent, ...(ca !== undefined && url.protocol === 'https:' ? { ca } : {}) });
       const fail = (error: OutboundError): void => {
         failure ??= error;
         clearTimeout(connectTimer);
@@ -251,13 +269,18 @@ export class OutboundHttp {
         connectMs,
       );
       request.on('socket', (socket: Socket) => {
+        const silent = (): void =>
+          fail(new OutboundError('OUTBOUND_TIMEOUT', `${describeUrl(url)}: nothing received for ${responseMs} ms`, { phase: 'response', timeoutMs: responseMs }));
         const connected = (): void => {
           clearTimeout(connectTimer);
-          socket.setTimeout(responseMs, () =>
-            fail(new OutboundError('OUTBOUND_TIMEOUT', `${describeUrl(url)}: nothing received for ${responseMs} ms`, { phase: 'response', timeoutMs: responseMs })),
-          );
+          socket.setTimeout(responseMs);
+          socket.on('timeout', silent);
         };
-        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+        // This exchange's silence timer ends with it: a pooled socket serves the next one with its own.
+        request.once('close', () => socket.off('timeout', silent));
+        // A pooled socket is connected already.
+        if (socket.connecting) socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+        else connected();
       });
       request.on('response', (incoming) => {
         response = incoming;

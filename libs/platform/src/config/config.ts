@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AllowListError, parseAllowedHosts, type AllowList } from '@mrw/outbound';
+import { parseDuration } from '@mrw/contracts';
 
 /** Process configuration, from environment variables only (DESIGN section 6). */
 export interface SuiteConfig {
@@ -64,10 +65,24 @@ export interface SuiteConfig {
    * signature of interactivity requests (approve/reject buttons); unset: Slack clicks are refused.
    */
   readonly slackSigningSecret: string | undefined;
+  /**
+   * How long a webhook delivery is retried before it is dead-lettered and its subscription
+   * flagged FAILING (`MRW_WEBHOOK_MAX_AGE`, ISO 8601, default `PT24H`), in milliseconds.
+   */
+  readonly webhookMaxAgeMs: number;
+  /** How long a subscription may stay FAILING before it is disabled (`MRW_WEBHOOK_DISABLE_AFTER`, default `P3D`), in milliseconds. */
+  readonly webhookDisableAfterMs: number;
 }
 
 /** The least length of a configured secret (admin token, seeded tokens, server secret). */
 export const MIN_SECRET_LENGTH = 32;
+
+/** A positive ISO 8601 duration setting, in milliseconds; a malformed or zero one stops the start. */
+const positiveDuration = (name: string, value: string | undefined, fallback: string): number => {
+  const ms = parseDuration(value || fallback);
+  if (ms === undefined || ms <= 0) throw new ConfigError(`${name} must be a positive ISO 8601 duration such as PT30M, PT24H or P3D (got ${JSON.stringify(value)})`);
+  return ms;
+};
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -188,6 +203,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     smtpUrl: smtpUrl(env['MRW_SMTP_URL']),
     mailFrom: env['MRW_MAIL_FROM'] || DEFAULT_MAIL_FROM,
     slackSigningSecret: env['MRW_SLACK_SIGNING_SECRET']?.trim() || undefined,
+    webhookMaxAgeMs: positiveDuration('MRW_WEBHOOK_MAX_AGE', env['MRW_WEBHOOK_MAX_AGE'], 'PT24H'),
+    webhookDisableAfterMs: positiveDuration('MRW_WEBHOOK_DISABLE_AFTER', env['MRW_WEBHOOK_DISABLE_AFTER'], 'P3D'),
     evaluatorThreads: Math.max(1, Number(env['MRW_EVALUATOR_THREADS'] ?? cpus().length) || 1),
     artifactsDir: env['MRW_ARTIFACTS_DIR'] ? resolve(process.cwd(), env['MRW_ARTIFACTS_DIR']) : join(resolvedDataDir, 'artifacts'),
   };
