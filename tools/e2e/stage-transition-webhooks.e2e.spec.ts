@@ -230,3 +230,24 @@ describe('stage-transition webhooks', () => {
     expect(audit.body.items).toEqual([]);
   });
 });
+
+describe('webhook URLs without an allow-list', () => {
+  let suite: RegistryHarness;
+
+  beforeAll(async () => {
+    suite = await startRegistry({ modules: [WebhooksModule] });
+  });
+
+  afterAll(async () => {
+    await suite?.close();
+  });
+
+  it('refuses loopback and metadata addresses when MRW_OUTBOUND_ALLOWED_HOSTS does not allow them, and keeps nothing', async () => {
+    for (const url of ['http://127.0.0.1:8080/hook', 'http://localhost/hook', 'http://169.254.169.254/latest/meta-data', 'http://[::1]:9000/']) {
+      const refused = await suite.http('POST', '/api/v1/webhooks', { body: { url, events: ['MODEL_VERSION_CREATED'] } });
+      expect(refused.status).toBe(422);
+      expect(refused.body).toMatchObject({ code: 'WEBHOOK_URL_REFUSED', detail: expect.stringContaining('MRW_OUTBOUND_ALLOWED_HOSTS') });
+    }
+    expect((await suite.http('GET', '/api/v1/webhooks')).body.total).toBe(0);
+  });
+});
