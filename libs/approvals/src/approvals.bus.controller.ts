@@ -48,4 +48,10 @@ export class ApprovalsBusController {
   async deploymentFailed(@Payload() event: RecordedEvent): Promise<void> {
     await this.notify.deploymentFailed(event);
   }
+
+  /** The registry's webhooks disabled a subscription that kept failing: its owner is told, once. */
+  @EventPattern(registryEvent('approvals', 'WebhookDisabled'))
+  async webhookDisabled(@Payload() event: RecordedEvent): Promise<void> {
+    await this.notify.webhookDisabled(event);
+  }
 }

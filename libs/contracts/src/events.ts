@@ -353,7 +353,35 @@ export interface AccessTokenRecord {
 }
 export type AccessTokenEvent = AccessTokenIssued | AccessTokenRevoked;
 
-export type RegistryEvent = ModelEvent | ModelVersionEvent | AccessTokenEvent;
+// ---- webhookNotice-<subscriptionId> (written by the registry's webhooks) ------------
+
+/**
+ * A webhook subscription stayed FAILING longer than `MRW_WEBHOOK_DISABLE_AFTER` and was
+ * disabled: its owner is to be told. Its id derives from the subscription, `failingSince` and
+ * the revision the disable was decided at, so a retried disable yields no second notice. The
+ * receiver appears as its origin only: a webhook
+ * URL may carry a token (chat webhooks), and the signing secret never leaves the registry.
+ */
+export type WebhookDisabled = DomainEvent<
+  'WebhookDisabled',
+  {
+    webhookId: string;
+    owner: Actor;
+    /** The model it is scoped to; null for a registry-wide subscription. */
+    model: string | null;
+    /** `https://ci.example.com`: scheme, host and port of the receiver, nothing more. */
+    urlOrigin: string;
+    /** Why the last delivery was dead-lettered. */
+    reason: string;
+    /** Since when it was FAILING (its first dead letter of this spell), ISO 8601. */
+    failingSince: string;
+    /** The webhook event names it subscribed to. */
+    events: string[];
+  }
+>;
+export type WebhookNoticeEvent = WebhookDisabled;
+
+export type RegistryEvent = ModelEvent | ModelVersionEvent | AccessTokenEvent | WebhookNoticeEvent;
 
 // ---- tokenCredential-<tokenId> (private: never published, indexed or served) --------
 

@@ -15,7 +15,7 @@ export const tokenCredentialStream = (tokenId: string): string => `tokenCredenti
  * The streams whose events leave the store: published on Kafka (and the embedded bus), the
  * audit trail, dashboards. Everything else stays inside the suite.
  */
-export const PUBLISHED_STREAM_PREFIXES: readonly string[] = ['model-', 'modelVersion-', 'accessToken-'];
+export const PUBLISHED_STREAM_PREFIXES: readonly string[] = ['model-', 'modelVersion-', 'accessToken-', 'webhookNotice-'];
 
 /**
  * The approvals service's people directory: one stream per registry subject, holding that
@@ -37,6 +37,13 @@ export const deploymentRunStream = (deploymentId: string): string => `deployment
  * its health. Private: a subscription's URL and secrets are its owner's, not the audit trail's.
  */
 export const webhookStream = (subscriptionId: string): string => `webhook-${subscriptionId}`;
+
+/**
+ * What the registry's webhooks tell other services about a subscription (`WebhookDisabled`):
+ * published, so the approvals service can email its owner; it carries the receiver's origin,
+ * never its URL or secret. Operations, not lifecycle: the audit index skips it.
+ */
+export const webhookNoticeStream = (subscriptionId: string): string => `webhookNotice-${subscriptionId}`;
 
 /**
  * Categories kept inside the services that write them: never published, indexed for the audit

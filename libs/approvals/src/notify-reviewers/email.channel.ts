@@ -2,7 +2,7 @@ import { describeSmtpUrl } from '@mrw/platform';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { ApprovalNotice } from './approval-notice';
 import { NotificationDeliveryError, type DeliveryResult, type NoticeRecipient, type NotificationChannel } from './notification-channel';
-import { renderEmail } from './render-email';
+import { renderEmail, type RenderedEmail } from './render-email';
 
 export interface EmailChannelOptions {
   /** `MRW_SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://user:pass@host:465`. */
@@ -45,13 +45,17 @@ export class EmailChannel implements NotificationChannel {
   }
 
   async send(notice: ApprovalNotice, recipient?: NoticeRecipient): Promise<DeliveryResult> {
+    return this.sendEmail(notice.id, renderEmail(recipient?.links ? { ...notice, links: recipient.links } : notice), recipient);
+  }
+
+  /** Sends an email already composed, for a notice about no approval (a webhook disabled), to one person. */
+  async sendEmail(noticeId: string, email: RenderedEmail, recipient?: NoticeRecipient): Promise<DeliveryResult> {
     const address = recipient?.email?.trim();
     if (!recipient || !address) {
       throw new NotificationDeliveryError('DELIVERY_NO_RECIPIENT', this.kind, this.target, `no email address for ${recipient?.subject ?? 'an unnamed recipient'}`, {
         transient: false,
       });
     }
-    const email = renderEmail(recipient.links ? { ...notice, links: recipient.links } : notice);
     try {
       const info = await this.transport.sendMail({
         from: this.options.from,
@@ -60,7 +64,7 @@ export class EmailChannel implements NotificationChannel {
         subject: email.subject,
         text: email.text,
         html: email.html,
-        headers: { 'X-MRW-Notice-Id': notice.id, 'Auto-Submitted': 'auto-generated' },
+        headers: { 'X-MRW-Notice-Id': noticeId, 'Auto-Submitted': 'auto-generated' },
       });
       return { channel: this.kind, target: address, response: String(info.response ?? ''), messageId: String(info.messageId ?? '') };
     } catch (error) {

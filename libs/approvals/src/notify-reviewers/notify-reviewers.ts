@@ -12,6 +12,7 @@ import {
   type Evidence,
   type NotifyChannel,
   type PromotionRefused,
+  type WebhookDisabled,
 } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
 import { OutboundHttp } from '@mrw/outbound';
@@ -30,8 +31,11 @@ import { escalationAt, nextReminderAt } from './follow-up-times';
 import { NotificationDeliveryError, type DeliveryResult, type NoticeRecipient } from './notification-channel';
 import { NoticeOutcomes } from './notice-outcomes';
 import { ReviewFacts } from './review-facts';
+import { renderWebhookDisabledEmail, webhookDisabledNotice, type WebhookDisabledNotice } from './webhook-disabled-notice';
 
 export const NOTICE_TIMER_KIND = 'approval-notice';
+/** A disabled webhook's email to its owner: a notice about no approval, with its own payload. */
+export const WEBHOOK_NOTICE_TIMER_KIND = 'webhook-notice';
 
 /** Tries of one delivery before it is given up as failed (the channel is down for long, or refuses). */
 const MAX_DELIVERY_ATTEMPTS = 8;
@@ -42,6 +46,12 @@ export interface NoticeDelivery {
   /** The channel as the policy stores it: secrets sealed or named by an environment variable. */
   readonly channel: unknown;
   readonly recipient?: NoticeRecipient;
+}
+
+/** A disabled webhook's notice to its owner, by email: a durable timer's payload. */
+export interface WebhookNoticeDelivery {
+  readonly notice: WebhookDisabledNotice;
+  readonly recipient: NoticeRecipient;
 }
 
 /** What a reminder or escalation timer needs when it fires: the approval, and the rule it was opened under. */
@@ -103,7 +113,8 @@ export const voidReason = (previous: Evidence, current: Evidence): string => {
  * half-way to expiry, the `escalateTo` contact; then its expiry (to the requester), void
  * approvals (to reviewers and requester), and a request the automated gates refused (to the
  * requester and the rule's rooms, never the reviewers), and a deployment that failed (to the
- * requester, the reviewers who approved it and the rule's rooms). Every notice kind goes through one
+ * requester, the reviewers who approved it and the rule's rooms); and, about no approval, a
+ * webhook the registry disabled for failing (to its owner, by email). Every notice kind goes through one
  * path (`tell` → `schedule` → `deliver`): every delivery — a channel, and for email each
  * person, with their own signed links — is a durable timer due at the fact's time, with a
  * notice id derived from (approval, kind, due time, channel, person), so a crash before or
@@ -133,6 +144,7 @@ export class NotifyReviewers implements OnApplicationShutdown {
   ) {
     this.box = SecretBox.forPolicySecrets(secrets);
     timers.on<NoticeDelivery>(NOTICE_TIMER_KIND, (timer) => this.deliver(timer));
+    timers.on<WebhookNoticeDelivery>(WEBHOOK_NOTICE_TIMER_KIND, (timer) => this.deliverWebhookNotice(timer));
     timers.on<FollowUpPayload>(APPROVAL_TIMER_KINDS.reminder, (timer) => this.remind(timer));
     timers.on<FollowUpPayload>(APPROVAL_TIMER_KINDS.escalation, (timer) => this.escalate(timer));
   }
@@ -297,6 +309,35 @@ export class NotifyReviewers implements OnApplicationShutdown {
       publicUrl: this.config.publicUrl,
     });
     this.tell(notice, event.metadata.occurredAt, { ...audience, decisionLinks: false });
+  }
+
+  /**
+   * `WebhookDisabled`: the subscription's owner learns by email (the people directory's address)
+   * which webhook was disabled, since when and why it failed, and how to mend it; nobody else,
+   * the webhook is its owner's. One delivery, a durable timer whose id derives from the event's,
+   * so a redelivered event sends nothing again. No address (or a service as owner): logged only.
+   */
+  async webhookDisabled(event: RecordedEvent): Promise<void> {
+    const data = event.data as WebhookDisabled['data'];
+    const owner = userSubject(data.owner);
+    const about = `webhook ${data.webhookId} (${data.urlOrigin}) was disabled for failing`;
+    if (!owner) {
+      this.logger.log(`${about}; its owner ${data.owner.id} is a service: nobody to email`);
+      return;
+    }
+    if (!this.config.smtpUrl) {
+      this.logger.warn(`${about}; its owner ${owner} is not emailed: MRW_SMTP_URL is not set`);
+      return;
+    }
+    const email = this.people.get(owner)?.email;
+    if (!email) {
+      this.logger.log(`${about}; its owner ${owner} is not emailed: no address in the people directory`);
+      return;
+    }
+    const id = deriveId(event.metadata.eventId, `webhook-disabled:direct:${owner}`);
+    const notice = webhookDisabledNotice({ id, occurredAt: event.metadata.occurredAt, data, publicUrl: this.config.publicUrl });
+    const delivery: WebhookNoticeDelivery = { notice, recipient: { subject: owner, email } };
+    this.timers.schedule(`${WEBHOOK_NOTICE_TIMER_KIND}:${id}`, event.metadata.occurredAt, WEBHOOK_NOTICE_TIMER_KIND, delivery);
   }
 
   /** The reminder (`remindEvery`) and the half-way escalation (`escalateTo`) of an approval just opened. */
@@ -501,6 +542,24 @@ export class NotifyReviewers implements OnApplicationShutdown {
       attempts: timer.attempt,
       reason: outcome.reason,
     });
+  }
+
+  /**
+   * A disabled webhook's email fell due: retried like every delivery while the SMTP server is
+   * unavailable, given up when it refuses. About no approval, so the outcome is only logged (as a
+   * gate refusal's is).
+   */
+  private async deliverWebhookNotice(timer: DueTimer<WebhookNoticeDelivery>): Promise<void> {
+    const { notice, recipient } = timer.payload;
+    const what = `webhook ${notice.webhookId} (${notice.urlOrigin}) was disabled`;
+    try {
+      const result = await this.emailChannel().sendEmail(notice.id, renderWebhookDisabledEmail(notice), recipient);
+      this.logger.log(`told ${recipient.subject} by email (${result.target}) that ${what}`);
+    } catch (error) {
+      const transient = error instanceof NotificationDeliveryError ? error.transient : false;
+      if (transient && timer.attempt < MAX_DELIVERY_ATTEMPTS) throw error;
+      this.logger.error(`could not tell ${recipient.subject} that ${what} after ${timer.attempt} attempts: ${(error as Error).message}`);
+    }
   }
 
   private emailChannel(): EmailChannel {

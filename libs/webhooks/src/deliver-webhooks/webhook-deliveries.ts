@@ -138,7 +138,7 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
     const since = this.directory.get(subscription.id)?.failingSince;
     if (since && this.clock.now().getTime() - Date.parse(since) >= this.config.webhookDisableAfterMs) {
       this.logger.warn(`webhook ${subscription.id} disabled: failing since ${since}`);
-      await this.subscriptions.disableForFailures(subscription.id, `failing since ${since}: ${reason}`);
+      await this.subscriptions.disableForFailures(subscription.id, reason);
     }
   }
 

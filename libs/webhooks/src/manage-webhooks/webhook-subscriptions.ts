@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { webhookStream, type Actor } from '@mrw/contracts';
+import { deriveId, webhookNoticeStream, webhookStream, type Actor, type WebhookDisabled } from '@mrw/contracts';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@mrw/event-store';
 import { CLOCK, newEventMetadata, ProblemException, SecretBox, ServerSecrets, type Clock } from '@mrw/platform';
 import { WebhookDirectory } from './webhook-directory';
@@ -70,11 +70,28 @@ export class WebhookSubscriptions {
     await this.change(id, DELIVERY_ACTOR, (current) => (current.health === health ? [] : [{ type: 'WebhookHealthChanged', data: { health, reason } }]), { missingIsFine: true });
   }
 
-  /** Disables a subscription that kept failing, saying why. */
+  /**
+   * Disables a subscription that kept failing (`reason`: why its last delivery died), and tells
+   * its owner through a published `WebhookDisabled`. Nothing when it is already disabled or
+   * healthy again. The notice goes first: a crash between the two appends repeats it on the next
+   * dead letter (deduplicated by its id) instead of leaving a disabled subscription nobody heard of.
+   * Its id derives from the failing spell and the revision the disable was first decided at, so
+   * a retry tells nothing twice while a subscription turned on again and disabled again is told again.
+   */
   async disableForFailures(id: string, reason: string): Promise<void> {
-    await this.change(id, DELIVERY_ACTOR, (current) => (current.status === 'DISABLED' ? [] : [{ type: 'WebhookUpdated', data: { changes: { status: 'DISABLED' }, reason } }]), {
-      missingIsFine: true,
-    });
+    let decidedAt: number | undefined;
+    await this.change(
+      id,
+      DELIVERY_ACTOR,
+      async (current) => {
+        if (current.status === 'DISABLED' || current.failingSince === null) return [];
+        decidedAt ??= current.revision;
+        const since = current.failingSince;
+        await this.noticeDisabled(current, since, reason, deriveId(current.id, `WebhookDisabled@${since}#${decidedAt}`));
+        return [{ type: 'WebhookUpdated', data: { changes: { status: 'DISABLED' }, reason: `failing since ${since}: ${reason}` } }];
+      },
+      { missingIsFine: true },
+    );
   }
 
   /** A subscription's URL in the clear, for sending (write-only: never shown). */
@@ -93,7 +110,7 @@ export class WebhookSubscriptions {
   private async change(
     id: string,
     actor: Actor,
-    decide: (current: WebhookSubscription) => WebhookEvent[],
+    decide: (current: WebhookSubscription) => WebhookEvent[] | Promise<WebhookEvent[]>,
     options: { readonly missingIsFine?: boolean } = {},
   ): Promise<WebhookSubscription> {
     for (let attempt = 1; ; attempt += 1) {
@@ -102,7 +119,7 @@ export class WebhookSubscriptions {
         if (options.missingIsFine) return undefined as unknown as WebhookSubscription;
         throw new ProblemException('WEBHOOK_NOT_FOUND', `no webhook ${id}`, {}, 404);
       }
-      const events = decide(current);
+      const events = await decide(current);
       if (events.length === 0) return current;
       try {
         for (const [i, event] of events.entries()) await this.append(id, current.revision + i, event, actor);
@@ -113,6 +130,21 @@ export class WebhookSubscriptions {
       }
       return (await this.directory.refresh(id)) as WebhookSubscription;
     }
+  }
+
+  /** `WebhookDisabled` in `webhookNotice-<id>` with the given event id (appended once: the store deduplicates by it). */
+  private async noticeDisabled(subscription: WebhookSubscription, failingSince: string, reason: string, eventId: string): Promise<void> {
+    const data: WebhookDisabled['data'] = {
+      webhookId: subscription.id,
+      owner: subscription.owner,
+      model: subscription.model,
+      urlOrigin: new URL(this.urlOf(subscription)).origin,
+      reason,
+      failingSince,
+      events: [...subscription.events],
+    };
+    const metadata = { ...newEventMetadata(this.clock, DELIVERY_ACTOR), eventId };
+    await this.store.appendToStream(webhookNoticeStream(subscription.id), [{ type: 'WebhookDisabled', data, metadata }], { expectedRevision: 'any' });
   }
 
   private async append(id: string, revision: number, event: WebhookEvent, actor: Actor): Promise<void> {
