@@ -150,7 +150,7 @@ describe('operator logs', () => {
     }
     const evaluating = all.find((l) => l['context'] === 'evaluator' && String(l['msg']).startsWith('evaluating'));
     expect(evaluating).toMatchObject({ correlationId, eventType: 'EvaluationRequested', stream: 'modelVersion-cancer@1', group: 'mrw-evaluator' });
-    const archival = all.find((l) => l['context'] === 'archival');
+    const archival = all.find((l) => l['context'] === 'archival' && l['eventType'] === 'StageTransitioned');
     expect(archival).toMatchObject({ correlationId, eventType: 'StageTransitioned', stream: 'modelVersion-cancer@1', causationId: null });
     const result = all.find((l) => l['commandType'] === 'RecordEvaluationResult');
     expect(result).toMatchObject({

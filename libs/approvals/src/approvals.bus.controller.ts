@@ -49,6 +49,12 @@ export class ApprovalsBusController {
     await this.notify.deploymentFailed(event);
   }
 
+  /** The serving version's live metric stayed beyond its threshold: the Production rule's channels are told, once per breach. */
+  @EventPattern(registryEvent('approvals', 'LiveMetricBreached'))
+  async liveMetricBreached(@Payload() event: RecordedEvent): Promise<void> {
+    await this.notify.liveMetricBreached(event);
+  }
+
   /** The registry's webhooks disabled a subscription that kept failing: its owner is told, once. */
   @EventPattern(registryEvent('approvals', 'WebhookDisabled'))
   async webhookDisabled(@Payload() event: RecordedEvent): Promise<void> {

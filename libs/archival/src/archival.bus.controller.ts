@@ -2,21 +2,46 @@ import { Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { RecordedEvent } from '@mrw/event-store';
 import { BusController, registryEvent } from '@mrw/platform';
+import { ArchivalScheduler } from './apply-policies/archival-scheduler';
+import { ArchivalBook, modelOfStream } from './follow-models/archival-book';
+
+/** The registry events that move a model's archival plan: it is made again on the log as it stands once the event is folded. */
+const MOVES_THE_PLAN = [
+  'ModelPolicySet',
+  'ModelServingVersionChanged',
+  'ModelVersionRegistered',
+  'StageTransitioned',
+  'ApprovalRequested',
+  'ApprovalQuorumReached',
+  'ApprovalRejected',
+  'ApprovalExpired',
+  'ApprovalEvidenceChanged',
+  'DeploymentRequested',
+  'DeploymentSucceeded',
+  'DeploymentFailed',
+  'ServingEnded',
+];
 
 /**
- * The registry events the archival service (it applies each model's archival policy) reacts to, as consumer group `mrw-archival`. Delivery, the inbox
- * and the DLQ are in place; the behaviour arrives with the service's own issue, and until
- * then it records what it received.
+ * The registry events the archival service reacts to, as consumer group `mrw-archival`: each
+ * makes the model's archival plan again, which (re)schedules the durable timers of what falls
+ * due and when.
  */
 @BusController()
 export class ArchivalBusController {
   private readonly logger = new Logger('archival');
 
-  @EventPattern([
-  registryEvent('archival', 'ModelServingVersionChanged'),
-  registryEvent('archival', 'StageTransitioned'),
-  ])
-  received(@Payload() event: RecordedEvent): void {
-    this.logger.log(`received ${event.type} on ${event.streamName}@${event.revision}`);
+  constructor(
+    private readonly book: ArchivalBook,
+    private readonly scheduler: ArchivalScheduler,
+  ) {}
+
+  @EventPattern(MOVES_THE_PLAN.map((type) => registryEvent('archival', type)))
+  async changed(@Payload() event: RecordedEvent): Promise<void> {
+    const model = modelOfStream(event.streamName);
+    if (!model) return;
+    await this.book.caughtUp();
+    this.scheduler.replan(model);
+    this.logger.debug(`${event.type} on ${event.streamName}: the archival plan of ${model} made again`);
   }
 }

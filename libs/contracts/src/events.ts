@@ -74,7 +74,15 @@ export type TransitionTrigger =
   | { kind: 'approval'; requestId: string; approvalId: string }
   | { kind: 'deployment-failed'; deploymentId: string }
   | { kind: 'rollback'; rollbackId: string }
-  | { kind: 'archival'; rule: string; detail: string };
+  | {
+      kind: 'archival';
+      rule: string;
+      detail: string;
+      /** The archival rule's settings as applied (e.g. `{supersededAfter: 'P30D'}`); absent from older events. */
+      parameters?: Record<string, unknown>;
+      /** What it rested on: dates, a metric window with its sample counts; absent from older events. */
+      evidence?: Record<string, unknown>;
+    };
 
 export type StageTransitioned = DomainEvent<
   'StageTransitioned',
@@ -295,6 +303,37 @@ export type RollbackRequested = DomainEvent<
   }
 >;
 
+/** The samples a live-metric verdict rests on: the window it covers and what they showed. */
+export interface LiveMetricWindow {
+  /** First and last moment of the window, ISO 8601. */
+  from: string;
+  to: string;
+  /** The policy's window length, ISO 8601 (`PT1H`). */
+  for: string;
+  /** Samples in the window (the sum of their counts). */
+  samples: number;
+  /** The value furthest beyond the threshold, and the mean over the window. */
+  worst: number;
+  mean: number;
+}
+
+/**
+ * The serving version's live metric stayed beyond the archival policy's threshold for the
+ * whole window (issue 12): reported by the archival service, which never archives the serving
+ * version. `rollbackRequested` says whether the registry requested a rollback because of it
+ * (`policy.archival.liveMetric.rollback`).
+ */
+export type LiveMetricBreached = DomainEvent<
+  'LiveMetricBreached',
+  {
+    metric: string;
+    direction: 'below' | 'above';
+    threshold: number;
+    window: LiveMetricWindow;
+    rollbackRequested: boolean;
+  }
+>;
+
 export type ModelVersionEvent =
   | ModelVersionRegistered
   | ModelVersionTagSet
@@ -320,7 +359,8 @@ export type ModelVersionEvent =
   | DeploymentSucceeded
   | DeploymentFailed
   | ServingEnded
-  | RollbackRequested;
+  | RollbackRequested
+  | LiveMetricBreached;
 
 // ---- accessToken-<id> ---------------------------------------------------------------
 

@@ -6,3 +6,4 @@ export * from './ids';
 export * from './messaging';
 export * from './kserve-settings';
 export * from './duration';
+export * from './archival-policy';

@@ -71,9 +71,45 @@ export interface DeploymentTarget {
   readonly [setting: string]: unknown;
 }
 
+/**
+ * Live metric names, as monitoring exports them (`accuracy`, `p99_latency_ms`,
+ * `http:error_ratio`): the Prometheus alphabet plus `.` and `-`.
+ */
+export const LIVE_METRIC_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
+
+/** A live metric that must not stay beyond a threshold for a whole window. */
+export interface LiveMetricRule {
+  /** e.g. `accuracy`, `p99_latency_ms` (see LIVE_METRIC_NAME_PATTERN). */
+  readonly metric: string;
+  /** Breached while the metric is below this; exactly one of `below` and `above`. */
+  readonly below?: number;
+  /** Breached while the metric is above this. */
+  readonly above?: number;
+  /** ISO 8601 window the breach must last, e.g. `PT1H`, `PT5S`. */
+  readonly for: string;
+  /** Samples (summed `count`) the window must hold to count as a breach (default 1). */
+  readonly minSamples?: number;
+  /** When the serving version is in breach, also request a rollback (default false). */
+  readonly rollback?: boolean;
+}
+
+/** Per model: when versions are archived. Every rule may be combined with the others. */
 export interface ArchivalPolicy {
-  /** Archive a version this many days after a newer version started serving. */
+  /** Legacy form of `supersededAfter`: `n` is `P<n>D`. */
   readonly supersededAfterDays?: number;
+  /**
+   * ISO 8601: archive a version that left serving because a newer one took over, this long
+   * after it did (default `P30D`, even when the policy has no archival part).
+   */
+  readonly supersededAfter?: string;
+  /** ISO 8601: archive a version left in `None` or `Staging` longer than this. */
+  readonly staleAfter?: string;
+  /** At most this many non-archived versions: the oldest ones go first. */
+  readonly keepAtMost?: number;
+  /** Archive a non-serving version whose live metric stays beyond its threshold; the serving one raises `LiveMetricBreached`. */
+  readonly liveMetric?: LiveMetricRule;
+  /** Default true: `staleAfter`, `keepAtMost` and `liveMetric` never archive the rollback target. */
+  readonly keepRollbackTarget?: boolean;
   /** Archive the previous champion as soon as the new one serves (else it stays as rollback target). */
   readonly archivePreviousOnSuccess?: boolean;
 }

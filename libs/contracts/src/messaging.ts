@@ -53,7 +53,7 @@ export const HEADERS = {
 export const SERVICE_COMMANDS: Readonly<Record<ServiceName, readonly string[]>> = {
   evaluator: ['RecordEvaluationProgress', 'RecordEvaluationResult', 'RecordEvaluationFailure'],
   approvals: ['GrantApproval', 'RejectApproval', 'ExpireApproval', 'RecordNotificationOutcome'],
-  archival: ['ArchiveModelVersion'],
+  archival: ['ArchiveModelVersion', 'RecordLiveMetricBreach'],
   deployer: ['RecordDeploymentStarted', 'RecordDeploymentSucceeded', 'RecordDeploymentFailed', 'RecordShadowDeployment'],
 };
 

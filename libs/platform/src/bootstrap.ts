@@ -4,13 +4,13 @@ import { json, type NextFunction, type Request, type Response } from 'express';
 import { ProblemException } from './problem/problem';
 import { ProblemFilter } from './problem/problem.filter';
 import { closeRequestSchemas, declareProblemResponses } from './problem/openapi-problems';
-import { formBodyParser, FormRoutes, jsonBodyGuard, MAX_BODY_BYTES, mediaTypeGuard, methodGuard, queryGuard, sendProblem } from './problem/request-guards';
+import { BodyRoutes, formBodyParser, jsonBodyGuard, MAX_BODY_BYTES, mediaTypeGuard, methodGuard, queryGuard, sendProblem } from './problem/request-guards';
 import { createValidationPipe } from './problem/validation';
 
 /** What every HTTP service applies: media types, JSON size and shape limits, validation, problem documents, OpenAPI, shutdown hooks. */
 export const configureHttpApp = (app: INestApplication, title: string): void => {
   // Filled from the OpenAPI document below, before the first request arrives.
-  const forms = new FormRoutes();
+  const forms = new BodyRoutes();
   app.use(mediaTypeGuard(forms));
   app.use(queryGuard);
   app.use(json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
@@ -34,7 +34,7 @@ export const configureHttpApp = (app: INestApplication, title: string): void => 
     },
   );
   // Before class-transformer or class-validator recurse into the body.
-  app.use(jsonBodyGuard);
+  app.use(jsonBodyGuard(forms));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();

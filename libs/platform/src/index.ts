@@ -13,6 +13,7 @@ export * from './persistence/clock';
 export * from './persistence/keyed-mutex';
 export * from './persistence/log-feed';
 export * from './persistence/event-metadata';
+export * from './persistence/working-database';
 export * from './problem/validators';
 export * from './problem/bounded-params';
 export * from './problem/request-guards';

@@ -35,6 +35,7 @@ import { RegisterModelController } from './register-model/register-model.http.co
 import { ARTIFACT_STORE, ArtifactSources } from './register-version/artifact-sources';
 import { RegisterVersionController } from './register-version/register-version.http.controller';
 import { RequestRollbackController } from './request-rollback/request-rollback.http.controller';
+import { RollbackRequests } from './request-rollback/rollback-requests';
 import { RequestTransitionController } from './request-transition/request-transition.http.controller';
 import { SetPolicyController } from './set-policy/set-policy.http.controller';
 import { UploadArtifactController } from './upload-artifact/upload-artifact.http.controller';
@@ -94,6 +95,7 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     ArtifactSources,
     TokenIssuer,
     TokenBootstrap,
+    RollbackRequests,
     // messaging
     LogForwarder,
     ServiceCommandsHandler,

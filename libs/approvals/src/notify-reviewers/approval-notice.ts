@@ -1,4 +1,4 @@
-import type { Actor, Comparison, GateCheck, MetricComparison, Stage } from '@mrw/contracts';
+import type { Actor, Comparison, GateCheck, LiveMetricWindow, MetricComparison, Stage } from '@mrw/contracts';
 
 /**
  * What every notification about an approval carries, whatever the channel: plain data, put
@@ -6,7 +6,7 @@ import type { Actor, Comparison, GateCheck, MetricComparison, Stage } from '@mrw
  */
 
 /** Why a notice is sent. */
-export const NOTICE_KINDS = ['approval-requested', 'reminder', 'escalation', 'expired', 'voided', 'gate-refused', 'deployment-failed'] as const;
+export const NOTICE_KINDS = ['approval-requested', 'reminder', 'escalation', 'expired', 'voided', 'gate-refused', 'deployment-failed', 'live-metric-breached'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** One metric of the candidate next to the champion's, on the same rows (the shape of contracts' `MetricComparison`). */
@@ -138,6 +138,23 @@ export interface DeploymentFailedNotice extends NoticeBase {
   readonly versionLink: string;
 }
 
+/**
+ * To the Production rule's rooms and reviewers: the serving version's live metric stayed beyond
+ * the archival policy's threshold for its whole window (issue 12). About no approval: `id` is
+ * the `LiveMetricBreached` event's, `requester` the service that reported it, `links.view` and
+ * `versionLink` the version.
+ */
+export interface LiveMetricBreachedNotice extends NoticeBase {
+  readonly kind: 'live-metric-breached';
+  readonly metric: string;
+  readonly direction: 'below' | 'above';
+  readonly threshold: number;
+  readonly window: LiveMetricWindow;
+  /** Whether the registry requested a rollback because of it (`policy.archival.liveMetric.rollback`). */
+  readonly rollbackRequested: boolean;
+  readonly versionLink: string;
+}
+
 export type ApprovalNotice =
   | ApprovalRequestedNotice
   | ReminderNotice
@@ -145,7 +162,8 @@ export type ApprovalNotice =
   | ExpiredNotice
   | VoidedNotice
   | GateRefusedNotice
-  | DeploymentFailedNotice;
+  | DeploymentFailedNotice
+  | LiveMetricBreachedNotice;
 
 /** Whether the reader of this notice can still decide (so approve/reject buttons and links belong in it). */
 export const isDecidable = (notice: ApprovalNotice): notice is ApprovalRequestedNotice | ReminderNotice | EscalationNotice | VoidedNotice => {
@@ -159,6 +177,7 @@ export const isDecidable = (notice: ApprovalNotice): notice is ApprovalRequested
     case 'expired':
     case 'gate-refused':
     case 'deployment-failed':
+    case 'live-metric-breached':
       return false;
     default: {
       const never: never = notice;
@@ -167,8 +186,9 @@ export const isDecidable = (notice: ApprovalNotice): notice is ApprovalRequested
   }
 };
 
-/** The approval a notice is about, or undefined for a refused request (no approval was opened) or a deployment no approval led to. */
-export const approvalIdOf = (notice: ApprovalNotice): string | undefined => (notice.kind === 'gate-refused' ? undefined : notice.approvalId);
+/** The approval a notice is about, or undefined for a refused request (no approval was opened), a deployment no approval led to, or a live-metric breach. */
+export const approvalIdOf = (notice: ApprovalNotice): string | undefined =>
+  notice.kind === 'gate-refused' || notice.kind === 'live-metric-breached' ? undefined : notice.approvalId;
 
 /**
  * The key metrics of a candidate: each of its metrics next to the champion's from the

@@ -1,5 +1,5 @@
 import type { Actor, GateCheck } from '@mrw/contracts';
-import type { ApprovalNotice, DeploymentFailedNotice, KeyMetric, NoticeLinks } from './approval-notice';
+import type { ApprovalNotice, DeploymentFailedNotice, KeyMetric, LiveMetricBreachedNotice, NoticeLinks } from './approval-notice';
 
 /** The words every channel uses, so an email, a Slack message and a Teams card say the same thing. */
 
@@ -25,6 +25,8 @@ export const headline = (notice: ApprovalNotice): string => {
       return `Refused by the automated gates: ${label}`;
     case 'deployment-failed':
       return `Deployment failed: ${label}`;
+    case 'live-metric-breached':
+      return `Live metric breached: ${notice.model} v${notice.version} ${notice.metric} ${notice.direction} ${formatNumber(notice.threshold)}`;
     default: {
       const never: never = notice;
       return never;
@@ -52,6 +54,16 @@ export const summary = (notice: ApprovalNotice): string => {
       const what = notice.purpose === 'rollback' ? `The rollback of ${notice.model} to v${notice.version}` : `The deployment of ${notice.model} v${notice.version}`;
       const reason = clip(notice.reason.trim().replace(/[.\s]+$/, ''), 1_000);
       return `${what} failed on ${notice.environment} (${notice.target}): ${reason}. ${servingLabel(notice)}; v${notice.version} went back to ${notice.returnedTo}.`;
+    }
+    case 'live-metric-breached': {
+      const { window } = notice;
+      const then = notice.rollbackRequested
+        ? 'The registry requested a rollback to the version that served before, under the rollback policy.'
+        : 'No rollback was requested: it keeps serving until someone acts.';
+      return (
+        `The live ${notice.metric} of ${notice.model} v${notice.version}, which serves, stayed ${notice.direction} ${formatNumber(notice.threshold)} ` +
+        `for ${window.for}, from ${formatTime(window.from)} to ${formatTime(window.to)}. ${then}`
+      );
     }
     default: {
       const never: never = notice;
@@ -99,12 +111,39 @@ export const championLabel = (notice: ApprovalNotice): string =>
 export const servingLabel = (notice: DeploymentFailedNotice): string =>
   notice.servingVersion === null ? `No version of ${notice.model} serves (none did before)` : `The champion v${notice.servingVersion} keeps serving`;
 
+/** The first facts of every notice: what it is about, and who asked (or, for a breach, who reported it). */
+export const headFacts = (notice: ApprovalNotice): ReadonlyArray<readonly [string, string]> =>
+  notice.kind === 'live-metric-breached'
+    ? [
+        ['Model', notice.model],
+        ['Version', `v${notice.version} (serving)`],
+        ['Reported by', notice.requester.id],
+      ]
+    : [
+        ['Model', notice.model],
+        ['Version', `v${notice.version}`],
+        ['Target stage', `${notice.targetStage}${notice.purpose === 'rollback' ? ' (rollback)' : ''}`],
+        ['Requested by', notice.requester.id],
+      ];
+
+/** A breach's figures: the metric, its threshold and the window's samples. */
+const breachFacts = (notice: LiveMetricBreachedNotice): ReadonlyArray<readonly [string, string]> => [
+  ['Metric', notice.metric],
+  ['Threshold', `${notice.direction} ${formatNumber(notice.threshold)}`],
+  ['Window', `${notice.window.for}: ${formatTime(notice.window.from)} to ${formatTime(notice.window.to)}`],
+  ['Samples', String(notice.window.samples)],
+  ['Worst', formatNumber(notice.window.worst)],
+  ['Mean', formatNumber(notice.window.mean)],
+  ['Rollback', notice.rollbackRequested ? 'requested' : 'not requested'],
+];
+
 /**
  * The facts a notice shows under the request's: the evidence it stands on, or for a failed
  * deployment where it was to serve, why it failed, what serves and where the candidate went.
  */
-export const noticeFacts = (notice: ApprovalNotice): ReadonlyArray<readonly [string, string]> =>
-  notice.kind === 'deployment-failed'
+export const noticeFacts = (notice: ApprovalNotice): ReadonlyArray<readonly [string, string]> => {
+  if (notice.kind === 'live-metric-breached') return breachFacts(notice);
+  return notice.kind === 'deployment-failed'
     ? [
         ['Environment', notice.environment],
         ['Target', notice.target],
@@ -117,6 +156,7 @@ export const noticeFacts = (notice: ApprovalNotice): ReadonlyArray<readonly [str
         ['Evaluation set', datasetLabel(notice)],
         ['Champion', championLabel(notice)],
       ];
+};
 
 /** A link that opens (never decides) what a notice is about: `label` for a button, `title` for a sentence. */
 export interface OpenLink {
@@ -126,13 +166,15 @@ export interface OpenLink {
 }
 
 /** What a reader may open: the approval, or for a failed deployment the deployment and the version. */
-export const openLinks = (notice: ApprovalNotice, links: NoticeLinks): readonly OpenLink[] =>
-  notice.kind === 'deployment-failed'
+export const openLinks = (notice: ApprovalNotice, links: NoticeLinks): readonly OpenLink[] => {
+  if (notice.kind === 'live-metric-breached') return [{ label: 'Version', title: 'View the version', url: links.view }];
+  return notice.kind === 'deployment-failed'
     ? [
         { label: 'Deployment', title: 'View the deployment', url: links.view },
         ...(isWebUrl(notice.versionLink) ? [{ label: 'Version', title: 'View the version', url: notice.versionLink }] : []),
       ]
     : [{ label: 'View', title: 'View the approval in the registry', url: links.view }];
+};
 
 /** `PASS accuracy threshold: 0.912 ≥ 0.85` */
 export const checkLine = (check: GateCheck): string => `${check.passed ? 'PASS' : 'FAIL'} ${check.metric} ${check.rule}: ${check.detail}`;

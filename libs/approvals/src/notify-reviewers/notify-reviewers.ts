@@ -10,6 +10,7 @@ import {
   type ApprovalRule,
   type DeploymentFailed,
   type Evidence,
+  type LiveMetricBreached,
   type NotifyChannel,
   type PromotionRefused,
   type WebhookDisabled,
@@ -28,6 +29,7 @@ import { createChannel, openChannelSetting } from './channel-settings';
 import { deploymentFailedNotice, failureAudience } from './deployment-failed-notice';
 import { EmailChannel } from './email.channel';
 import { escalationAt, nextReminderAt } from './follow-up-times';
+import { liveMetricBreachedNotice } from './live-metric-breached-notice';
 import { NotificationDeliveryError, type DeliveryResult, type NoticeRecipient } from './notification-channel';
 import { NoticeOutcomes } from './notice-outcomes';
 import { ReviewFacts } from './review-facts';
@@ -114,6 +116,7 @@ export const voidReason = (previous: Evidence, current: Evidence): string => {
  * approvals (to reviewers and requester), and a request the automated gates refused (to the
  * requester and the rule's rooms, never the reviewers), and a deployment that failed (to the
  * requester, the reviewers who approved it and the rule's rooms); and, about no approval, a
+ * live-metric breach on the serving version (to the Production rule's rooms and reviewers) and a
  * webhook the registry disabled for failing (to its owner, by email). Every notice kind goes through one
  * path (`tell` → `schedule` → `deliver`): every delivery — a channel, and for email each
  * person, with their own signed links — is a durable timer due at the fact's time, with a
@@ -312,6 +315,37 @@ export class NotifyReviewers implements OnApplicationShutdown {
   }
 
   /**
+   * `LiveMetricBreached` (issue 12): the Production rule's rooms, and its reviewers on its email
+   * channel, learn that the serving version's live metric stayed beyond the threshold and whether
+   * a rollback was requested (that one's approval is told as any other). Once per breach: the
+   * deliveries' timer ids derive from the event's id. About no approval, so outcomes are logged.
+   */
+  async liveMetricBreached(event: RecordedEvent): Promise<void> {
+    const data = event.data as LiveMetricBreached['data'];
+    const target = parseModelVersionStream(event.streamName);
+    if (!target) return;
+    await this.facts.caughtUp();
+    const rule = this.facts.policyOf(target.model)?.approval?.Production;
+    const about = `live ${data.metric} breach on ${target.model}@${target.version}`;
+    if (!rule?.notify?.length) {
+      this.logger.log(`${about}: the Production rule names no channel, nobody is told`);
+      return;
+    }
+    const notice = liveMetricBreachedNotice({
+      eventId: event.metadata.eventId,
+      occurredAt: event.metadata.occurredAt,
+      model: target.model,
+      version: target.version,
+      data,
+      reportedBy: event.metadata.actor,
+      publicUrl: this.config.publicUrl,
+    });
+    // Everyone of the group: who registered the version is no less concerned by how it serves.
+    const reviewers = this.reviewersOf(rule, event.metadata.actor, target.model, event.streamName, { registrant: true });
+    this.tell(notice, event.metadata.occurredAt, { channels: rule.notify, reviewers, direct: [], decisionLinks: false });
+  }
+
+  /**
    * `WebhookDisabled`: the subscription's owner learns by email (the people directory's address)
    * which webhook was disabled, since when and why it failed, and how to mend it; nobody else,
    * the webhook is its owner's. One delivery, a durable timer whose id derives from the event's,
@@ -437,9 +471,12 @@ export class NotifyReviewers implements OnApplicationShutdown {
     return email;
   }
 
-  /** Subjects who may decide: in the rule's reviewer group with a live user token covering the model, not its requester or registrant. */
-  private reviewersOf(rule: ApprovalRule, requestedBy: Actor, model: string, stream: string): string[] {
-    const registrant = this.facts.registrantOf(stream);
+  /**
+   * Subjects who may decide: in the rule's reviewer group with a live user token covering the
+   * model, not its requester or (unless `registrant` is asked for) its registrant.
+   */
+  private reviewersOf(rule: ApprovalRule, requestedBy: Actor, model: string, stream: string, include: { registrant?: boolean } = {}): string[] {
+    const registrant = include.registrant ? undefined : this.facts.registrantOf(stream);
     const subjects = new Set<string>();
     for (const entry of rule.reviewers) {
       if (entry.startsWith('user:')) subjects.add(entry.slice('user:'.length));

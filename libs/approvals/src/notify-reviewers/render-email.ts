@@ -1,5 +1,5 @@
 import { isDecidable, type ApprovalNotice } from './approval-notice';
-import { championLabel, checkLine, checksToShow, clip, formatCi, formatNumber, formatSigned, formatTime, headline, noticeFacts, openLinks, safeLinks, summary } from './notice-text';
+import { championLabel, checkLine, checksToShow, clip, formatCi, formatNumber, formatSigned, formatTime, headFacts, headline, noticeFacts, openLinks, safeLinks, summary } from './notice-text';
 
 export interface RenderedEmail {
   readonly subject: string;
@@ -25,8 +25,7 @@ export const renderEmail = (notice: ApprovalNotice): RenderedEmail => {
   const checks = checksToShow(notice);
 
   const text: string[] = [headline(notice), '', summary(notice), ''];
-  text.push(`Model: ${notice.model}`, `Version: ${notice.version}`, `Target stage: ${notice.targetStage}${notice.purpose === 'rollback' ? ' (rollback)' : ''}`);
-  text.push(`Requested by: ${notice.requester.id}`);
+  text.push(...headFacts(notice).map(([label, value]) => `${label}: ${value}`));
   if (comment) text.push(`Comment: ${comment}`);
   text.push(...noticeFacts(notice).map(([label, value]) => `${label}: ${value}`));
   if (notice.evidence.evaluationId) text.push(`Evaluation: ${notice.evidence.evaluationId}`);
@@ -60,10 +59,7 @@ export const renderEmail = (notice: ApprovalNotice): RenderedEmail => {
     `<p>${e(summary(notice))}</p>`,
     '<table style="border-collapse:collapse">',
     rows([
-      ['Model', notice.model],
-      ['Version', String(notice.version)],
-      ['Target stage', `${notice.targetStage}${notice.purpose === 'rollback' ? ' (rollback)' : ''}`],
-      ['Requested by', notice.requester.id],
+      ...headFacts(notice),
       ...noticeFacts(notice),
       ...(notice.evidence.evaluationId ? [['Evaluation', notice.evidence.evaluationId] as const] : []),
       ...('expiresAt' in notice ? [['Expires', formatTime(notice.expiresAt)] as const] : []),

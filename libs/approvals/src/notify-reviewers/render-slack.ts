@@ -1,5 +1,5 @@
 import { approvalIdOf, isDecidable, type ApprovalNotice } from './approval-notice';
-import { championLabel, checkLine, checksToShow, clip, formatTime, headline, metricSummary, noticeFacts, openLinks, safeLinks, summary } from './notice-text';
+import { championLabel, checkLine, checksToShow, clip, formatTime, headFacts, headline, metricSummary, noticeFacts, openLinks, safeLinks, summary } from './notice-text';
 
 /** The `action_id`s of the decision buttons; the interactivity handler maps them to a decision. */
 export const SLACK_ACTIONS = { approve: 'approve', reject: 'reject' } as const;
@@ -48,11 +48,7 @@ export const renderSlack = (notice: ApprovalNotice): SlackMessage => {
     {
       type: 'section',
       fields: [
-        field('Model', notice.model),
-        field('Version', `v${notice.version}`),
-        field('Target stage', `${notice.targetStage}${notice.purpose === 'rollback' ? ' (rollback)' : ''}`),
-        field('Requested by', notice.requester.id),
-        ...noticeFacts(notice).map(([label, value]) => field(label, value)),
+        ...[...headFacts(notice), ...noticeFacts(notice)].map(([label, value]) => field(label, value)),
         ...('expiresAt' in notice ? [field('Expires', formatTime(notice.expiresAt))] : []),
       ],
     },

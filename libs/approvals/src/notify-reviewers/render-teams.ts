@@ -1,5 +1,5 @@
 import { isDecidable, type ApprovalNotice } from './approval-notice';
-import { championLabel, checkLine, checksToShow, clip, formatTime, headline, metricSummary, noticeFacts, openLinks, safeLinks, summary } from './notice-text';
+import { championLabel, checkLine, checksToShow, clip, formatTime, headFacts, headline, metricSummary, noticeFacts, openLinks, safeLinks, summary } from './notice-text';
 
 type Element = Readonly<Record<string, unknown>>;
 
@@ -48,11 +48,7 @@ export const renderTeams = (notice: ApprovalNotice): TeamsMessage => {
     {
       type: 'FactSet',
       facts: [
-        fact('Model', notice.model),
-        fact('Version', `v${notice.version}`),
-        fact('Target stage', `${notice.targetStage}${notice.purpose === 'rollback' ? ' (rollback)' : ''}`),
-        fact('Requested by', notice.requester.id),
-        ...noticeFacts(notice).map(([title, value]) => fact(title, value)),
+        ...[...headFacts(notice), ...noticeFacts(notice)].map(([title, value]) => fact(title, value)),
         ...('expiresAt' in notice ? [fact('Expires', formatTime(notice.expiresAt))] : []),
       ],
     },

@@ -1,5 +1,5 @@
 import type { Actor, GateCheck, Stage } from '@mrw/contracts';
-import type { ApprovalNotice, DeploymentFailedNotice, KeyMetric, NoticeEvidence, NoticeKind, NoticeLinks } from './approval-notice';
+import type { ApprovalNotice, DeploymentFailedNotice, KeyMetric, LiveMetricBreachedNotice, NoticeEvidence, NoticeKind, NoticeLinks } from './approval-notice';
 import { safeLinks } from './notice-text';
 
 /** The `type` of each notice in a generic webhook (Standard Webhooks' `{type, timestamp, data}` payload). */
@@ -11,6 +11,7 @@ export const WEBHOOK_NOTICE_TYPES: Readonly<Record<NoticeKind, string>> = {
   voided: 'approval.voided',
   'gate-refused': 'transition.refused',
   'deployment-failed': 'deployment.failed',
+  'live-metric-breached': 'live-metric.breached',
 };
 
 /** The JSON a generic webhook receives; `data` is the notice itself, minus nothing and plus nothing secret. */
@@ -41,6 +42,8 @@ export interface WebhookNoticePayload {
     readonly deployment:
       | ({ readonly id: string } & Pick<DeploymentFailedNotice, 'environment' | 'target' | 'reason' | 'servingVersion' | 'returnedTo' | 'versionLink'>)
       | null;
+    /** A live-metric breach's facts (`live-metric.breached`); null for every other notice. */
+    readonly breach: Pick<LiveMetricBreachedNotice, 'metric' | 'direction' | 'threshold' | 'window' | 'rollbackRequested' | 'versionLink'> | null;
   };
 }
 
@@ -51,7 +54,7 @@ export const renderWebhook = (notice: ApprovalNotice): WebhookNoticePayload => (
   data: {
     kind: notice.kind,
     noticeId: notice.id,
-    approvalId: notice.kind === 'gate-refused' ? null : (notice.approvalId ?? null),
+    approvalId: notice.kind === 'gate-refused' || notice.kind === 'live-metric-breached' ? null : (notice.approvalId ?? null),
     requestId: notice.kind === 'gate-refused' || notice.kind === 'deployment-failed' ? notice.requestId : null,
     model: notice.model,
     version: notice.version,
@@ -76,6 +79,17 @@ export const renderWebhook = (notice: ApprovalNotice): WebhookNoticePayload => (
             reason: notice.reason,
             servingVersion: notice.servingVersion,
             returnedTo: notice.returnedTo,
+            versionLink: notice.versionLink,
+          }
+        : null,
+    breach:
+      notice.kind === 'live-metric-breached'
+        ? {
+            metric: notice.metric,
+            direction: notice.direction,
+            threshold: notice.threshold,
+            window: notice.window,
+            rollbackRequested: notice.rollbackRequested,
             versionLink: notice.versionLink,
           }
         : null,

@@ -5,7 +5,6 @@ import { PoisonMessageError } from '@mrw/messaging';
 import { CLOCK, DurableTimers, RegistryCommands, type Clock, type DueTimer } from '@mrw/platform';
 import { failureKind } from '@mrw/resilience';
 import { DeploymentBook } from '../follow-deployments/deployment-book';
-import { tellRegistry } from '../report-outcome/tell-registry';
 import { LocalTarget } from '../serve-locally/local.target';
 import { DEPLOYER_TIMERS } from '../trigger-deployments/deployment-trigger';
 import { DEFAULT_DEPLOYMENT_TIMEOUT, parseTimeout } from '../trigger-deployments/deployment-timers';
@@ -113,6 +112,6 @@ export class ShadowDeployments {
       correlationId: plan.correlationId,
       causationId: plan.causationId,
     };
-    return tellRegistry(this.commands, command);
+    return this.commands.sendRetryable('deployer', command);
   }
 }

@@ -3,7 +3,6 @@ import type { RecordedEvent } from '@mrw/event-store';
 import { PoisonMessageError } from '@mrw/messaging';
 import { CLOCK, DurableTimers, ProblemException, RegistryCommands, SUITE_CONFIG, type Clock, type DueTimer, type SuiteConfig } from '@mrw/platform';
 import { failureKind, TransientError } from '@mrw/resilience';
-import { tellRegistry } from '../report-outcome/tell-registry';
 import type { CommandMessage } from '@mrw/contracts';
 import { DeploymentTargets, type SentRequest, type TargetTrigger } from '../deployment-targets/deployment-target';
 import { DeploymentBook } from '../follow-deployments/deployment-book';
@@ -286,7 +285,7 @@ export class DeploymentTrigger {
   }
 
   private tell(command: CommandMessage): Promise<void> {
-    return tellRegistry(this.commands, command);
+    return this.commands.sendRetryable('deployer', command);
   }
 }
 

@@ -39,6 +39,25 @@ const archive = (servingVersion: number | null = 8) =>
     { by: archival, at: NOW, id: 'cmd-archive' },
   );
 
+const archiveWithEvidence = (parameters: Record<string, unknown>, evidence: Record<string, unknown>) =>
+  versionCommand(
+    'ArchiveModelVersion',
+    { rule: 'supersededAfter', detail: 'v8 has served for 30 days', parameters, evidence, servingVersion: 8 },
+    { by: archival, at: NOW, id: 'cmd-archive-evidence' },
+  );
+
+const WINDOW = { from: '2025-03-04T09:00:00.000Z', to: '2025-03-04T10:00:00.000Z', for: 'PT1H', samples: 12, worst: 0.71, mean: 0.78 };
+const breach = (servingVersion: number | null = 7, window = WINDOW, rollbackRequested = false) =>
+  versionCommand(
+    'RecordLiveMetricBreach',
+    { metric: 'accuracy', direction: 'below', threshold: 0.85, window, rollbackRequested, servingVersion },
+    { by: archival, at: NOW, id: `cmd-breach-${window.to}` },
+  );
+const breached = (window = WINDOW, rollbackRequested = false) => ({
+  type: 'LiveMetricBreached' as const,
+  data: { metric: 'accuracy', direction: 'below' as const, threshold: 0.85, window, rollbackRequested },
+});
+
 const setTag = (key: string, value: string) =>
   versionCommand('SetVersionTag', { key, value }, { by: alice, at: NOW, id: `cmd-tag-${key}` });
 const removeTag = (key: string) => versionCommand('RemoveVersionTag', { key }, { by: alice, at: NOW, id: `cmd-untag-${key}` });
@@ -137,6 +156,22 @@ describe('archival by policy (ArchiveModelVersion)', () => {
       });
   });
 
+  it('records the rule\'s parameters and its evidence with the transition (transparency)', () => {
+    const evidence = { supersededBy: 8, supersededAt: '2025-02-02T10:00:00.000Z', dueAt: NOW };
+    spec
+      .given(...servingInProduction(), servingEnded(8, 'dep-v8', 'superseded'))
+      .when(archiveWithEvidence({ supersededAfter: 'P30D' }, evidence))
+      .then(
+        stageTransitioned('Production', 'Archived', {
+          kind: 'archival',
+          rule: 'supersededAfter',
+          detail: 'v8 has served for 30 days',
+          parameters: { supersededAfter: 'P30D' },
+          evidence,
+        }),
+      );
+  });
+
   it('refuses an archived version: ALREADY_IN_STAGE', () => {
     spec.given(...archivedAfterServing()).when(archive()).thenFails('ALREADY_IN_STAGE');
   });
@@ -152,6 +187,39 @@ describe('archival by policy (ArchiveModelVersion)', () => {
 
   it('refuses while a deployment is in flight: DEPLOYMENT_IN_PROGRESS', () => {
     spec.given(...deployingToProduction()).when(archive(5)).thenFails('DEPLOYMENT_IN_PROGRESS');
+  });
+});
+
+describe('live-metric breach on the serving version (RecordLiveMetricBreach)', () => {
+  it('records the breach with its window and whether a rollback was requested', () => {
+    spec.given(...servingInProduction()).when(breach(7, WINDOW, true)).then(breached(WINDOW, true));
+  });
+
+  it('shows the breach on the version, which keeps serving in Production', () => {
+    spec
+      .given(...servingInProduction())
+      .when(breach())
+      .thenState((state) => {
+        expect(state).toMatchObject({
+          stage: 'Production',
+          serving: true,
+          liveMetricBreaches: [{ metric: 'accuracy', direction: 'below', threshold: 0.85, window: WINDOW, rollbackRequested: false, at: NOW }],
+        });
+      });
+  });
+
+  it('refuses a version that does not serve: NOT_SERVING', () => {
+    spec.given(...servingInProduction(), servingEnded(8, 'dep-v8', 'superseded')).when(breach(8)).thenFails('NOT_SERVING');
+    spec.given(...evaluatedInStaging()).when(breach(null)).thenFails('NOT_SERVING');
+  });
+
+  it('records the same window once: a repeated report appends nothing', () => {
+    spec.given(...servingInProduction(), breached()).when(breach()).then();
+  });
+
+  it('records a later window of the same metric as a breach of its own', () => {
+    const later = { ...WINDOW, from: '2025-03-04T10:00:00.000Z', to: '2025-03-04T11:00:00.000Z' };
+    spec.given(...servingInProduction(), breached()).when(breach(7, later)).then(breached(later));
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Actor, CommandMetadata, DecisionChannel, EvaluationMeasurements, ModelPolicy, NotificationOutcome, Role, Stage } from '@mrw/contracts';
+import type { Actor, CommandMetadata, DecisionChannel, EvaluationMeasurements, LiveMetricWindow, ModelPolicy, NotificationOutcome, Role, Stage } from '@mrw/contracts';
 import type { GateContext } from '../gates/promotion-gates';
 
 type Command<Type extends string, Data> = {
@@ -88,9 +88,31 @@ export type RequestRollback = Command<
     servingVersion: number | null;
   }
 >;
+/** The archival service retires a version: the rule, why in words, and (recorded for transparency) its parameters and evidence. */
 export type ArchiveModelVersion = Command<
   'ArchiveModelVersion',
-  { rule: string; detail: string; servingVersion: number | null }
+  {
+    rule: string;
+    detail: string;
+    parameters?: Record<string, unknown>;
+    evidence?: Record<string, unknown>;
+    servingVersion: number | null;
+  }
+>;
+/**
+ * The archival service saw the serving version's live metric beyond its threshold for the
+ * policy's whole window. `rollbackRequested`: the registry requests a rollback because of it.
+ */
+export type RecordLiveMetricBreach = Command<
+  'RecordLiveMetricBreach',
+  {
+    metric: string;
+    direction: 'below' | 'above';
+    threshold: number;
+    window: LiveMetricWindow;
+    rollbackRequested: boolean;
+    servingVersion: number | null;
+  }
 >;
 
 export type ModelVersionCommand =
@@ -112,7 +134,8 @@ export type ModelVersionCommand =
   | RecordDeploymentFailed
   | EndServing
   | RequestRollback
-  | ArchiveModelVersion;
+  | ArchiveModelVersion
+  | RecordLiveMetricBreach;
 
 export type ModelVersionErrorCode =
   | 'VERSION_NOT_FOUND'

@@ -628,7 +628,7 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
     case 'RequestRollback':
       return afterLapsedApproval(state, command.metadata.now, (current) => requestRollback(command, current));
     case 'ArchiveModelVersion': {
-      const { rule, detail, servingVersion } = command.data;
+      const { rule, detail, parameters, evidence, servingVersion } = command.data;
       if (state.stage === 'Archived') return fail('ALREADY_IN_STAGE', `version ${state.version} is already archived`);
       if (servingVersion === state.version) {
         return fail('VERSION_IS_SERVING', `version ${state.version} serves traffic and cannot be archived`);
@@ -640,9 +640,26 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
       return ok([
         {
           type: 'StageTransitioned',
-          data: { fromStage: state.stage, toStage: 'Archived', trigger: { kind: 'archival', rule, detail } },
+          data: {
+            fromStage: state.stage,
+            toStage: 'Archived',
+            // What the rule rested on goes into the audit trail with it (issue 12: transparency).
+            trigger: { kind: 'archival', rule, detail, ...(parameters ? { parameters } : {}), ...(evidence ? { evidence } : {}) },
+          },
         },
       ]);
+    }
+    case 'RecordLiveMetricBreach': {
+      const { servingVersion, ...breach } = command.data;
+      if (servingVersion !== state.version) {
+        const serving = servingVersion === null ? 'no version serves' : `v${servingVersion} serves`;
+        return fail('NOT_SERVING', `version ${state.version} does not serve (${serving}): a live-metric breach is recorded on the serving version`);
+      }
+      // The same window reported again (a re-plan after a restart) is one breach, not two.
+      const known = state.liveMetricBreaches.some(
+        (b) => b.metric === breach.metric && b.window.from === breach.window.from && b.window.to === breach.window.to,
+      );
+      return ok(known ? [] : [{ type: 'LiveMetricBreached', data: breach }]);
     }
     default:
       return assertNever(command);

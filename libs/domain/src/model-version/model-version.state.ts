@@ -7,6 +7,7 @@ import type {
   EvaluationScoring,
   Evidence,
   GateCheck,
+  LiveMetricWindow,
   ModelVersionEvent,
   Stage,
   Verdict,
@@ -102,6 +103,17 @@ export interface TransitionRequestView {
   readonly deploymentId: string | null;
 }
 
+/** A live-metric breach recorded while this version served (issue 12). */
+export interface LiveMetricBreachView {
+  readonly metric: string;
+  readonly direction: 'below' | 'above';
+  readonly threshold: number;
+  readonly window: LiveMetricWindow;
+  readonly rollbackRequested: boolean;
+  /** When it was recorded. */
+  readonly at: string;
+}
+
 export interface RegisteredVersion {
   readonly status: 'registered';
   readonly model: string;
@@ -124,6 +136,8 @@ export interface RegisteredVersion {
   readonly approvals: readonly ApprovalView[];
   readonly deployments: readonly DeploymentView[];
   readonly requests: readonly TransitionRequestView[];
+  /** Sustained live-metric breaches while it served, oldest first. */
+  readonly liveMetricBreaches: readonly LiveMetricBreachView[];
   readonly updatedAt: string;
 }
 
@@ -177,6 +191,7 @@ export const evolveModelVersion = (
       approvals: [],
       deployments: [],
       requests: [],
+      liveMetricBreaches: [],
       updatedAt: at,
     };
   }
@@ -453,6 +468,8 @@ export const evolveModelVersion = (
           },
         ],
       };
+    case 'LiveMetricBreached':
+      return { ...s, liveMetricBreaches: [...s.liveMetricBreaches, { ...event.data, at }] };
     default:
       return assertNever(event);
   }

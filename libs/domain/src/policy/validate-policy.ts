@@ -1,5 +1,13 @@
-import { METRIC_NAMES, readKServeSettings, ROLES, type DeploymentTarget, type ModelPolicy, type NotifyChannel } from '@mrw/contracts';
-import { parseDuration } from '../shared/duration';
+import {
+  archivalPolicyProblems,
+  METRIC_NAMES,
+  parseDuration,
+  readKServeSettings,
+  ROLES,
+  type DeploymentTarget,
+  type ModelPolicy,
+  type NotifyChannel,
+} from '@mrw/contracts';
 
 export interface FieldProblem {
   readonly field: string;
@@ -173,10 +181,7 @@ export const validatePolicy = (policy: ModelPolicy): FieldProblem[] => {
       problems.push(...kserveProblems(target, `deployment.targets[${i}]`).filter((p) => !reported.has(p.field)));
     }
   });
-  const days = policy.archival?.supersededAfterDays;
-  if (days !== undefined && (!Number.isInteger(days) || days < 0)) {
-    problem('archival.supersededAfterDays', 'must be a whole number of days, 0 or more');
-  }
+  problems.push(...archivalPolicyProblems(policy));
   const required = policy.rollback?.required;
   if (required !== undefined && (!Number.isInteger(required) || required < 0 || required > 20)) {
     problem('rollback.required', 'must be an integer from 0 to 20');

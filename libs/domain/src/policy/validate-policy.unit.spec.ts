@@ -1,4 +1,4 @@
-import type { ApprovalRule, ModelPolicy } from '@mrw/contracts';
+import type { ApprovalRule, LiveMetricRule, ModelPolicy } from '@mrw/contracts';
 import { validatePolicy } from './validate-policy';
 
 const VALID: ModelPolicy = {
@@ -126,6 +126,85 @@ describe('validatePolicy', () => {
 
   it('accepts archiving as soon as a newer version serves (0 days)', () => {
     expect(validatePolicy({ archival: { supersededAfterDays: 0 } })).toEqual([]);
+  });
+
+  describe('archival rules', () => {
+    const rule = { metric: 'accuracy', below: 0.8, for: 'PT1H' };
+    const withLive = (live: object): ModelPolicy => ({ archival: { liveMetric: { ...rule, ...live } as LiveMetricRule } });
+
+    it('accepts every rule combined, durations from seconds to days', () => {
+      expect(
+        validatePolicy({
+          archival: {
+            supersededAfter: 'P30D',
+            staleAfter: 'PT5S',
+            keepAtMost: 5,
+            keepRollbackTarget: false,
+            liveMetric: { metric: 'p99_latency_ms', above: 250, for: 'PT10M', minSamples: 20, rollback: true },
+          },
+        }),
+      ).toEqual([]);
+      expect(validatePolicy({ archival: { liveMetric: { metric: 'http:error_ratio', below: -1.5, for: 'PT0.5S' } } })).toEqual([]);
+    });
+
+    it('still accepts the legacy supersededAfterDays, but not with supersededAfter beside it', () => {
+      expect(validatePolicy({ archival: { supersededAfterDays: 7 } })).toEqual([]);
+      expect(validatePolicy({ archival: { supersededAfterDays: 7, supersededAfter: 'P7D' } })).toEqual([
+        { field: 'archival.supersededAfter', message: 'give supersededAfter or supersededAfterDays, not both' },
+      ]);
+    });
+
+    it.each(['30 days', 'P', 'PT', 'P0D', 'PT0S', '-P1D', 'p30d', ''])('refuses supersededAfter and staleAfter = %p (a positive ISO 8601 duration)', (text) => {
+      expect(fields({ archival: { supersededAfter: text, staleAfter: text } })).toEqual(['archival.supersededAfter', 'archival.staleAfter']);
+    });
+
+    it('refuses a duration that is not a string', () => {
+      expect(fields({ archival: { staleAfter: 30 as unknown as string } })).toEqual(['archival.staleAfter']);
+    });
+
+    it.each([0, -1, 2.5, Number.NaN])('refuses keepAtMost = %p (a whole number, 1 or more)', (keepAtMost) => {
+      expect(validatePolicy({ archival: { keepAtMost } })).toEqual([{ field: 'archival.keepAtMost', message: 'must be a whole number, 1 or more' }]);
+    });
+
+    it('refuses flags that are not booleans', () => {
+      expect(fields({ archival: { keepRollbackTarget: 'no' as unknown as boolean, archivePreviousOnSuccess: 1 as unknown as boolean } })).toEqual([
+        'archival.keepRollbackTarget',
+        'archival.archivePreviousOnSuccess',
+      ]);
+      expect(fields(withLive({ rollback: 'yes' }))).toEqual(['archival.liveMetric.rollback']);
+    });
+
+    it.each(['', '9lives', 'p99 latency', 'a/b', 'x'.repeat(129)])('refuses the live metric name %p', (metric) => {
+      expect(fields(withLive({ metric }))).toEqual(['archival.liveMetric.metric']);
+    });
+
+    it('accepts live metric names the evaluator does not compute (monitoring has its own)', () => {
+      expect(validatePolicy(withLive({ metric: 'business.conversion-rate' }))).toEqual([]);
+      expect(validatePolicy(withLive({ metric: 'x'.repeat(128) }))).toEqual([]);
+    });
+
+    it('needs exactly one of below and above', () => {
+      const none: LiveMetricRule = { metric: 'accuracy', for: 'PT1H' };
+      expect(validatePolicy({ archival: { liveMetric: none } })).toEqual([{ field: 'archival.liveMetric', message: 'give exactly one of below and above' }]);
+      expect(fields(withLive({ above: 0.99 }))).toEqual(['archival.liveMetric']);
+    });
+
+    it.each([Number.NaN, Infinity, '0.8'])('refuses the threshold %p (a finite number)', (below) => {
+      expect(fields(withLive({ below }))).toEqual(['archival.liveMetric.below']);
+      expect(fields({ archival: { liveMetric: { metric: 'accuracy', above: below as number, for: 'PT1H' } } })).toEqual(['archival.liveMetric.above']);
+    });
+
+    it.each([undefined, 'PT0S', '1h', 3600])('refuses the window for = %p (a positive ISO 8601 duration)', (window) => {
+      expect(fields(withLive({ for: window }))).toEqual(['archival.liveMetric.for']);
+    });
+
+    it.each([0, -3, 1.5])('refuses minSamples = %p (a whole number, 1 or more)', (minSamples) => {
+      expect(fields(withLive({ minSamples }))).toEqual(['archival.liveMetric.minSamples']);
+    });
+
+    it('refuses a live metric rule that is not an object, once', () => {
+      expect(fields({ archival: { liveMetric: 'accuracy<0.8' as unknown as LiveMetricRule } })).toEqual(['archival.liveMetric']);
+    });
   });
 
   it.each([-1, 0.5, 21])('refuses rollback.required = %d', (required) => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HEADERS, modelVersionStream, TOPICS, type CommandMessage, type ServiceName } from '@mrw/contracts';
 import { MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
+import { failureKind, TransientError } from '@mrw/resilience';
 import { TokenDirectory } from '../auth/token-directory';
 import { ConfigError, SUITE_CONFIG, type SuiteConfig } from '../config/config';
 
@@ -41,5 +42,20 @@ export class RegistryCommands {
       [{ key: modelVersionStream(command.model, command.version), value, headers }],
       { publishedBy: service },
     );
+  }
+
+  /**
+   * `send` for a durable timer's handler: not sent is not refused (the registry dead-letters
+   * refusals itself), so any failure that is not permanent — a broker away — is thrown as
+   * transient, and the timer runs again with backoff instead of giving up.
+   */
+  async sendRetryable(service: ServiceName, command: CommandMessage): Promise<void> {
+    try {
+      await this.send(service, command);
+    } catch (error) {
+      if (failureKind(error) === 'permanent') throw error;
+      const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+      throw new TransientError(`${command.type} for ${command.model}@${command.version} not sent: ${reason}`, { cause: error });
+    }
   }
 }

@@ -111,24 +111,32 @@ export const methodGuard = (paths: Readonly<Record<string, object>>): ((request:
 /** HTML forms' media type: a body only the routes that declare it take (`@ApiConsumes(FORM_MEDIA_TYPE)`). */
 export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 
-/**
- * The operations that take form bodies, read from the OpenAPI document: browsers posting a
- * one-click link's form, Slack posting interactivity payloads. Every other route stays JSON-only.
- */
-export class FormRoutes {
-  private routes: Array<{ readonly pattern: RegExp; readonly method: string }> = [];
+type Operation = { readonly requestBody?: { readonly content?: Record<string, { readonly schema?: { readonly type?: string } }> } };
 
-  /** Takes the operations whose request body declares FORM_MEDIA_TYPE. */
+/**
+ * What the operations take that other routes do not, read from the OpenAPI document: a form
+ * body (browsers posting a one-click link's form, Slack posting interactivity payloads), or a
+ * JSON array (monitoring posting a batch of live metrics). Every other route takes a JSON object.
+ */
+export class BodyRoutes {
+  private forms: Array<{ readonly pattern: RegExp; readonly method: string }> = [];
+  private arrays: Array<{ readonly pattern: RegExp; readonly method: string }> = [];
+
+  /** Takes the operations whose request body declares FORM_MEDIA_TYPE, or a JSON schema of type array. */
   declare(paths: Readonly<Record<string, object>>): void {
-    this.routes = Object.entries(paths).flatMap(([template, item]) =>
-      Object.entries(item as Record<string, unknown>)
-        .filter(([, operation]) => FORM_MEDIA_TYPE in ((operation as { requestBody?: { content?: object } })?.requestBody?.content ?? {}))
-        .map(([method]) => ({ pattern: pathPattern(template), method: method.toUpperCase() })),
+    const operations = Object.entries(paths).flatMap(([template, item]) =>
+      Object.entries(item as Record<string, Operation>).map(([method, operation]) => ({ pattern: pathPattern(template), method: method.toUpperCase(), content: operation?.requestBody?.content ?? {} })),
     );
+    this.forms = operations.filter((o) => FORM_MEDIA_TYPE in o.content).map(({ pattern, method }) => ({ pattern, method }));
+    this.arrays = operations.filter((o) => o.content['application/json']?.schema?.type === 'array').map(({ pattern, method }) => ({ pattern, method }));
   }
 
   takesForm(request: Request): boolean {
-    return this.routes.some((r) => r.method === request.method && r.pattern.test(request.path));
+    return this.forms.some((r) => r.method === request.method && r.pattern.test(request.path));
+  }
+
+  takesJsonArray(request: Request): boolean {
+    return this.arrays.some((r) => r.method === request.method && r.pattern.test(request.path));
   }
 }
 
@@ -137,7 +145,7 @@ export class FormRoutes {
  * one): anything else is 415, before it is read.
  */
 export const mediaTypeGuard =
-  (forms: FormRoutes) =>
+  (forms: BodyRoutes) =>
   (request: Request, response: Response, next: NextFunction): void => {
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) return next();
     // An empty body (`Content-Length: 0`, as many clients send with DELETE) has no type to check.
@@ -161,7 +169,7 @@ export const rawBodyOf = (request: Request): Buffer | undefined => (request as R
  * Parses form bodies, on the routes that take them only, into flat string fields (no nested
  * `a[b]` objects), and keeps the raw bytes for signature checks.
  */
-export const formBodyParser = (forms: FormRoutes): ((request: Request, response: Response, next: NextFunction) => void) => {
+export const formBodyParser = (forms: BodyRoutes): ((request: Request, response: Response, next: NextFunction) => void) => {
   const parse = urlencoded({
     extended: false,
     limit: MAX_BODY_BYTES,
@@ -174,20 +182,23 @@ export const formBodyParser = (forms: FormRoutes): ((request: Request, response:
   return (request, response, next) => (forms.takesForm(request) ? parse(request, response, next) : next());
 };
 
-/** After the JSON parser: a JSON body is an object, nested within bounds, without prototype keys. */
-export const jsonBodyGuard = (request: Request, response: Response, next: NextFunction): void => {
-  const body: unknown = request.body;
-  if (body === undefined || !request.is(JSON_TYPES)) return next();
-  try {
-    assertSafeJson(body);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ProblemException('VALIDATION_FAILED', 'the request body must be a JSON object', {
-        errors: [{ field: 'body', message: 'must be a JSON object' }],
-      });
+/** After the JSON parser: a JSON body is an object (an array where the route takes one), nested within bounds, without prototype keys. */
+export const jsonBodyGuard =
+  (routes: BodyRoutes) =>
+  (request: Request, response: Response, next: NextFunction): void => {
+    const body: unknown = request.body;
+    if (body === undefined || !request.is(JSON_TYPES)) return next();
+    try {
+      assertSafeJson(body);
+      const array = Array.isArray(body) && routes.takesJsonArray(request);
+      if (!array && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+        throw new ProblemException('VALIDATION_FAILED', 'the request body must be a JSON object', {
+          errors: [{ field: 'body', message: 'must be a JSON object' }],
+        });
+      }
+      next();
+    } catch (error) {
+      if (!(error instanceof ProblemException)) return next(error);
+      sendProblem(response, error);
     }
-    next();
-  } catch (error) {
-    if (!(error instanceof ProblemException)) return next(error);
-    sendProblem(response, error);
-  }
-};
+  };

@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { loggerFor } from '@mrw/logging';
 import { backoffDelay, failureKind, type BackoffOptions } from '@mrw/resilience';
 import type { Clock } from '../persistence/clock';
+import { openWorkingDatabase } from '../persistence/working-database';
 
 /** Where a timer stands: waiting, done, given up on, or called off. */
 export type TimerState = 'pending' | 'fired' | 'failed' | 'cancelled';
@@ -126,12 +125,8 @@ export class DurableTimers {
   constructor(private readonly options: DurableTimersOptions) {
     this.unknownAttempts = options.unknownAttempts ?? 5;
     this.maxSleepMs = Math.min(options.maxSleepMs ?? DEFAULT_MAX_SLEEP_MS, MAX_TIMEOUT_MS);
-    mkdirSync(dirname(options.file), { recursive: true });
-    this.db = new Database(options.file);
-    this.db.pragma('journal_mode = WAL');
     // A timer that was scheduled must survive power loss: the consumer commits its offset right after.
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 1000');
+    this.db = openWorkingDatabase(options.file, 'FULL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS timers (
       id TEXT PRIMARY KEY,
       kind TEXT NOT NULL,

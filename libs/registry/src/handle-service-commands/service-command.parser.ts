@@ -28,6 +28,8 @@ const DATA_SHAPES: Readonly<Record<string, Readonly<Record<string, FieldKind>>>>
   GrantApproval: { approvalId: 'string', onBehalfOf: 'string', channel: 'string', comment: 'nullable-string' },
   RejectApproval: { approvalId: 'string', onBehalfOf: 'string', channel: 'string', comment: 'nullable-string' },
   ArchiveModelVersion: { rule: 'string', detail: 'string' },
+  // The window's own fields (from, to, for, samples, worst, mean) are checked by the handler.
+  RecordLiveMetricBreach: { metric: 'string', direction: 'string', threshold: 'number', window: 'object' },
   RecordDeploymentStarted: { deploymentId: 'string', environment: 'string', target: 'string' },
   RecordDeploymentSucceeded: { deploymentId: 'string', endpoint: 'nullable-string' },
   RecordDeploymentFailed: { deploymentId: 'string', reason: 'string' },

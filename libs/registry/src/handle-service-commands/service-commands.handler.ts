@@ -1,10 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { deriveId, type CommandMessage, type CommandMetadata, type EvaluationMeasurements, type EvaluationScoring, type ScoringPath, type ServiceName } from '@mrw/contracts';
-import type { CreatedModel, ModelVersionCommand, RegisteredVersion } from '@mrw/domain';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  deriveId,
+  parseDuration,
+  type CommandMessage,
+  type CommandMetadata,
+  type EvaluationMeasurements,
+  type EvaluationScoring,
+  type LiveMetricBreached,
+  type ModelPolicy,
+  type ScoringPath,
+  type ServiceName,
+} from '@mrw/contracts';
+import { servingVersionOf, type CreatedModel, type ModelVersionCommand, type RegisteredVersion } from '@mrw/domain';
 import { PoisonMessageError } from '@mrw/messaging';
 import { CLOCK, ProblemException, TokenDirectory, type Clock } from '@mrw/platform';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
+import { RollbackRequests, type RollbackAsk } from '../request-rollback/rollback-requests';
 import { principalOnModel, relayedDecisionOf } from './relayed-decision';
 
 /**
@@ -14,15 +26,19 @@ import { principalOnModel, relayedDecisionOf } from './relayed-decision';
  * rollback, or when the policy says so). Each step has its own derived command id, so a
  * redelivered command completes whatever a crash left undone and repeats nothing. A person's
  * decision relayed by the approvals service is the person's (actor), judged on the person's
- * own live tokens, with the service recorded as `relayedBy`.
+ * own live tokens, with the service recorded as `relayedBy`. A live-metric breach on the serving
+ * version is recorded, then, where the policy asks for it, followed by a rollback request.
  */
 @Injectable()
 export class ServiceCommandsHandler {
+  private readonly logger = new Logger('service-commands');
+
   constructor(
     private readonly streams: RegistryStreams,
     private readonly projector: RegistryProjector,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly tokens: TokenDirectory,
+    private readonly rollbacks: RollbackRequests,
   ) {}
 
   async handle(service: ServiceName, command: CommandMessage): Promise<void> {
@@ -34,6 +50,10 @@ export class ServiceCommandsHandler {
       causationId: command.causationId,
     };
     const model = await this.streams.existingModel(command.model);
+    if (command.type === 'RecordLiveMetricBreach') {
+      await this.recordBreach(command, model, metadata);
+      return;
+    }
     const domainCommand = await this.toDomain(service, command, model, metadata);
     const result = await this.streams.executeVersion(command.model, command.version, domainCommand);
     if (command.type === 'RecordDeploymentSucceeded') {
@@ -88,7 +108,19 @@ export class ServiceCommandsHandler {
       }
       case 'ArchiveModelVersion': {
         const servingVersion = model.servingHistory[model.servingHistory.length - 1]?.version ?? null;
-        return { type: 'ArchiveModelVersion', data: { rule: String(d['rule']), detail: String(d['detail']), servingVersion }, metadata };
+        const parameters = this.recordOf(d['parameters'], 'parameters', command);
+        const evidence = this.recordOf(d['evidence'], 'evidence', command);
+        return {
+          type: 'ArchiveModelVersion',
+          data: {
+            rule: String(d['rule']).slice(0, 200),
+            detail: String(d['detail']).slice(0, 2000),
+            ...(parameters ? { parameters } : {}),
+            ...(evidence ? { evidence } : {}),
+            servingVersion,
+          },
+          metadata,
+        };
       }
       case 'RecordNotificationOutcome':
         return {
@@ -128,6 +160,65 @@ export class ServiceCommandsHandler {
     }
   }
 
+  /**
+   * `RecordLiveMetricBreach`: recorded on the serving version (refused NOT_SERVING on any
+   * other). With `policy.archival.liveMetric.rollback: true` the registry then requests a rollback
+   * to the default target, as the archival service, through the same path as the API's; whether
+   * it does is settled (dry run) before the breach is recorded, so the event says so truly. The
+   * rollback's command id derives from the breach's: a redelivery finds both already there.
+   */
+  private async recordBreach(command: CommandMessage, model: CreatedModel, metadata: CommandMetadata): Promise<void> {
+    const breach = liveMetricBreachOf(command.data);
+    const servingVersion = servingVersionOf(model);
+    const ask: RollbackAsk = {
+      model,
+      reason: breachReason(command.version, breach),
+      emergency: false,
+      principal: { roles: ['service'], models: [] },
+      metadata: { ...metadata, commandId: deriveId(metadata.commandId, 'rollback'), causationId: metadata.commandId },
+    };
+    let refusal: string | undefined;
+    if (!rollbackOnBreach(model.policy)) refusal = 'the policy does not ask for one (policy.archival.liveMetric.rollback)';
+    else if (servingVersion !== command.version) refusal = 'the version does not serve';
+    else {
+      const refused = await this.rollbacks.refusalOf(ask);
+      refusal = refused ? `${refused.code}: ${refused.message}` : undefined;
+    }
+    const result = await this.streams.executeVersion(command.model, command.version, {
+      type: 'RecordLiveMetricBreach',
+      data: { ...breach, rollbackRequested: refusal === undefined, servingVersion },
+      metadata,
+    });
+    await this.projector.waitFor(result.position);
+    const recorded = result.events.find((e) => e.type === 'LiveMetricBreached')?.data as LiveMetricBreached['data'] | undefined;
+    const about = `live ${breach.metric} breach on ${command.model}@${command.version}`;
+    if (!recorded) return;
+    if (!recorded.rollbackRequested) {
+      if (!result.replayed) this.logger.log(`${about} recorded; no rollback requested: ${refusal ?? 'none was asked for'}`);
+      return;
+    }
+    try {
+      const rollback = await this.rollbacks.request(ask);
+      this.logger.log(`${about}: rollback ${rollback.id} to v${rollback.toVersion} requested (${rollback.status})`);
+    } catch (error) {
+      if (!(error instanceof ProblemException) || error.status >= 500) throw error;
+      // The dry run passed a moment ago; something changed since. The breach stays recorded.
+      this.logger.warn(`${about}: the rollback was refused after all: ${error.code} ${error.message}`);
+    }
+  }
+
+  /** An optional plain-object field, kept only when it is one and small: what archival records for transparency, never a reason to refuse the archival. */
+  private recordOf(value: unknown, field: string, command: CommandMessage): Record<string, unknown> | undefined {
+    if (value === undefined) return undefined;
+    const plain = typeof value === 'object' && value !== null && !Array.isArray(value) && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+    const size = plain ? JSON.stringify(value).length : 0;
+    if (plain && size <= MAX_RECORDED_OBJECT) return value as Record<string, unknown>;
+    this.logger.warn(
+      `${command.type} for ${command.model}@${command.version}: data.${field} left out (${plain ? `${size} characters, more than ${MAX_RECORDED_OBJECT}` : 'not a plain object'})`,
+    );
+    return undefined;
+  }
+
   private async afterDeployment(version: RegisteredVersion, deploymentId: string, metadata: CommandMetadata): Promise<void> {
     const deployment = version.deployments.find((d) => d.id === deploymentId);
     if (deployment?.status !== 'succeeded') return;
@@ -155,6 +246,54 @@ export class ServiceCommandsHandler {
     await this.projector.waitFor(ended.position);
   }
 }
+
+/** The largest `parameters` or `evidence` object (as JSON) recorded with an archival. */
+const MAX_RECORDED_OBJECT = 16 * 1024;
+
+/** Whether the policy asks for a rollback when the serving version's live metric is breached; read loosely, the archival policy's type grows elsewhere. */
+const rollbackOnBreach = (policy: ModelPolicy): boolean =>
+  (policy.archival as { liveMetric?: { rollback?: unknown } } | undefined)?.liveMetric?.rollback === true;
+
+const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isoTime = (value: unknown): value is string => typeof value === 'string' && value.length <= 40 && !Number.isNaN(Date.parse(value));
+
+/** A breach report as the registry records it; anything else is a poison message, with what is wrong. */
+const liveMetricBreachOf = (d: Record<string, unknown>): Omit<LiveMetricBreached['data'], 'rollbackRequested'> => {
+  const wrong = (what: string): never => {
+    throw new PoisonMessageError(`RecordLiveMetricBreach: ${what}`);
+  };
+  const direction = d['direction'];
+  if (direction !== 'below' && direction !== 'above') wrong('data.direction must be "below" or "above"');
+  const w = d['window'] as Record<string, unknown>;
+  if (!isoTime(w['from']) || !isoTime(w['to']) || Date.parse(w['from']) > Date.parse(w['to'])) {
+    wrong('data.window.from and data.window.to must be ISO 8601 times, from not after to');
+  }
+  if (typeof w['for'] !== 'string' || parseDuration(w['for']) === undefined) wrong('data.window.for must be an ISO 8601 duration');
+  if (typeof w['samples'] !== 'number' || !Number.isInteger(w['samples']) || w['samples'] < 1) wrong('data.window.samples must be a positive integer');
+  if (!finite(w['worst']) || !finite(w['mean'])) wrong('data.window.worst and data.window.mean must be numbers');
+  return {
+    metric: String(d['metric']).slice(0, 200),
+    direction: direction as 'below' | 'above',
+    threshold: d['threshold'] as number,
+    window: {
+      from: new Date(w['from'] as string).toISOString(),
+      to: new Date(w['to'] as string).toISOString(),
+      for: w['for'] as string,
+      samples: w['samples'] as number,
+      worst: w['worst'] as number,
+      mean: w['mean'] as number,
+    },
+  };
+};
+
+/** The rollback's reason, naming the breach. */
+const breachReason = (version: number, breach: ReturnType<typeof liveMetricBreachOf>): string => {
+  const { window } = breach;
+  return (
+    `automatic rollback: live ${breach.metric} of v${version} stayed ${breach.direction} ${breach.threshold} for ${window.for} ` +
+    `(worst ${window.worst}, mean ${window.mean}, ${window.samples} samples from ${window.from} to ${window.to}); policy.archival.liveMetric.rollback`
+  );
+};
 
 const pathOf = (value: unknown): ScoringPath | undefined => {
   if (typeof value !== 'object' || value === null) return undefined;

@@ -6,6 +6,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -15,7 +16,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { NOTIFY_CHANNEL_KINDS, type NotifyChannel } from '@mrw/contracts';
+import { LIVE_METRIC_NAME_PATTERN, NOTIFY_CHANNEL_KINDS, type NotifyChannel } from '@mrw/contracts';
 
 export class EvaluationPolicyDto {
   @ApiProperty({ example: 'churn-holdout', description: 'Name of the standard evaluation set', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
@@ -161,12 +162,74 @@ export class DeploymentPolicyDto {
   shadow?: boolean;
 }
 
+export class LiveMetricRuleDto {
+  @ApiProperty({ example: 'accuracy', pattern: LIVE_METRIC_NAME_PATTERN.source, description: 'The live metric monitoring reports' })
+  @IsString()
+  @Matches(LIVE_METRIC_NAME_PATTERN)
+  metric!: string;
+
+  @ApiPropertyOptional({ example: 0.8, description: 'Breached while the metric is below this (exactly one of below, above)' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  below?: number;
+
+  @ApiPropertyOptional({ description: 'Breached while the metric is above this (exactly one of below, above)' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  above?: number;
+
+  @ApiProperty({ example: 'PT1H', description: 'ISO 8601: how long the breach must last' })
+  @IsString()
+  @MaxLength(40)
+  for!: string;
+
+  @ApiPropertyOptional({ example: 20, type: 'integer', minimum: 1, description: 'Samples (summed count) the window must hold (default 1)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  minSamples?: number;
+
+  @ApiPropertyOptional({ example: false, description: 'The serving version in breach: also request a rollback (default false)' })
+  @IsOptional()
+  @IsBoolean()
+  rollback?: boolean;
+}
+
 export class ArchivalPolicyDto {
-  @ApiPropertyOptional({ example: 30, type: 'integer', minimum: 0 })
+  @ApiPropertyOptional({ example: 30, type: 'integer', minimum: 0, description: 'Legacy form of supersededAfter (P<n>D)' })
   @IsOptional()
   @IsInt()
   @Min(0)
   supersededAfterDays?: number;
+
+  @ApiPropertyOptional({ example: 'P30D', description: 'ISO 8601: archive a superseded version this long after a newer one took over (default P30D)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  supersededAfter?: string;
+
+  @ApiPropertyOptional({ example: 'P90D', description: 'ISO 8601: archive a version left in None or Staging longer than this' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  staleAfter?: string;
+
+  @ApiPropertyOptional({ example: 10, type: 'integer', minimum: 1, description: 'At most this many non-archived versions (oldest archived first)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  keepAtMost?: number;
+
+  @ApiPropertyOptional({ type: LiveMetricRuleDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LiveMetricRuleDto)
+  liveMetric?: LiveMetricRuleDto;
+
+  @ApiPropertyOptional({ example: true, description: 'Default true: staleAfter, keepAtMost and liveMetric never archive the rollback target' })
+  @IsOptional()
+  @IsBoolean()
+  keepRollbackTarget?: boolean;
 
   @ApiPropertyOptional({ example: false })
   @IsOptional()

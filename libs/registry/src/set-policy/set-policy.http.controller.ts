@@ -1,7 +1,7 @@
 import { Body, Controller, Param, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import type { ApprovalRule, DeploymentTarget, MetricThreshold, ModelPolicy, NotifyChannel } from '@mrw/contracts';
+import type { ApprovalRule, ArchivalPolicy, DeploymentTarget, LiveMetricRule, MetricThreshold, ModelPolicy, NotifyChannel } from '@mrw/contracts';
 import { validatePolicy, type CreatedModel } from '@mrw/domain';
 import { CurrentPrincipal, ENCRYPTED_VIEW, ModelScope, ProblemException, redactSecretSettings, RequireRole, SecretBox, ServerSecrets, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
@@ -9,12 +9,12 @@ import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
 import { ApiIdempotencyKey, POLICY_SCHEMA } from '../shared/api-schemas';
 import { ApiPathParams, parseModelName } from '../shared/http-params';
-import { SetPolicyDto, type ApprovalRuleDto } from './set-policy.dto';
+import { SetPolicyDto, type ApprovalRuleDto, type ArchivalPolicyDto } from './set-policy.dto';
 
 const THRESHOLD_KEYS = new Set(['threshold', 'minAbsoluteChange', 'minRelativeChange', 'greaterIsBetter', 'requireConfidenceBound']);
 
 /** The DTO's shape, checked, as the domain's policy type; thresholds are checked key by key. */
-const toPolicy = (dto: SetPolicyDto): { policy: ModelPolicy; problems: Array<{ field: string; message: string }> } => {
+export const toPolicy = (dto: SetPolicyDto): { policy: ModelPolicy; problems: Array<{ field: string; message: string }> } => {
   const problems: Array<{ field: string; message: string }> = [];
   const thresholds: Record<string, MetricThreshold> = {};
   for (const [metric, rule] of Object.entries(dto.evaluation?.thresholds ?? {})) {
@@ -62,10 +62,18 @@ const toPolicy = (dto: SetPolicyDto): { policy: ModelPolicy; problems: Array<{ f
           },
         }
       : {}),
-    ...(dto.archival ? { archival: { ...dto.archival } } : {}),
+    ...(dto.archival ? { archival: archivalPolicy(dto.archival) } : {}),
     ...(dto.rollback ? { rollback: { ...dto.rollback } } : {}),
   };
   return { policy, problems };
+};
+
+/** A DTO's given fields only: the stored policy shows what was set, not every field it could have. */
+const definedFields = <T extends object>(dto: T): T => Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined)) as T;
+
+const archivalPolicy = (dto: ArchivalPolicyDto): ArchivalPolicy => {
+  const { liveMetric, ...rules } = definedFields(dto);
+  return { ...rules, ...(liveMetric ? { liveMetric: definedFields({ ...liveMetric }) as LiveMetricRule } : {}) };
 };
 
 const approvalRule = (dto: ApprovalRuleDto): ApprovalRule => ({

@@ -104,6 +104,16 @@ export const VERSION_SCHEMA = objectOf({
   approvals: arrayOf(anyObject),
   deployments: arrayOf(anyObject),
   requests: arrayOf(REQUEST_SCHEMA),
+  liveMetricBreaches: arrayOf(
+    objectOf({
+      metric: str,
+      direction: { type: 'string', enum: ['below', 'above'] },
+      threshold: { type: 'number' },
+      window: objectOf({ from: str, to: str, for: str, samples: int, worst: { type: 'number' }, mean: { type: 'number' } }),
+      rollbackRequested: bool,
+      at: str,
+    }),
+  ),
 });
 
 export const MODEL_LIST_SCHEMA = objectOf({ total: int, items: arrayOf(MODEL_SUMMARY_SCHEMA) });

@@ -56,6 +56,8 @@ export const versionView = (version: RegisteredVersion, aliases: Readonly<Record
   approvals: version.approvals,
   deployments: version.deployments,
   requests: version.requests.map(requestView),
+  // Sustained live-metric breaches while it served (issue 12), with whether a rollback was requested.
+  liveMetricBreaches: version.liveMetricBreaches,
 });
 
 export const requestView = (request: TransitionRequestView) => ({

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openWorkingDatabase } from '@mrw/platform';
 
 /** Why a delivery exists: an event of the log, a person's redelivery, a replay of history, a test. */
 export type DeliveryKind = 'event' | 'redelivery' | 'replay' | 'test';
@@ -102,11 +101,7 @@ export class DeliveryBook {
   private readonly statements: Record<'enqueue' | 'attempt' | 'settle' | 'advance', Database.Statement>;
 
   constructor(file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 1000');
+    this.db = openWorkingDatabase(file, 'NORMAL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS cursors (subscription TEXT PRIMARY KEY, position TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS deliveries (

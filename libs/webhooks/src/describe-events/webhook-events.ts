@@ -96,12 +96,13 @@ export interface WebhookPayload {
   readonly data: unknown;
 }
 
-/** Issue 12's live-monitoring event, recorded on the model-version stream; not in the contracts yet. */
+/** `LiveMetricBreached`'s data (contracts), read field by field: a webhook text is never worth a failed delivery. */
 interface LiveMetricBreachedData {
   readonly metric?: unknown;
-  readonly value?: unknown;
+  readonly direction?: unknown;
   readonly threshold?: unknown;
-  readonly window?: unknown;
+  readonly window?: { readonly for?: unknown; readonly samples?: unknown; readonly worst?: unknown; readonly mean?: unknown } | null;
+  readonly rollbackRequested?: unknown;
 }
 
 const TRANSITIONED_TO: Partial<Record<Stage, WebhookEventName>> = {
@@ -352,12 +353,21 @@ function evaluationSummary(data: EvaluationCompleted['data']): string {
   return `evaluation completed on ${set}${metrics ? `: ${metrics}` : ''} (${verdict})`;
 }
 
+/** `live accuracy stayed below 0.85 for PT1H (worst 0.71, mean 0.78, 12 samples); rollback requested` */
 function breachSummary(data: LiveMetricBreachedData): string {
   const metric = hasText(data.metric) ? clean(data.metric) : 'a metric';
-  const value = typeof data.value === 'number' ? ` at ${formatNumber(data.value)}` : '';
-  const threshold = typeof data.threshold === 'number' ? ` (threshold ${formatNumber(data.threshold)})` : '';
-  const window = hasText(data.window) ? ` over ${clean(data.window)}` : '';
-  return `live ${metric}${value} breached its threshold${threshold}${window}`;
+  const window = data.window ?? {};
+  const threshold = typeof data.threshold === 'number' ? formatNumber(data.threshold) : undefined;
+  const limit =
+    (data.direction === 'below' || data.direction === 'above') && threshold !== undefined ? `stayed ${data.direction} ${threshold}` : 'breached its threshold';
+  const length = hasText(window.for) ? ` for ${clean(window.for)}` : '';
+  const figures = present([
+    typeof window.worst === 'number' && `worst ${formatNumber(window.worst)}`,
+    typeof window.mean === 'number' && `mean ${formatNumber(window.mean)}`,
+    typeof window.samples === 'number' && `${window.samples} samples`,
+  ]);
+  const rollback = data.rollbackRequested === true ? '; rollback requested' : '';
+  return `live ${metric} ${limit}${length}${figures.length > 0 ? ` (${figures.join(', ')})` : ''}${rollback}`;
 }
 
 const shortDigest = (digest: string): string => {

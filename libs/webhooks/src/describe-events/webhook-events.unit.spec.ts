@@ -67,9 +67,18 @@ const modelCreated = recorded(
   { kind: 'user', id: 'alice' },
 );
 const liveMetricBreached = recorded(
-  { type: 'LiveMetricBreached', data: { metric: 'accuracy', value: 0.812, threshold: 0.85, window: 'PT1H' } },
+  {
+    type: 'LiveMetricBreached',
+    data: {
+      metric: 'accuracy',
+      direction: 'below',
+      threshold: 0.85,
+      window: { from: '2025-03-04T09:00:00.000Z', to: '2025-03-04T10:00:00.000Z', for: 'PT1H', samples: 12, worst: 0.812, mean: 0.83 },
+      rollbackRequested: true,
+    },
+  },
   VERSION_STREAM,
-  { kind: 'service', id: 'monitor' },
+  { kind: 'service', id: 'archival' },
 );
 const toProduction = recorded(
   stageTransitioned('Staging', 'Production', { kind: 'approval', requestId: 'req-prod', approvalId: 'appr-1' }),
@@ -346,7 +355,7 @@ describe('webhook text', () => {
     [
       'a live metric breach',
       liveMetricBreached,
-      'churn-classifier v7: live accuracy at 0.812 breached its threshold (threshold 0.85) over PT1H',
+      'churn-classifier v7: live accuracy stayed below 0.85 for PT1H (worst 0.812, mean 0.83, 12 samples); rollback requested',
     ],
   ])('tells %s in one sentence', (_, event, text) => {
     expect(textOf(event)).toBe(text);
