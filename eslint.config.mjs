@@ -7,7 +7,9 @@
 //   platform    → infra + contracts (no domain: every service uses it);
 //   service libs→ platform, infra, domain, contracts;
 //   apps, tools → services, platform, infra, contracts (no domain); testing libs only from specs
-//                 (and testing → contracts only).
+//                 (and testing → contracts only);
+//   client      → contracts only (the typed HTTP client of the public API);
+//   cli         → client and contracts only (apps/cli: the `mrw` command).
 // Owners (scope:*): services share only contracts and shared infrastructure. A service's code
 // (its lib, its pure domain lib, its app) may import its own scope and `scope:shared`, never
 // another service's, so `@mrw/domain` (the registry's deciders, scope:registry) is the
@@ -32,7 +34,12 @@ const boundaries = (allowTesting) => {
         { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:platform', 'type:infra', 'type:domain', 'type:contracts', ...testing] },
         { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:service', 'type:platform', 'type:infra', 'type:contracts'] },
         { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: FRAMEWORKS },
-        { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:service', 'type:platform', 'type:infra', 'type:contracts', 'type:testing'] },
+        { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:service', 'type:platform', 'type:infra', 'type:contracts', 'type:testing', 'type:client'] },
+        // The API client speaks HTTP only: it knows the contracts, no service and no framework.
+        { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: FRAMEWORKS },
+        // The CLI is a client of the API, like any user's script.
+        { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:client', 'type:contracts'], bannedExternalImports: FRAMEWORKS },
+        { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared'] },
         { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
         ...SERVICES.map((service) => ({
           sourceTag: `scope:${service}`,

@@ -7,3 +7,4 @@ export * from './messaging';
 export * from './kserve-settings';
 export * from './duration';
 export * from './archival-policy';
+export * from './training-events';

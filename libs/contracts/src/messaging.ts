@@ -4,11 +4,14 @@ export const TOPICS = {
   events: 'mrw.registry.events.v1',
   /** Service → registry commands; key = target stream. */
   commands: 'mrw.registry.commands.v1',
+  /** Training platforms → registry: finished training runs to register (`TrainingRunCompleted`); key = model. */
+  trainingEvents: 'mrw.training.events.v1',
 } as const;
 
 export const TOPIC_PARTITIONS: Readonly<Record<string, number>> = {
   [TOPICS.events]: 6,
   [TOPICS.commands]: 6,
+  [TOPICS.trainingEvents]: 6,
 };
 
 /** Where messages that cannot be handled go, with the reason in their headers. */
@@ -17,6 +20,8 @@ export const dlqOf = (topic: string): string => `${topic}.dlq`;
 /** One consumer group per reacting service. */
 export const CONSUMER_GROUPS = {
   registry: 'mrw-registry',
+  /** The registry reading training platforms' events (its own group: kafkajs members of one group share one topic list). */
+  trainingEvents: 'mrw-registry-training-events',
   evaluator: 'mrw-evaluator',
   approvals: 'mrw-approvals',
   archival: 'mrw-archival',

@@ -34,9 +34,14 @@ import { READ_MODEL_DB, RegistryProjector } from './projections/registry-project
 import { RegisterModelController } from './register-model/register-model.http.controller';
 import { ARTIFACT_STORE, ArtifactSources } from './register-version/artifact-sources';
 import { RegisterVersionController } from './register-version/register-version.http.controller';
+import { VersionRegistration } from './register-version/version-registration';
+import { RegisterTrainingRunHandler } from './register-training-runs/register-training-run.handler';
+import { SigningKeyController } from './register-training-runs/signing-key.http.controller';
+import { TrainingEventsBusController } from './register-training-runs/training-events.bus.controller';
 import { RequestRollbackController } from './request-rollback/request-rollback.http.controller';
 import { RollbackRequests } from './request-rollback/rollback-requests';
 import { RequestTransitionController } from './request-transition/request-transition.http.controller';
+import { StageTransitions } from './request-transition/stage-transitions';
 import { SetPolicyController } from './set-policy/set-policy.http.controller';
 import { UploadArtifactController } from './upload-artifact/upload-artifact.http.controller';
 
@@ -69,6 +74,8 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     CompareVersionsController,
     ManageTokensController,
     ServiceCommandsBusController,
+    TrainingEventsBusController,
+    SigningKeyController,
     DeadLettersController,
     ApprovalsController,
   ],
@@ -93,12 +100,15 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     CommandMetadataFactory,
     RegistryStreams,
     ArtifactSources,
+    VersionRegistration,
+    StageTransitions,
     TokenIssuer,
     TokenBootstrap,
     RollbackRequests,
     // messaging
     LogForwarder,
     ServiceCommandsHandler,
+    RegisterTrainingRunHandler,
     DeadLetterIndexer,
     RedriveDeadLetter,
     // reading

@@ -79,6 +79,17 @@ export class TokenDirectory {
     return signedCommandAuthorization(this.secrets, principal.tokenId, secret, value);
   }
 
+  /**
+   * The key the holder of a live token signs messages with (base64url, 32 bytes): the
+   * signature is base64url(HMAC-SHA256(key, value)), as `signCommand` makes it. Undefined for
+   * a revoked or unknown token.
+   */
+  commandSigningKeyOf(tokenId: string): string | undefined {
+    const verifier = this.verifierById.get(tokenId);
+    if (!verifier || !this.principal(tokenId)) return undefined;
+    return this.secrets.commandSigningKey(verifier).toString('base64url');
+  }
+
   /** Who signed a command message, if the `authorization` value is a valid signature of `value` by a live token. */
   verifyCommand(authorization: string, value: string): AuthPrincipal | undefined {
     const match = SIGNED_COMMAND.exec(authorization);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { RecordedEvent } from '@mrw/event-store';
 import { ServerSecrets } from '../secrets/server-secrets';
 import { generateSecret, signedCommandAuthorization, TokenDirectory } from './token-directory';
@@ -99,5 +100,19 @@ describe('token directory', () => {
     directory.apply(recorded(`accessToken-${EVALUATOR_ID}`, 'AccessTokenRevoked', { tokenId: EVALUATOR_ID }));
     expect(directory.verifyCommand(authorization, value)).toBeUndefined();
     expect(directory.signCommand(secret, value)).toBeUndefined();
+  });
+
+  it("hands a live token's signing key to its holder, so a producer without the server secret signs what the directory verifies", () => {
+    const directory = directoryWith(EVALUATOR_ID, secret, 'evaluator');
+    const key = directory.commandSigningKeyOf(EVALUATOR_ID) as string;
+    expect(Buffer.from(key, 'base64url')).toHaveLength(32);
+    expect(key).not.toContain(secret);
+    const signature = createHmac('sha256', Buffer.from(key, 'base64url')).update(value, 'utf8').digest('base64url');
+    const authorization = `MRW-HMAC-SHA256 token=${EVALUATOR_ID}, signature=${signature}`;
+    expect(authorization).toBe(directory.signCommand(secret, value));
+    expect(directory.verifyCommand(authorization, value)?.actor.id).toBe('evaluator');
+    expect(directory.commandSigningKeyOf(OTHER_ID)).toBeUndefined();
+    directory.apply(recorded(`accessToken-${EVALUATOR_ID}`, 'AccessTokenRevoked', { tokenId: EVALUATOR_ID }));
+    expect(directory.commandSigningKeyOf(EVALUATOR_ID)).toBeUndefined();
   });
 });

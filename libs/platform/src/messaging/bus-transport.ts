@@ -19,7 +19,7 @@ import { SUITE_CONFIG, type SuiteConfig } from '../config/config';
 import { Metrics } from '../observability/metrics';
 import { Readiness } from '../observability/readiness';
 
-/** Who consumes: a reacting service on the events topic, or the registry on the commands topic. */
+/** Who consumes: a reacting service on the events topic, or the registry on the commands and training-events topics. */
 export type BusConsumer = ServiceName | 'registry';
 
 /** `@EventPattern(registryEvent('evaluator', 'EvaluationRequested'))`: this service reacts to this event type. */
@@ -27,6 +27,9 @@ export const registryEvent = (consumer: ServiceName, event: string): { consumer:
 
 /** `@EventPattern(serviceCommand('RecordEvaluationResult'))`: the registry handles this command from a service. */
 export const serviceCommand = (command: string): { consumer: 'registry'; command: string } => ({ consumer: 'registry', command });
+
+/** `@EventPattern(trainingEvent('TrainingRunCompleted'))`: the registry handles this event from a training platform (`mrw.training.events.v1`). */
+export const trainingEvent = (event: string): { consumer: 'registry'; training: string } => ({ consumer: 'registry', training: event });
 
 /** What a handler learns about the message besides its payload: the raw message, and a heartbeat for long work. */
 export class BusContext extends BaseRpcContext<[IncomingMessage, HandlerContext]> {
@@ -71,6 +74,7 @@ interface Pattern {
   readonly consumer: BusConsumer;
   readonly event?: string;
   readonly command?: string;
+  readonly training?: string;
 }
 
 export interface BusTransportDeps {
@@ -142,11 +146,20 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     const patterns = this.patterns();
     const reacting = [...new Set(patterns.filter((p) => p.event).map((p) => p.consumer))] as ServiceName[];
     const registry = patterns.some((p) => p.consumer === 'registry' && p.command);
+    const training = patterns.some((p) => p.consumer === 'registry' && p.training);
     if (this.deps.config.bus === 'kafka') {
-      const topics = [...(reacting.length > 0 ? [TOPICS.events] : []), ...(registry ? [TOPICS.commands] : [])];
+      const topics = [
+        ...(reacting.length > 0 ? [TOPICS.events] : []),
+        ...(registry ? [TOPICS.commands] : []),
+        ...(training ? [TOPICS.trainingEvents] : []),
+      ];
       await this.deps.bus.ensureTopics(topics.map((topic) => ({ topic, partitions: TOPIC_PARTITIONS[topic] ?? 6 })));
     }
-    const groups = [...reacting.map((service) => this.consumeEvents(service)), ...(registry ? [this.consumeCommands()] : [])];
+    const groups = [
+      ...reacting.map((service) => this.consumeEvents(service)),
+      ...(registry ? [this.consumeCommands()] : []),
+      ...(training ? [this.consumeTrainingEvents()] : []),
+    ];
     await Promise.all(groups);
   }
 
@@ -224,6 +237,31 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     this.consumers.push(consumer);
     this.running.set(group, consumer);
   }
+
+  /**
+   * Training platforms' events (`mrw.training.events.v1`), in their own group: dispatched by
+   * the body's `type`; the handler authenticates the producer and deduplicates by run id.
+   */
+  private async consumeTrainingEvents(): Promise<void> {
+    const group = CONSUMER_GROUPS.trainingEvents;
+    const hooks = this.track(group);
+    if (this.closing) return;
+    const known = this.patterns().flatMap((p) => (p.training ? [p.training] : []));
+    const consumer = await this.deps.bus.consume({
+      groupId: group,
+      topic: TOPICS.trainingEvents,
+      ...hooks,
+      handler: async (message, context) => {
+        const type = trainingEventTypeOf(message, known);
+        const handler = this.getHandlerByPattern(this.normalizePattern(trainingEvent(type)));
+        if (!handler) throw new PoisonMessageError(`INVALID_EVENT: no handler for ${type}`);
+        await invoke<IncomingMessage>(handler, message, new BusContext([message, context]));
+        this.deps.metrics.messagesConsumed.inc({ group, type, outcome: 'handled' });
+      },
+    });
+    this.consumers.push(consumer);
+    this.running.set(group, consumer);
+  }
 }
 
 /** Runs a Nest message handler to completion (its result may be a promise of an observable). */
@@ -242,6 +280,21 @@ const commandTypeOf = (message: IncomingMessage): string => {
   }
   if (typeof body !== 'object' || body === null || typeof body.type !== 'string') throw new PoisonMessageError('command has no type');
   return body.type.slice(0, 100);
+};
+
+/** A training event's type, from its body: one of the types the registry handles, or the message is malformed. */
+const trainingEventTypeOf = (message: IncomingMessage, known: readonly string[]): string => {
+  let body: { type?: unknown };
+  try {
+    body = JSON.parse(message.value) as { type?: unknown };
+  } catch (error) {
+    throw new PoisonMessageError(`INVALID_EVENT: the event is not JSON: ${(error as Error).message}`);
+  }
+  const type = typeof body === 'object' && body !== null ? body.type : undefined;
+  if (typeof type !== 'string' || !known.includes(type)) {
+    throw new PoisonMessageError(`INVALID_EVENT: type must be one of ${known.join(', ')}; got ${JSON.stringify(type ?? null)?.slice(0, 100)}`);
+  }
+  return type;
 };
 
 /** A message's type from its headers, or its JSON body's `type`; `unknown` when it has none. */

@@ -37,8 +37,15 @@ export class ServerSecrets {
    * elsewhere. base64url of HMAC-SHA256 over the message value.
    */
   signCommand(verifier: string, value: string): string {
-    const key = createHmac('sha256', this.commandKey).update(verifier, 'utf8').digest();
-    return createHmac('sha256', key).update(value, 'utf8').digest('base64url');
+    return createHmac('sha256', this.commandSigningKey(verifier)).update(value, 'utf8').digest('base64url');
+  }
+
+  /**
+   * The key `signCommand` signs with for one token: what a producer outside the suite (a
+   * training platform, which has no server secret) is given to sign its messages with.
+   */
+  commandSigningKey(verifier: string): Buffer {
+    return createHmac('sha256', this.commandKey).update(verifier, 'utf8').digest();
   }
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CONSUMER_GROUPS, dlqOf, SCHEMA_VERSION, TOPICS } from '@mrw/contracts';
+import { CONSUMER_GROUPS, dlqOf, SCHEMA_VERSION, TOPIC_PARTITIONS, TOPICS } from '@mrw/contracts';
 import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import {
   DEAD_LETTERED,
@@ -42,8 +42,9 @@ export class DeadLetterIndexer implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async start(): Promise<void> {
-    await this.bus.ensureTopics([TOPICS.events, TOPICS.commands].map((topic) => ({ topic, partitions: 6 })));
-    for (const topic of [dlqOf(TOPICS.events), dlqOf(TOPICS.commands)]) {
+    const origins = [TOPICS.events, TOPICS.commands, TOPICS.trainingEvents];
+    await this.bus.ensureTopics(origins.map((topic) => ({ topic, partitions: TOPIC_PARTITIONS[topic] ?? 6 })));
+    for (const topic of origins.map(dlqOf)) {
       this.consumers.push(
         await this.bus.consume({
           // One group per DLQ topic: kafkajs members of one group must subscribe to the same topics.

@@ -1,15 +1,13 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import type { RegisteredVersion } from '@mrw/domain';
 import { CurrentPrincipal, ModelScope, RequireRole, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
-import { RegistryStreams } from '../application/registry-streams';
-import { RegistryProjector } from '../projections/registry-projector';
 import { ApiIdempotencyKey, TRANSITION_SCHEMA } from '../shared/api-schemas';
 import { ApiPathParams, parseModelName, parseVersion } from '../shared/http-params';
 import { requestView } from '../shared/views';
 import { RequestTransitionDto } from './request-transition.dto';
+import { StageTransitions } from './stage-transitions';
 
 @ApiTags('versions')
 @ApiBearerAuth()
@@ -17,9 +15,8 @@ import { RequestTransitionDto } from './request-transition.dto';
 @Controller('api/v1/models/:name/versions/:version/transitions')
 export class RequestTransitionController {
   constructor(
-    private readonly streams: RegistryStreams,
+    private readonly transitions: StageTransitions,
     private readonly metadata: CommandMetadataFactory,
-    private readonly projector: RegistryProjector,
   ) {}
 
   /**
@@ -42,16 +39,13 @@ export class RequestTransitionController {
   ) {
     const name = parseModelName(rawName);
     const version = parseVersion(rawVersion);
-    const metadata = this.metadata.fromRequest(principal, request);
-    const model = await this.streams.existingModel(name);
-    const result = await this.streams.executeVersion(name, version, {
-      type: 'RequestStageTransition',
-      data: { toStage: body.toStage, comment: body.comment ?? '', context: await this.streams.gateContext(model) },
-      metadata,
-    });
-    await this.projector.waitFor(result.position);
-    const state = result.state as RegisteredVersion;
-    const made = state.requests.find((r) => r.id === metadata.commandId);
+    const { version: state, request: made } = await this.transitions.request(
+      name,
+      version,
+      body.toStage,
+      body.comment ?? '',
+      this.metadata.fromRequest(principal, request),
+    );
     return { model: name, version, stage: state.stage, request: made ? requestView(made) : null };
   }
 }

@@ -206,6 +206,16 @@ const ROLES_SCHEMA = arrayOf(str);
 /** `POST /tokens`: the secret, shown this once. */
 export const TOKEN_ISSUED_SCHEMA = objectOf({ id: str, token: str, subject: str, roles: ROLES_SCHEMA, models: arrayOf(str) });
 
+/** `GET /tokens/self/signing-key`: the calling token's key for signing what it publishes. */
+export const SIGNING_KEY_SCHEMA = objectOf({
+  tokenId: str,
+  scheme: { type: 'string', enum: ['MRW-HMAC-SHA256'] },
+  signingKey: { type: 'string', description: '32 bytes, base64url' },
+  header: str,
+  format: str,
+  topic: str,
+});
+
 /** `GET /tokens`: never a secret nor anything derived from one. */
 export const TOKEN_LIST_SCHEMA = objectOf({
   items: arrayOf(
