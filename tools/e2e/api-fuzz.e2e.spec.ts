@@ -5,6 +5,7 @@ import { EvaluatorModule } from '@mrw/evaluator';
 import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import { startRegistry, type RegistryHarness } from '@mrw/registry/testing';
 import { ApprovalsModule } from '@mrw/approvals';
+import { ArchivalModule } from '@mrw/archival';
 import { DeployerModule } from '@mrw/deployer';
 import { WebhooksModule } from '@mrw/webhooks';
 
@@ -211,7 +212,7 @@ describe('API fuzzing (fast-check, every operation of the OpenAPI document)', ()
   const knownQuery: Record<string, string[]> = { versions: ['1,2', '2,1'], model: ['fuzz'], tag: ['team', 'team:growth'], q: ['fuzz'] };
 
   beforeAll(async () => {
-    suite = await startRegistry({ modules: [EvaluatorModule, ApprovalsModule, DeployerModule, WebhooksModule], env: { MRW_SQLITE_SYNCHRONOUS: 'NORMAL', MRW_EVALUATOR_THREADS: '1' } });
+    suite = await startRegistry({ modules: [EvaluatorModule, ApprovalsModule, DeployerModule, WebhooksModule, ArchivalModule], env: { MRW_SQLITE_SYNCHRONOUS: 'NORMAL', MRW_EVALUATOR_THREADS: '1' } });
     tokens = {
       admin: suite.adminToken,
       contributor: await suite.token('fuzz-contributor', ['contributor']),

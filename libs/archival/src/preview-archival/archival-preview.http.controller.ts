@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swag
 import { IsObject, IsString, Matches } from 'class-validator';
 import { MODEL_NAME_PATTERN, modelStream, modelVersionStream, type ModelPolicy } from '@mrw/contracts';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@mrw/event-store';
-import { CLOCK, ModelScope, ProblemException, QueryText, RequireRole, type Clock } from '@mrw/platform';
+import { ApiProblems, CLOCK, ModelScope, ProblemException, QueryText, RequireRole, type Clock } from '@mrw/platform';
 import { ArchivalScheduler, LIVE_METRIC_SAMPLES } from '../apply-policies/archival-scheduler';
 import { ArchivalBook } from '../follow-models/archival-book';
 import { archivalPolicyProblems, backtest } from '../plan-archival';
@@ -46,6 +46,7 @@ export class ArchivalPreviewController {
   @RequireRole('viewer')
   @ModelScope({ query: 'model' })
   @ApiOkResponse({ description: 'Due now, due next (with when and why), live-metric breaches, and what is protected' })
+  @ApiProblems(404)
   async preview(@Query() query: PreviewQuery) {
     if (!query.model) throw new ProblemException('VALIDATION_FAILED', 'give the model: ?model=<name>', { errors: [{ field: 'model', message: 'required' }] }, 400);
     await this.book.caughtUp();
@@ -60,6 +61,7 @@ export class ArchivalPreviewController {
   @RequireRole('viewer')
   @ModelScope({ body: 'model' })
   @ApiOkResponse({ description: 'What the policy would have archived, when and why, over the model’s history up to now' })
+  @ApiProblems(404)
   async backtest(@Body() body: BacktestDto) {
     const problems = archivalPolicyProblems(body.policy);
     if (problems.length > 0) throw new ProblemException('INVALID_POLICY', `the policy is not valid: ${problems[0]?.field} ${problems[0]?.message}`, { errors: problems }, 400);
