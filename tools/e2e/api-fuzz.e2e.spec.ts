@@ -16,7 +16,8 @@ import { WebhooksModule } from '@mrw/webhooks';
  * nesting, prototype keys, wrong types, random JSON, malformed bodies) and sends them over
  * real HTTP as admin, contributor, viewer or nobody. Whatever comes in:
  *   - no 5xx;
- *   - every error is application/problem+json with a stable code and its own status;
+ *   - every error is application/problem+json with a stable code and its own status (MLflow's
+ *     routes: MLflow's `{error_code, message}`, as its clients expect);
  *   - every status is one the document declares for the operation, and a 2xx body matches
  *     the declared schema;
  *   - a refused request appends nothing (only the suite's services may append meanwhile,
@@ -205,6 +206,9 @@ const segment = (values: fc.Arbitrary<string>): fc.Arbitrary<string> =>
     (s) => s.length > 0 && !/^(\.|%2e){1,2}$/i.test(s),
   );
 
+/** MLflow-compatible routes answer errors in MLflow's shape, `{error_code, message}`. */
+const MLFLOW_PATH = /^\/(ajax-)?api\/2\.0\/mlflow/;
+
 describe('API fuzzing (fast-check, every operation of the OpenAPI document)', () => {
   let suite: RegistryHarness;
   let tokens: { admin: string; contributor: string; viewer: string };
@@ -368,10 +372,19 @@ describe('API fuzzing (fast-check, every operation of the OpenAPI document)', ()
       if (status >= 500) return `${status}: ${text.slice(0, 300)}`;
       if (!(String(status) in op.responses)) return `status ${status} is not declared (declared: ${Object.keys(op.responses).join(', ')}): ${text.slice(0, 200)}`;
       if (status >= 400) {
-        if (!type.startsWith('application/problem+json')) return `${status} with content-type ${type}: ${text.slice(0, 200)}`;
-        const problem = JSON.parse(text) as { code?: unknown; status?: unknown };
-        if (typeof problem.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(problem.code)) return `${status} without a code: ${text.slice(0, 200)}`;
-        if (problem.status !== status) return `problem status ${String(problem.status)} on a ${status} response`;
+        let code: unknown;
+        if (MLFLOW_PATH.test(op.path)) {
+          // MLflow's wire (its clients read `{error_code, message}`), not problem documents.
+          if (!type.startsWith('application/json')) return `${status} with content-type ${type}: ${text.slice(0, 200)}`;
+          code = (JSON.parse(text) as { error_code?: unknown }).error_code;
+        } else {
+          if (!type.startsWith('application/problem+json')) return `${status} with content-type ${type}: ${text.slice(0, 200)}`;
+          const problem = JSON.parse(text) as { code?: unknown; status?: unknown };
+          if (problem.status !== status) return `problem status ${String(problem.status)} on a ${status} response`;
+          code = problem.code;
+        }
+        if (typeof code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(code)) return `${status} without a code: ${text.slice(0, 200)}`;
+        const problem = { code };
         const appended = (await store.readAll({ after: before })).filter((e) => e.metadata.actor.kind !== 'service');
         if (appended.length > 0) return `refused with ${status} ${problem.code} but appended ${appended.map((e) => `${e.type} to ${e.streamName}`).join(', ')}`;
         return undefined;

@@ -13,7 +13,9 @@ export const configureHttpApp = (app: INestApplication, title: string): void => 
   const forms = new BodyRoutes();
   app.use(mediaTypeGuard(forms));
   app.use(queryGuard);
-  app.use(json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+  const parseJson = json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] });
+  // A raw-body route streams its bytes itself, whatever their type (a JSON file among artifacts).
+  app.use((request: Request, response: Response, next: NextFunction) => (forms.takesRawBody(request) ? next() : parseJson(request, response, next)));
   app.use(formBodyParser(forms));
   // Body-parser errors happen before Nest routes the request; answer them as problems here.
   app.use(

@@ -20,6 +20,7 @@ export * from './problem/request-guards';
 export * from './problem/multipart.interceptor';
 export * from './problem/openapi-problems';
 export * from './problem/store-problems';
+export * from './problem/problem-dialects';
 export * from './auth/token-feed';
 export * from './secrets/server-secrets';
 export * from './secrets/secret-box';

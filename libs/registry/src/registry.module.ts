@@ -5,7 +5,7 @@ import { MulterModule } from '@nestjs/platform-express';
 import { diskStorage } from 'multer';
 import { ContentAddressedStore } from '@mrw/artifacts';
 import { EVENT_STORE } from '@mrw/event-store';
-import { SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
+import { registerProblemDialect, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 import { CommandExecutor } from './application/command-executor';
 import { CommandMetadataFactory } from './application/command-metadata.factory';
 import { EVALUATION_SETS, evaluationSetsFromLog } from './application/evaluation-set-directory';
@@ -26,6 +26,8 @@ import { ServiceCommandsHandler } from './handle-service-commands/service-comman
 import { CompareVersionsController } from './compare-versions/compare-versions.http.controller';
 import { ManageAliasesController } from './manage-aliases/manage-aliases.http.controller';
 import { ManageTagsController } from './manage-tags/manage-tags.http.controller';
+import { MlflowRegistryController } from './mlflow-compat/mlflow-registry.http.controller';
+import { MLFLOW_PROBLEM_DIALECT } from './mlflow-compat/mlflow-wire';
 import { ManageTokensController } from './manage-tokens/manage-tokens.http.controller';
 import { TokenBootstrap } from './manage-tokens/token-bootstrap';
 import { TokenIssuer } from './manage-tokens/token-issuer';
@@ -44,6 +46,8 @@ import { RequestTransitionController } from './request-transition/request-transi
 import { StageTransitions } from './request-transition/stage-transitions';
 import { SetPolicyController } from './set-policy/set-policy.http.controller';
 import { UploadArtifactController } from './upload-artifact/upload-artifact.http.controller';
+import { MlflowArtifacts } from './mlflow-compat/mlflow-artifacts';
+import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http.controller';
 
 /**
  * The registry: single writer of the model and model-version streams, enforcer of the
@@ -69,6 +73,7 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     ManageTagsController,
     ManageAliasesController,
     UploadArtifactController,
+    MlflowArtifactsController,
     BrowseCatalogController,
     AuditTrailController,
     CompareVersionsController,
@@ -78,6 +83,7 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
     SigningKeyController,
     DeadLettersController,
     ApprovalsController,
+    MlflowRegistryController,
   ],
   providers: [
     // ports bound to adapters
@@ -95,6 +101,12 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
       },
     },
     { provide: EVALUATION_SETS, inject: [EVENT_STORE], useFactory: evaluationSetsFromLog },
+    {
+      provide: MlflowArtifacts,
+      inject: [ARTIFACT_STORE, SUITE_CONFIG],
+      useFactory: (store: ContentAddressedStore, config: SuiteConfig) =>
+        new MlflowArtifacts(store, join(config.dataDir, 'mlflow-artifacts.sqlite'), config.maxArtifactBytes),
+    },
     // writing
     CommandExecutor,
     CommandMetadataFactory,
@@ -120,4 +132,9 @@ import { UploadArtifactController } from './upload-artifact/upload-artifact.http
   ],
   exports: [RegistryStreams, RegistryProjector, CommandExecutor, LogForwarder],
 })
-export class RegistryModule {}
+export class RegistryModule {
+  constructor() {
+    // Refusals on MLflow's paths that no MLflow controller sees still answer in MLflow's shape.
+    registerProblemDialect('mlflow', MLFLOW_PROBLEM_DIALECT);
+  }
+}

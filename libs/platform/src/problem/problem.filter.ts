@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Response } from 'express';
 import { failureKind } from '@mrw/resilience';
 import { ProblemException } from './problem';
+import { writeProblem } from './problem-dialects';
 import { problemFromStoreError } from './store-problems';
 
 const HTTP_CODE: Readonly<Record<number, string>> = {
@@ -14,7 +15,7 @@ const HTTP_CODE: Readonly<Record<number, string>> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
-/** Every error leaves as `application/problem+json`; unexpected ones as a 500 without internals. */
+/** Every error leaves as `application/problem+json` (or a path's registered dialect); unexpected ones as a 500 without internals. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
@@ -24,8 +25,7 @@ export class ProblemFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     // An Error goes to the log as an `err` object (type, message, stack), redacted like every line.
     if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception : String(exception));
-    if (problem.status === 503) response.setHeader('Retry-After', '5');
-    response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toDocument()));
+    writeProblem(response, problem);
   }
 
   private toProblem(exception: unknown): ProblemException {

@@ -1,5 +1,6 @@
 import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import { ProblemException, type FieldError } from './problem';
+import { writeProblem } from './problem-dialects';
 
 /** The largest JSON body (and multipart text field) a request may carry. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -65,9 +66,7 @@ export const assertSafeJson = (value: unknown, root = ''): void => {
 };
 
 /** Answers a request with a problem document from middleware, where Nest's filters do not reach. */
-export const sendProblem = (response: Response, problem: ProblemException): void => {
-  response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toDocument()));
-};
+export const sendProblem = (response: Response, problem: ProblemException): void => writeProblem(response, problem);
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -83,9 +82,15 @@ export const queryGuard = (request: Request, response: Response, next: NextFunct
   );
 };
 
-/** A regular expression matching the request paths of an OpenAPI path template (`/api/v1/models/{name}`). */
-const pathPattern = (template: string): RegExp =>
-  new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}/]+\}/g, '[^/]+')}/?$`);
+/**
+ * A regular expression matching the request paths of an OpenAPI path template (`/api/v1/models/{name}`).
+ * With `lastSpans`, a template's final parameter may span segments (a wildcard route's file path).
+ */
+const pathPattern = (template: string, lastSpans = false): RegExp => {
+  const escaped = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+  const spanning = lastSpans ? escaped.replace(/\{[^}/]+\}$/, '.+') : escaped;
+  return new RegExp(`^${spanning.replace(/\{[^}/]+\}/g, '[^/]+')}/?$`);
+};
 
 /**
  * 405 with `Allow` for a method the OpenAPI document does not list on a path it knows (rather
@@ -111,6 +116,13 @@ export const methodGuard = (paths: Readonly<Record<string, object>>): ((request:
 /** HTML forms' media type: a body only the routes that declare it take (`@ApiConsumes(FORM_MEDIA_TYPE)`). */
 export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 
+/**
+ * Raw bytes: a route that declares this body (`@ApiConsumes(RAW_BODY_MEDIA_TYPE)`) takes a body
+ * of any media type, unparsed, and streams it itself (MLflow's artifact uploads send each
+ * file's guessed type, JSON included). Its template's last parameter may span segments.
+ */
+export const RAW_BODY_MEDIA_TYPE = 'application/octet-stream';
+
 type Operation = { readonly requestBody?: { readonly content?: Record<string, { readonly schema?: { readonly type?: string } }> } };
 
 /**
@@ -121,6 +133,7 @@ type Operation = { readonly requestBody?: { readonly content?: Record<string, { 
 export class BodyRoutes {
   private forms: Array<{ readonly pattern: RegExp; readonly method: string }> = [];
   private arrays: Array<{ readonly pattern: RegExp; readonly method: string }> = [];
+  private raw: Array<{ readonly pattern: RegExp; readonly method: string }> = [];
 
   /** Takes the operations whose request body declares FORM_MEDIA_TYPE, or a JSON schema of type array. */
   declare(paths: Readonly<Record<string, object>>): void {
@@ -129,6 +142,16 @@ export class BodyRoutes {
     );
     this.forms = operations.filter((o) => FORM_MEDIA_TYPE in o.content).map(({ pattern, method }) => ({ pattern, method }));
     this.arrays = operations.filter((o) => o.content['application/json']?.schema?.type === 'array').map(({ pattern, method }) => ({ pattern, method }));
+    this.raw = Object.entries(paths).flatMap(([template, item]) =>
+      Object.entries(item as Record<string, Operation>)
+        .filter(([, operation]) => RAW_BODY_MEDIA_TYPE in (operation?.requestBody?.content ?? {}))
+        .map(([method]) => ({ pattern: pathPattern(template, true), method: method.toUpperCase() })),
+    );
+  }
+
+  /** Whether the route takes its body as raw bytes of any type (RAW_BODY_MEDIA_TYPE): no parser reads it. */
+  takesRawBody(request: Request): boolean {
+    return this.raw.some((r) => r.method === request.method && r.pattern.test(request.path));
   }
 
   takesForm(request: Request): boolean {
@@ -151,7 +174,7 @@ export const mediaTypeGuard =
     // An empty body (`Content-Length: 0`, as many clients send with DELETE) has no type to check.
     const length = request.headers['content-length'];
     const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-    if (!hasBody || request.is([...JSON_TYPES, 'multipart/form-data'])) return next();
+    if (!hasBody || request.is([...JSON_TYPES, 'multipart/form-data']) || forms.takesRawBody(request)) return next();
     if (request.is(FORM_MEDIA_TYPE) && forms.takesForm(request)) return next();
     sendProblem(
       response,

@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type Database from 'better-sqlite3';
+import { artifactUri, type ContentAddressedStore } from '@mrw/artifacts';
+import { openWorkingDatabase, ProblemException } from '@mrw/platform';
+
+/** One entry of a listing, as MLflow's artifact proxy answers it (`path` relative to the listed folder). */
+export interface MlflowFileInfo {
+  readonly path: string;
+  readonly is_dir: boolean;
+  readonly file_size?: number;
+}
+
+/** A file under an MLflow artifact path: where its bytes are in the content-addressed store. */
+export interface MlflowArtifactFile {
+  readonly digest: string;
+  readonly size: number;
+}
+
+const MLFLOW_ARTIFACTS_SCHEME = 'mlflow-artifacts:';
+
+/**
+ * The relative path of an MLflow artifact (`<experiment>/<run>/artifacts/…`), normalised, or a
+ * validation problem: no empty, `.` or `..` segments, no backslashes or NUL, so a path never
+ * escapes its folder and every file has exactly one name.
+ */
+export const normaliseArtifactPath = (raw: string): string => {
+  const path = raw.replace(/^\/+/, '').replace(/\/+$/, '');
+  const segments = path.split('/');
+  if (path === '' || path.length > 1024 || /[\\\0]/.test(path) || segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new ProblemException('VALIDATION_FAILED', `invalid artifact path ${JSON.stringify(raw.slice(0, 200))}`, {
+      errors: [{ field: 'path', message: 'a relative path without empty, "." or ".." segments' }],
+    });
+  }
+  return path;
+};
+
+/**
+ * MLflow's artifact proxy namespace (`mlflow-artifacts:/<path>`) over the content-addressed
+ * store: uploads are stored by content, and a path → digest table in
+ * `<dataDir>/mlflow-artifacts.sqlite` names them (a file system's directory, not lifecycle:
+ * what is governed is the version that later names the bytes by `artifacts://sha256/…`).
+ */
+export class MlflowArtifacts {
+  private readonly db: Database.Database;
+
+  constructor(
+    private readonly store: ContentAddressedStore,
+    file: string,
+    private readonly maxBytes: number,
+  ) {
+    // An acknowledged upload survives a power cut: the client does not send it again.
+    this.db = openWorkingDatabase(file, 'FULL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS files (
+        path TEXT PRIMARY KEY,
+        digest TEXT NOT NULL,
+        size INTEGER NOT NULL
+      );`);
+  }
+
+  /** Streams a body into the store under its sha256 and names it `path` (replacing what the path named). */
+  async put(rawPath: string, body: Readable, declaredLength?: number): Promise<MlflowArtifactFile> {
+    const path = normaliseArtifactPath(rawPath);
+    if (declaredLength !== undefined && declaredLength > this.maxBytes) throw this.tooLarge();
+    const scratch = await this.store.scratchPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    const limit = this.maxBytes;
+    const tooLarge = this.tooLarge();
+    const counting = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        if (size > limit) return done(tooLarge);
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, counting, createWriteStream(scratch));
+    } catch (error) {
+      await rm(scratch, { force: true });
+      throw error;
+    }
+    const stored = await this.store.importHashedFile(scratch, `sha256:${hash.digest('hex')}`);
+    this.db.prepare('INSERT INTO files (path, digest, size) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET digest = excluded.digest, size = excluded.size').run(path, stored.digest, stored.size);
+    return { digest: stored.digest, size: stored.size };
+  }
+
+  /** The file a path names, or undefined. */
+  get(rawPath: string): (MlflowArtifactFile & { readonly file: string }) | undefined {
+    const path = normaliseArtifactPath(rawPath);
+    const row = this.db.prepare('SELECT digest, size FROM files WHERE path = ?').get(path) as MlflowArtifactFile | undefined;
+    return row ? { ...row, file: this.store.pathOf(row.digest) } : undefined;
+  }
+
+  /** The files and folders directly under a folder (the root when `rawPath` is empty), by name. */
+  list(rawPath: string | undefined): MlflowFileInfo[] {
+    const folder = rawPath === undefined || rawPath.replace(/^\/+|\/+$/g, '') === '' ? '' : normaliseArtifactPath(rawPath);
+    const prefix = folder === '' ? '' : `${folder}/`;
+    const rows = this.db.prepare('SELECT path, size FROM files WHERE substr(path, 1, ?) = ? ORDER BY path').all(prefix.length, prefix) as Array<{
+      path: string;
+      size: number;
+    }>;
+    const entries = new Map<string, MlflowFileInfo>();
+    for (const row of rows) {
+      const rest = row.path.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      const name = slash < 0 ? rest : rest.slice(0, slash);
+      if (!entries.has(name)) entries.set(name, slash < 0 ? { path: name, is_dir: false, file_size: row.size } : { path: name, is_dir: true });
+    }
+    return [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /**
+   * Our `artifacts://sha256/<hex>` URI for an `mlflow-artifacts:` source (`mlflow-artifacts:/p`,
+   * or `mlflow-artifacts://host/p`): the file it names, or, for a folder (an MLflow model
+   * directory), its one `.onnx` file; undefined for other sources, unknown paths, or a folder
+   * without exactly one `.onnx` file.
+   */
+  async resolveSource(source: string): Promise<string | undefined> {
+    if (!source.startsWith(MLFLOW_ARTIFACTS_SCHEME)) return undefined;
+    const rest = source.slice(MLFLOW_ARTIFACTS_SCHEME.length);
+    // `//host[:port]/path` names the server; the path is what follows the authority.
+    const raw = rest.startsWith('//') ? rest.slice(2).replace(/^[^/]*/, '') : rest;
+    let path: string;
+    try {
+      path = normaliseArtifactPath(decodeURI(raw));
+    } catch {
+      return undefined;
+    }
+    const file = this.get(path);
+    if (file) return artifactUri(file.digest);
+    const models = this.db
+      .prepare("SELECT digest FROM files WHERE substr(path, 1, ?) = ? AND path LIKE '%.onnx'")
+      .all(path.length + 1, `${path}/`) as Array<{ digest: string }>;
+    return models.length === 1 ? artifactUri(models[0]!.digest) : undefined;
+  }
+
+  /** Closes the working file when the module stops (Nest calls it on factory-made providers too). */
+  onModuleDestroy(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private tooLarge(): ProblemException {
+    return new ProblemException('PAYLOAD_TOO_LARGE', `an artifact may be at most ${this.maxBytes} bytes (MRW_MAX_ARTIFACT_BYTES)`, {}, 413);
+  }
+}
