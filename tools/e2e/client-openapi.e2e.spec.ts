@@ -61,7 +61,7 @@ describe('@mrw/client against the registry', () => {
 
   it('would notice a renamed route or query parameter', () => {
     expect(operationOf(document, { method: 'GET', path: '/models/{name}/version-list', query: [] })).toBeUndefined();
-    expect(operationOf(document, { method: 'PATCH', path: '/models/{name}', query: [] })).toBeUndefined();
+    expect(operationOf(document, { method: 'PATCH', path: '/models/{name}/stage', query: [] })).toBeUndefined();
     const getModel = operationOf(document, API_ROUTES.getModel);
     expect((getModel?.parameters ?? []).map((p) => p.name)).not.toContain('as_of');
   });

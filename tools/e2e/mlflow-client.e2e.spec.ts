@@ -89,6 +89,7 @@ describe('MLflow client', () => {
       expect(created.result).toEqual({
         created: { name: model, tags: { team: 'risk' }, description: 'breast cancer screening' },
         duplicate: 'RESOURCE_ALREADY_EXISTS',
+        edited: { returned: 'breast cancer screening, v2 features', description: 'breast cancer screening, v2 features', tags: { owner: 'ana' } },
       });
       // The governance a team sets once, over our API; the training code stays MLflow's.
       const policy = await registry.http('PUT', `/api/v1/models/${model}/policy`, {
@@ -102,6 +103,7 @@ describe('MLflow client', () => {
       expect(registered.result).toEqual({
         registered: { version: '1', status: 'READY', source: artifact.uri },
         second: { version: '2', tags: { origin: 'mlflow' } },
+        second_description: 'retrained on March data',
         models: [model],
         versions: ['1', '2'],
         alias: '1',

@@ -30,6 +30,11 @@ export type ModelAliasRemoved = DomainEvent<
   'ModelAliasRemoved',
   { model: string; alias: string; version: number }
 >;
+/** The model's description was replaced (never appended when it is unchanged). */
+export type ModelDescriptionUpdated = DomainEvent<'ModelDescriptionUpdated', { model: string; description: string }>;
+/** A model tag was added or its value changed. */
+export type ModelTagSet = DomainEvent<'ModelTagSet', { model: string; key: string; value: string }>;
+export type ModelTagRemoved = DomainEvent<'ModelTagRemoved', { model: string; key: string }>;
 /** The version that serves traffic changed: "what was in Production on date X". */
 export type ModelServingVersionChanged = DomainEvent<
   'ModelServingVersionChanged',
@@ -42,7 +47,10 @@ export type ModelEvent =
   | ModelVersionNumberReserved
   | ModelAliasSet
   | ModelAliasRemoved
-  | ModelServingVersionChanged;
+  | ModelServingVersionChanged
+  | ModelDescriptionUpdated
+  | ModelTagSet
+  | ModelTagRemoved;
 
 // ---- modelVersion-<name>@<version> --------------------------------------------------
 
@@ -62,6 +70,8 @@ export type ModelVersionRegistered = DomainEvent<
 >;
 export type ModelVersionTagSet = DomainEvent<'ModelVersionTagSet', { key: string; value: string }>;
 export type ModelVersionTagRemoved = DomainEvent<'ModelVersionTagRemoved', { key: string }>;
+/** The version's description was replaced (never appended when it is unchanged). */
+export type ModelVersionDescriptionUpdated = DomainEvent<'ModelVersionDescriptionUpdated', { description: string }>;
 
 export type StageTransitionRequested = DomainEvent<
   'StageTransitionRequested',
@@ -338,6 +348,7 @@ export type ModelVersionEvent =
   | ModelVersionRegistered
   | ModelVersionTagSet
   | ModelVersionTagRemoved
+  | ModelVersionDescriptionUpdated
   | StageTransitionRequested
   | StageTransitioned
   | PromotionRefused

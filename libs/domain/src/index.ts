@@ -1,5 +1,6 @@
 export * from './shared/result';
 export * from './shared/duration';
+export * from './shared/descriptive-fields';
 export type { Timed } from './shared/timed';
 export * from './gates/check-thresholds';
 export * from './gates/promotion-gates';

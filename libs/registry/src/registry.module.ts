@@ -26,6 +26,7 @@ import { ServiceCommandsHandler } from './handle-service-commands/service-comman
 import { CompareVersionsController } from './compare-versions/compare-versions.http.controller';
 import { ManageAliasesController } from './manage-aliases/manage-aliases.http.controller';
 import { ManageTagsController } from './manage-tags/manage-tags.http.controller';
+import { ManageModelDetailsController, UpdateVersionDescriptionController } from './manage-model-details/manage-model-details.http.controller';
 import { MlflowRegistryController } from './mlflow-compat/mlflow-registry.http.controller';
 import { MLFLOW_PROBLEM_DIALECT } from './mlflow-compat/mlflow-wire';
 import { ManageTokensController } from './manage-tokens/manage-tokens.http.controller';
@@ -71,6 +72,8 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
     RequestTransitionController,
     RequestRollbackController,
     ManageTagsController,
+    ManageModelDetailsController,
+    UpdateVersionDescriptionController,
     ManageAliasesController,
     UploadArtifactController,
     MlflowArtifactsController,

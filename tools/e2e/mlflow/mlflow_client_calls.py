@@ -1,7 +1,7 @@
 """Training code as teams write it against MLflow, pointed at the registry (driven by mlflow-client.e2e.spec.ts).
 
 Reads MLFLOW_TRACKING_URI and MLFLOW_TRACKING_TOKEN like any MLflow program; prints one JSON line of what it saw.
-PHASE=create: create, duplicate create. PHASE=register: register_model, versions, search, alias, tag, Staging.
+PHASE=create: create, duplicate create, description and tag edits. PHASE=register: register_model, versions, search, alias, tag, Staging.
 PHASE=promote: Production, then the same client with a viewer token.
 """
 import json
@@ -25,12 +25,19 @@ if os.environ["PHASE"] == "create":
         out["duplicate"] = "accepted"
     except MlflowException as error:
         out["duplicate"] = error.error_code
+    updated = client.update_registered_model(name, description="breast cancer screening, v2 features")
+    client.set_registered_model_tag(name, "owner", "ana")
+    client.delete_registered_model_tag(name, "team")
+    edited = client.get_registered_model(name)
+    out["edited"] = {"returned": updated.description, "description": edited.description, "tags": edited.tags}
 elif os.environ["PHASE"] == "register":
     # The model exists: register_model must shrug off RESOURCE_ALREADY_EXISTS and add a version.
     registered = mlflow.register_model(os.environ["ARTIFACT_URI"], name)
     out["registered"] = {"version": registered.version, "status": registered.status, "source": registered.source}
     second = client.create_model_version(name, os.environ["ARTIFACT_URI"], tags={"origin": "mlflow"})
     out["second"] = {"version": second.version, "tags": second.tags}
+    client.update_model_version(name, second.version, description="retrained on March data")
+    out["second_description"] = client.get_model_version(name, second.version).description
     out["models"] = [m.name for m in client.search_registered_models(filter_string=f"name LIKE '{name[:6]}%'")]
     out["versions"] = sorted(v.version for v in client.search_model_versions(f"name='{name}'"))
     client.set_registered_model_alias(name, "candidate", registered.version)

@@ -61,6 +61,8 @@ const breached = (window = WINDOW, rollbackRequested = false) => ({
 const setTag = (key: string, value: string) =>
   versionCommand('SetVersionTag', { key, value }, { by: alice, at: NOW, id: `cmd-tag-${key}` });
 const removeTag = (key: string) => versionCommand('RemoveVersionTag', { key }, { by: alice, at: NOW, id: `cmd-untag-${key}` });
+const describeVersion = (description: string) =>
+  versionCommand('UpdateVersionDescription', { description }, { by: alice, at: NOW, id: 'cmd-describe' });
 
 describe('rule 6: ending service when another version takes over', () => {
   it('records that the version stopped serving, and keeps it in Production as rollback target', () => {
@@ -267,5 +269,29 @@ describe('tags', () => {
 
   it('refuses tags on a version that does not exist: VERSION_NOT_FOUND', () => {
     spec.given().when(setTag('team', 'retention')).thenFails('VERSION_NOT_FOUND');
+  });
+});
+
+describe('description after registration', () => {
+  it('replaces the description and shows it on the version', () => {
+    spec
+      .given(...registeredVersion())
+      .when(describeVersion('gradient boosting on March features'))
+      .thenState((state, events) => {
+        expect(events).toEqual([{ type: 'ModelVersionDescriptionUpdated', data: { description: 'gradient boosting on March features' } }]);
+        expect(state).toMatchObject({ description: 'gradient boosting on March features', stage: 'None' });
+      });
+  });
+
+  it('records nothing when the description is unchanged', () => {
+    spec.given(...registeredVersion()).when(describeVersion('gradient boosting on February features')).then();
+  });
+
+  it('refuses a description longer than at registration (5,000 characters): INVALID_DESCRIPTION', () => {
+    spec.given(...registeredVersion()).when(describeVersion('x'.repeat(5001))).thenFails('INVALID_DESCRIPTION');
+  });
+
+  it('refuses a version that does not exist: VERSION_NOT_FOUND', () => {
+    spec.given().when(describeVersion('anything')).thenFails('VERSION_NOT_FOUND');
   });
 });

@@ -1,5 +1,6 @@
 import type { Actor, CommandMetadata, DecisionChannel, EvaluationMeasurements, LiveMetricWindow, ModelPolicy, NotificationOutcome, Role, Stage } from '@mrw/contracts';
 import type { GateContext } from '../gates/promotion-gates';
+import type { DescriptiveFieldError } from '../shared/descriptive-fields';
 
 type Command<Type extends string, Data> = {
   readonly type: Type;
@@ -29,6 +30,7 @@ export type RegisterModelVersion = Command<
 >;
 export type SetVersionTag = Command<'SetVersionTag', { key: string; value: string }>;
 export type RemoveVersionTag = Command<'RemoveVersionTag', { key: string }>;
+export type UpdateVersionDescription = Command<'UpdateVersionDescription', { description: string }>;
 export type RequestStageTransition = Command<
   'RequestStageTransition',
   { toStage: Stage; comment: string; context: GateContext }
@@ -119,6 +121,7 @@ export type ModelVersionCommand =
   | RegisterModelVersion
   | SetVersionTag
   | RemoveVersionTag
+  | UpdateVersionDescription
   | RequestStageTransition
   | RequestEvaluation
   | RecordEvaluationProgress
@@ -167,4 +170,5 @@ export type ModelVersionErrorCode =
   | 'ALREADY_SERVING'
   | 'ROLLBACK_TARGET_NEVER_SERVED'
   | 'ROLLBACK_TARGET_NOT_ELIGIBLE'
-  | 'EMERGENCY_NOT_ALLOWED';
+  | 'EMERGENCY_NOT_ALLOWED'
+  | DescriptiveFieldError;

@@ -17,6 +17,7 @@ import {
 import { checkThresholds, verdictOf } from '../gates/check-thresholds';
 import { checkPromotionGates, sameEvidence, type GateContext } from '../gates/promotion-gates';
 import { addDuration } from '../shared/duration';
+import { invalidDescription } from '../shared/descriptive-fields';
 import { assertNever, fail, ok, type Result } from '../shared/result';
 import type {
   GrantApproval,
@@ -520,6 +521,12 @@ export const decideModelVersion = (command: ModelVersionCommand, state: ModelVer
       const { key } = command.data;
       if (!Object.hasOwn(state.tags, key)) return fail('TAG_NOT_FOUND', `version ${state.version} has no tag ${key}`);
       return ok([{ type: 'ModelVersionTagRemoved', data: { key } }]);
+    }
+    case 'UpdateVersionDescription': {
+      const { description } = command.data;
+      const invalid = invalidDescription(description);
+      if (invalid) return invalid;
+      return ok(description === state.description ? [] : [{ type: 'ModelVersionDescriptionUpdated', data: { description } }]);
     }
     case 'RequestStageTransition':
       return afterLapsedApproval(state, command.metadata.now, (current) => requestTransition(command, current));

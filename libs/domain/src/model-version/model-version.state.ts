@@ -204,6 +204,8 @@ export const evolveModelVersion = (
       const { [event.data.key]: _removed, ...tags } = s.tags;
       return { ...s, tags };
     }
+    case 'ModelVersionDescriptionUpdated':
+      return { ...s, description: event.data.description };
     case 'StageTransitionRequested':
       return {
         ...s,

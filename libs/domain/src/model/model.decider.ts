@@ -1,4 +1,5 @@
 import type { CommandMetadata, ModelEvent, ModelPolicy } from '@mrw/contracts';
+import { invalidDescription, invalidTag, type DescriptiveFieldError } from '../shared/descriptive-fields';
 import { assertNever, fail, ok, type Result } from '../shared/result';
 import type { Timed } from '../shared/timed';
 
@@ -10,15 +11,29 @@ export type ReserveVersionNumber = Command<'ReserveVersionNumber', Record<string
 export type SetAlias = Command<'SetAlias', { alias: string; version: number; versionExists: boolean }>;
 export type RemoveAlias = Command<'RemoveAlias', { alias: string }>;
 export type RecordServingVersion = Command<'RecordServingVersion', { version: number; deploymentId: string }>;
+export type UpdateModelDescription = Command<'UpdateModelDescription', { description: string }>;
+export type SetModelTag = Command<'SetModelTag', { key: string; value: string }>;
+export type RemoveModelTag = Command<'RemoveModelTag', { key: string }>;
 
-export type ModelCommand = CreateModel | SetModelPolicy | ReserveVersionNumber | SetAlias | RemoveAlias | RecordServingVersion;
+export type ModelCommand =
+  | CreateModel
+  | SetModelPolicy
+  | ReserveVersionNumber
+  | SetAlias
+  | RemoveAlias
+  | RecordServingVersion
+  | UpdateModelDescription
+  | SetModelTag
+  | RemoveModelTag;
 
 export type ModelErrorCode =
   | 'MODEL_ALREADY_EXISTS'
   | 'MODEL_NOT_FOUND'
   | 'INVALID_ALIAS'
   | 'ALIAS_NOT_FOUND'
-  | 'VERSION_NOT_FOUND';
+  | 'VERSION_NOT_FOUND'
+  | 'TAG_NOT_FOUND'
+  | DescriptiveFieldError;
 
 export interface ServingPeriod {
   readonly version: number;
@@ -98,6 +113,14 @@ export const evolveModel = (state: ModelState, event: Timed<ModelEvent>): ModelS
           { version: event.data.version, since: event.at, deploymentId: event.data.deploymentId },
         ],
       };
+    case 'ModelDescriptionUpdated':
+      return { ...s, description: event.data.description };
+    case 'ModelTagSet':
+      return { ...s, tags: { ...s.tags, [event.data.key]: event.data.value } };
+    case 'ModelTagRemoved': {
+      const { [event.data.key]: _removed, ...tags } = s.tags;
+      return { ...s, tags };
+    }
     default:
       return assertNever(event);
   }
@@ -152,6 +175,24 @@ export const decideModel = (command: ModelCommand, state: ModelState): Result<Mo
           data: { model, version, previousVersion: current?.version ?? null, deploymentId },
         },
       ]);
+    }
+    case 'UpdateModelDescription': {
+      const { description } = command.data;
+      const invalid = invalidDescription(description);
+      if (invalid) return invalid;
+      return ok(description === state.description ? [] : [{ type: 'ModelDescriptionUpdated', data: { model, description } }]);
+    }
+    case 'SetModelTag': {
+      const { key, value } = command.data;
+      const invalid = invalidTag(key, value);
+      if (invalid) return invalid;
+      const unchanged = Object.hasOwn(state.tags, key) && state.tags[key] === value;
+      return ok(unchanged ? [] : [{ type: 'ModelTagSet', data: { model, key, value } }]);
+    }
+    case 'RemoveModelTag': {
+      const { key } = command.data;
+      if (!Object.hasOwn(state.tags, key)) return fail('TAG_NOT_FOUND', `model ${model} has no tag ${key}`);
+      return ok([{ type: 'ModelTagRemoved', data: { model, key } }]);
     }
     default:
       return assertNever(command);

@@ -36,6 +36,10 @@ const reserve = (id: string) => command('ReserveVersionNumber', {}, { by: alice,
 const setAlias = (alias: string, version: number, versionExists = true) =>
   command('SetAlias', { alias, version, versionExists }, { by: bob, at: NOW, id: `cmd-alias-${alias}` });
 const removeAlias = (alias: string) => command('RemoveAlias', { alias }, { by: bob, at: NOW, id: `cmd-unalias-${alias}` });
+const describe_ = (description: string) =>
+  command('UpdateModelDescription', { description }, { by: alice, at: NOW, id: 'cmd-describe' });
+const setTag = (key: string, value: string) => command('SetModelTag', { key, value }, { by: alice, at: NOW, id: `cmd-tag-${key}` });
+const removeTag = (key: string) => command('RemoveModelTag', { key }, { by: alice, at: NOW, id: `cmd-untag-${key}` });
 const recordServing = (version: number, deploymentId: string) =>
   command('RecordServingVersion', { version, deploymentId }, { by: registry, at: NOW, id: `cmd-serving-${deploymentId}` });
 
@@ -66,6 +70,9 @@ describe('model: creation', () => {
     ['SetAlias', setAlias('champion', 5)],
     ['RemoveAlias', removeAlias('champion')],
     ['RecordServingVersion', recordServing(5, 'dep-5')],
+    ['UpdateModelDescription', describe_('anything')],
+    ['SetModelTag', setTag('team', 'growth')],
+    ['RemoveModelTag', removeTag('team')],
   ])('refuses %s on a model that does not exist: MODEL_NOT_FOUND', (_name, cmd) => {
     spec.given().when(cmd).thenFails('MODEL_NOT_FOUND');
   });
@@ -223,5 +230,67 @@ describe('model: serving history ("what was in Production on date X")', () => {
 
   it('ignores model events before the model was created', () => {
     expect(evolveModel(initialModelState(), { ...servingChanged(5, null, 'dep-5'), at: givenAt(0) })).toEqual({ status: 'absent' });
+  });
+});
+
+describe('model: description and tags after creation', () => {
+  it('replaces the description and shows it on the model', () => {
+    spec
+      .given(created)
+      .when(describe_('predicts churn within 60 days'))
+      .thenState((state, events) => {
+        expect(events).toEqual([{ type: 'ModelDescriptionUpdated', data: { model: MODEL, description: 'predicts churn within 60 days' } }]);
+        expect(state).toMatchObject({ description: 'predicts churn within 60 days', tags: { team: 'retention' } });
+      });
+  });
+
+  it('records nothing when the description is unchanged', () => {
+    spec.given(created).when(describe_('predicts churn within 30 days')).then();
+  });
+
+  it('refuses a description longer than at creation (5,000 characters): INVALID_DESCRIPTION', () => {
+    spec.given(created).when(describe_('x'.repeat(5001))).thenFails('INVALID_DESCRIPTION');
+  });
+
+  it('adds a tag and changes the value of an existing one', () => {
+    spec
+      .given(created, { type: 'ModelTagSet', data: { model: MODEL, key: 'owner', value: 'ana' } })
+      .when(setTag('team', 'growth'))
+      .thenState((state, events) => {
+        expect(events).toEqual([{ type: 'ModelTagSet', data: { model: MODEL, key: 'team', value: 'growth' } }]);
+        expect(state).toMatchObject({ tags: { team: 'growth', owner: 'ana' } });
+      });
+  });
+
+  it('records nothing when the tag already has that value', () => {
+    spec.given(created).when(setTag('team', 'retention')).then();
+  });
+
+  it('sets a tag named like an object property', () => {
+    spec.given(created).when(setTag('constructor', '')).then({ type: 'ModelTagSet', data: { model: MODEL, key: 'constructor', value: '' } });
+  });
+
+  it.each([
+    ['', 'x', 'an empty key'],
+    ['has space', 'x', 'a space in the key'],
+    ['k'.repeat(251), 'x', 'a key longer than 250 characters'],
+    ['team', 'v'.repeat(5001), 'a value longer than 5,000 characters'],
+  ])('refuses the tag "%s" (%#: %s): INVALID_TAG', (key, value) => {
+    spec.given(created).when(setTag(key, value)).thenFails('INVALID_TAG');
+  });
+
+  it('removes a tag', () => {
+    spec
+      .given(created)
+      .when(removeTag('team'))
+      .thenState((state, events) => {
+        expect(events).toEqual([{ type: 'ModelTagRemoved', data: { model: MODEL, key: 'team' } }]);
+        expect(state).toMatchObject({ tags: {} });
+      });
+  });
+
+  it('refuses to remove a tag the model does not have: TAG_NOT_FOUND', () => {
+    spec.given(created).when(removeTag('owner')).thenFails('TAG_NOT_FOUND');
+    spec.given(created).when(removeTag('constructor')).thenFails('TAG_NOT_FOUND');
   });
 });

@@ -15,6 +15,7 @@ import {
   type RetryNotice,
   type RunningConsumer,
 } from '@mrw/messaging';
+import { backoffDelay, failureKind, sleep } from '@mrw/resilience';
 import { SUITE_CONFIG, type SuiteConfig } from '../config/config';
 import { Metrics } from '../observability/metrics';
 import { Readiness } from '../observability/readiness';
@@ -97,6 +98,8 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   private readonly log = new Logger('bus-transport');
   private readonly consumers: RunningConsumer[] = [];
   private readonly inboxes: Inbox[] = [];
+  private readonly inboxOf = new Map<string, Inbox>();
+  private readonly tracked = new Map<string, ReturnType<BusTransport['hooksFor']>>();
   private readonly retrying = new Map<string, RetryNotice>();
   private readonly running = new Map<string, RunningConsumer>();
   private starting: Promise<void> = Promise.resolve();
@@ -153,17 +156,46 @@ export class BusTransport extends Server implements CustomTransportStrategy {
         ...(registry ? [TOPICS.commands] : []),
         ...(training ? [TOPICS.trainingEvents] : []),
       ];
-      await this.deps.bus.ensureTopics(topics.map((topic) => ({ topic, partitions: TOPIC_PARTITIONS[topic] ?? 6 })));
+      await this.untilStarted('topics', () => this.deps.bus.ensureTopics(topics.map((topic) => ({ topic, partitions: TOPIC_PARTITIONS[topic] ?? 6 }))));
     }
     const groups = [
-      ...reacting.map((service) => this.consumeEvents(service)),
-      ...(registry ? [this.consumeCommands()] : []),
-      ...(training ? [this.consumeTrainingEvents()] : []),
+      ...reacting.map((service) => this.untilStarted(CONSUMER_GROUPS[service], () => this.consumeEvents(service))),
+      ...(registry ? [this.untilStarted(CONSUMER_GROUPS.registry, () => this.consumeCommands())] : []),
+      ...(training ? [this.untilStarted(CONSUMER_GROUPS.trainingEvents, () => this.consumeTrainingEvents())] : []),
     ];
     await Promise.all(groups);
   }
 
-  private track(group: string): Pick<Parameters<MessageBus['consume']>[0], 'onRetry' | 'onDeadLetter'> {
+  /**
+   * Starts one part, again with backoff while the broker cannot serve it yet — a topic created a
+   * moment ago whose partitions are not hosted yet, a coordinator still loading — instead of
+   * giving up for the life of the process (`/readyz` says not ready meanwhile).
+   */
+  private async untilStarted(what: string, start: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; !this.closing; attempt += 1) {
+      try {
+        await start();
+        return;
+      } catch (error) {
+        if (failureKind(error) === 'permanent') throw error;
+        const wait = backoffDelay(attempt, { initialMs: 200, maxMs: 5_000 });
+        this.log.warn(`${what}: cannot start yet (${error instanceof Error ? error.message : String(error)}); trying again in ${wait} ms`);
+        await sleep(wait);
+      }
+    }
+  }
+
+  /** The retry and dead-letter hooks of a group, with its readiness check registered once. */
+  private track(group: string): ReturnType<BusTransport['hooksFor']> {
+    let hooks = this.tracked.get(group);
+    if (!hooks) {
+      hooks = this.hooksFor(group);
+      this.tracked.set(group, hooks);
+    }
+    return hooks;
+  }
+
+  private hooksFor(group: string): Pick<Parameters<MessageBus['consume']>[0], 'onRetry' | 'onDeadLetter'> {
     this.deps.readiness.register({
       name: `${group}-consumer`,
       check: async () => {
@@ -196,8 +228,14 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   private async consumeEvents(service: ServiceName): Promise<void> {
     const group = CONSUMER_GROUPS[service];
-    const inbox = new Inbox(join(this.deps.config.dataDir, `${service}-inbox.sqlite`));
-    this.inboxes.push(inbox);
+    // One inbox per service, however often its start is tried.
+    let inbox = this.inboxOf.get(service);
+    if (!inbox) {
+      inbox = new Inbox(join(this.deps.config.dataDir, `${service}-inbox.sqlite`));
+      this.inboxOf.set(service, inbox);
+      this.inboxes.push(inbox);
+    }
+    const once = inbox;
     const hooks = this.track(group);
     if (this.closing) return;
     const consumer = await this.deps.bus.consume({
@@ -207,7 +245,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       handler: async (message, context) => {
         const event = decodeEvent(message);
         const handler = this.getHandlerByPattern(this.normalizePattern(registryEvent(service, event.type)));
-        const outcome = await inbox.once(group, event.metadata.eventId, event.type, async () => {
+        const outcome = await once.once(group, event.metadata.eventId, event.type, async () => {
           if (handler) await invoke<RecordedEvent>(handler, event, new BusContext([message, context]));
         });
         this.deps.metrics.messagesConsumed.inc({ group, type: event.type, outcome });

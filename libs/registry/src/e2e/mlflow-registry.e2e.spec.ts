@@ -130,6 +130,37 @@ describe('MLflow-compatible registry API', () => {
     expect(inbox.body.items.map((a: { id: string }) => a.id)).toEqual([pending.value]);
   });
 
+  it("updates a model's description and tags and a version's description through our commands", async () => {
+    const patch = (path: string, body: unknown) => registry.http('PATCH', `${api}/${path}`, { token: contributor, body });
+    const del = (path: string, body: unknown) => registry.http('DELETE', `${api}/${path}`, { token: contributor, body });
+    await post('registered-models/create', { name: 'mlf-edited', description: 'old', tags: [{ key: 'team', value: 'growth' }] });
+    await post('model-versions/create', { name: 'mlf-edited', source: 'https://models.example.com/edited/1.onnx', description: 'v1' });
+
+    const updated = await patch('registered-models/update', { name: 'mlf-edited', description: 'new' });
+    expect(updated.status).toBe(200);
+    expect(updated.body.registered_model).toMatchObject({ name: 'mlf-edited', description: 'new', latest_versions: [expect.objectContaining({ version: '1' })] });
+
+    const tagged = await post('registered-models/set-tag', { name: 'mlf-edited', key: 'owner', value: 'ana' });
+    expect([tagged.status, tagged.body]).toEqual([200, {}]);
+    const untagged = await del('registered-models/delete-tag', { name: 'mlf-edited', key: 'team' });
+    expect([untagged.status, untagged.body]).toEqual([200, {}]);
+    const again = await del('registered-models/delete-tag', { name: 'mlf-edited', key: 'team' });
+    expect([again.status, again.body.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    const badKey = await post('registered-models/set-tag', { name: 'mlf-edited', key: 'has space', value: 'x' });
+    expect([badKey.status, badKey.body.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+
+    const found = await get('registered-models/search', { filter: "tags.owner = 'ana'" });
+    expect(found.body.registered_models).toEqual([expect.objectContaining({ name: 'mlf-edited', description: 'new', tags: [{ key: 'owner', value: 'ana' }] })]);
+    expect((await get('registered-models/search', { filter: "tags.team = 'growth' AND name = 'mlf-edited'" })).body.registered_models).toEqual([]);
+
+    const version = await patch('model-versions/update', { name: 'mlf-edited', version: '1', description: 'v1, retrained' });
+    expect(version.status).toBe(200);
+    expect(version.body.model_version).toMatchObject({ name: 'mlf-edited', version: '1', description: 'v1, retrained' });
+    expect((await get('model-versions/get', { name: 'mlf-edited', version: '1' })).body.model_version.description).toBe('v1, retrained');
+    const missing = await patch('model-versions/update', { name: 'mlf-edited', version: '9', description: 'x' });
+    expect([missing.status, missing.body.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+  });
+
   it('refuses rename, archives on delete and keeps the history', async () => {
     const rename = await post('registered-models/rename', { name: 'mlf-fraud', new_name: 'mlf-other' });
     expect(rename.status).toBe(400);

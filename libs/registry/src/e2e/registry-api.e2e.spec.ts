@@ -116,6 +116,41 @@ describe('registry API', () => {
     });
   });
 
+  describe('describing a model after creation', () => {
+    it("changes a model's description and tags and a version's description; lists and searches show them", async () => {
+      await createModel('described', { description: 'first words', tags: { team: 'growth' } });
+      await registerVersion('described');
+      const updated = await registry.http('PATCH', '/api/v1/models/described', { token: contributor, body: { description: 'better words' } });
+      expect(updated.status).toBe(200);
+      expect(updated.body).toMatchObject({ name: 'described', description: 'better words', tags: { team: 'growth' } });
+      const tagged = await registry.http('PUT', '/api/v1/models/described/tags/owner', { token: contributor, body: { value: 'ana' } });
+      expect(tagged.body.tags).toEqual({ team: 'growth', owner: 'ana' });
+      expect((await registry.http('DELETE', '/api/v1/models/described/tags/team', { token: contributor })).status).toBe(204);
+      const version = await registry.http('PATCH', '/api/v1/models/described/versions/1', { token: contributor, body: { description: 'v1, retrained' } });
+      expect(version.status).toBe(200);
+      expect(version.body).toMatchObject({ model: 'described', version: 1, description: 'v1, retrained' });
+
+      const byTag = await registry.http('GET', '/api/v1/models?tag=owner:ana', { token: viewer });
+      expect(byTag.body.items).toEqual([expect.objectContaining({ name: 'described', description: 'better words', tags: { owner: 'ana' } })]);
+      expect((await registry.http('GET', '/api/v1/models?q=better%20words', { token: viewer })).body.items.map((m: { name: string }) => m.name)).toEqual(['described']);
+      expect((await registry.http('GET', '/api/v1/models?tag=team', { token: viewer })).body.items.map((m: { name: string }) => m.name)).not.toContain('described');
+      const v1 = await registry.http('GET', '/api/v1/models/described/versions/1', { token: viewer });
+      expect(v1.body.description).toBe('v1, retrained');
+      const audit = await registry.http('GET', '/api/v1/audit?model=described', { token: viewer });
+      expect(audit.body.items.map((e: { type: string }) => e.type)).toEqual(
+        expect.arrayContaining(['ModelDescriptionUpdated', 'ModelTagSet', 'ModelTagRemoved', 'ModelVersionDescriptionUpdated']),
+      );
+    });
+
+    it('appends nothing when the description or tag is unchanged', async () => {
+      await createModel('steady', { description: 'same', tags: { team: 'growth' } });
+      const before = await head();
+      expect((await registry.http('PATCH', '/api/v1/models/steady', { token: contributor, body: { description: 'same' } })).status).toBe(200);
+      expect((await registry.http('PUT', '/api/v1/models/steady/tags/team', { token: contributor, body: { value: 'growth' } })).status).toBe(200);
+      expect(await head()).toBe(before);
+    });
+  });
+
   describe('bad input gets a problem document and appends nothing', () => {
     beforeAll(async () => {
       await createModel('guarded');
@@ -141,6 +176,11 @@ describe('registry API', () => {
       ['a policy with a bad duration', 'PUT', '/api/v1/models/guarded/policy', { body: { approval: { Production: { required: 1, reviewers: ['role:reviewer'], expiresIn: '3 days' } } } }, 422, 'INVALID_POLICY'],
       ['a reserved alias', 'PUT', '/api/v1/models/guarded/aliases/latest', { body: { version: 1 } }, 422, 'INVALID_ALIAS'],
       ['an alias to a missing version', 'PUT', '/api/v1/models/guarded/aliases/champion', { body: { version: 7 } }, 404, 'VERSION_NOT_FOUND'],
+      ['a model tag key with a space', 'PUT', '/api/v1/models/guarded/tags/bad%20key', { body: { value: 'x' } }, 400, 'VALIDATION_FAILED'],
+      ['a model tag that is not there', 'DELETE', '/api/v1/models/guarded/tags/absent', {}, 404, 'TAG_NOT_FOUND'],
+      ['a description too long', 'PATCH', '/api/v1/models/guarded', { body: { description: 'x'.repeat(5001) } }, 400, 'VALIDATION_FAILED'],
+      ['a version description without one', 'PATCH', '/api/v1/models/guarded/versions/1', { body: {} }, 400, 'VALIDATION_FAILED'],
+      ['a description of a missing model', 'PATCH', '/api/v1/models/nope', { body: { description: 'x' } }, 404, 'MODEL_NOT_FOUND'],
       ['an unknown route', 'GET', '/api/v1/nothing-here', {}, 404, 'NOT_FOUND'],
     ];
 

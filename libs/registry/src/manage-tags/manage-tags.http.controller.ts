@@ -2,13 +2,13 @@ import { Body, Controller, Delete, HttpCode, Param, Put, Req } from '@nestjs/com
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import type { Request } from 'express';
-import type { RegisteredVersion } from '@mrw/domain';
-import { CurrentPrincipal, ModelScope, ProblemException, RequireRole, type AuthPrincipal } from '@mrw/platform';
+import { TAG_KEY_PATTERN, type RegisteredVersion } from '@mrw/domain';
+import { CurrentPrincipal, ModelScope, RequireRole, type AuthPrincipal } from '@mrw/platform';
 import { CommandMetadataFactory } from '../application/command-metadata.factory';
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
 import { ApiIdempotencyKey, TAGS_SCHEMA } from '../shared/api-schemas';
-import { ApiPathParams, parseModelName, parseVersion } from '../shared/http-params';
+import { ApiPathParams, parseModelName, parseTagKey, parseVersion } from '../shared/http-params';
 
 export class SetTagDto {
   @ApiProperty({ example: 'validated', maxLength: 5000 })
@@ -17,22 +17,11 @@ export class SetTagDto {
   value!: string;
 }
 
-const TAG_KEY = /^[A-Za-z0-9_.\-/]{1,250}$/;
-
-const parseKey = (key: string): string => {
-  if (!TAG_KEY.test(key)) {
-    throw new ProblemException('VALIDATION_FAILED', `tag key ${key} must be 1-250 letters, digits, _ . - /`, {
-      errors: [{ field: 'key', message: 'invalid tag key' }],
-    });
-  }
-  return key;
-};
-
 @ApiTags('versions')
 @ApiBearerAuth()
 @ModelScope({ param: 'name' })
 @ApiPathParams.modelVersion()
-@ApiParam({ name: 'key', schema: { type: 'string', pattern: TAG_KEY.source } })
+@ApiParam({ name: 'key', schema: { type: 'string', pattern: TAG_KEY_PATTERN.source } })
 @ApiIdempotencyKey()
 @Controller('api/v1/models/:name/versions/:version/tags/:key')
 export class ManageTagsController {
@@ -55,7 +44,7 @@ export class ManageTagsController {
   ) {
     const result = await this.streams.executeVersion(parseModelName(name), parseVersion(version), {
       type: 'SetVersionTag',
-      data: { key: parseKey(key), value: body.value },
+      data: { key: parseTagKey(key), value: body.value },
       metadata: this.metadata.fromRequest(principal, request),
     });
     await this.projector.waitFor(result.position);
@@ -75,7 +64,7 @@ export class ManageTagsController {
   ): Promise<void> {
     const result = await this.streams.executeVersion(parseModelName(name), parseVersion(version), {
       type: 'RemoveVersionTag',
-      data: { key: parseKey(key) },
+      data: { key: parseTagKey(key) },
       metadata: this.metadata.fromRequest(principal, request),
     });
     await this.projector.waitFor(result.position);

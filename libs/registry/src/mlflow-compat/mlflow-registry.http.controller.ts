@@ -87,9 +87,6 @@ const pageOf = (fields: Fields, defaultMax: number, ceiling: number): { limit: n
 const nextToken = (offset: number, limit: number, total: number): string | undefined =>
   offset + limit < total ? Buffer.from(String(offset + limit)).toString('base64url') : undefined;
 
-const unsupported = (what: string): MlflowError =>
-  new MlflowError('INVALID_PARAMETER_VALUE', `${what} is not supported by this registry: models and versions are event streams whose history is kept; use tags on versions instead`);
-
 /**
  * The model-registry subset of MLflow's REST API, over the registry's own use cases: every call
  * is governed by the same rules, roles and audit trail as /api/v1, with the caller's token.
@@ -187,26 +184,49 @@ export class MlflowRegistryController {
     throw new MlflowError('INVALID_PARAMETER_VALUE', 'renaming is not supported: models are event streams; create a new model');
   }
 
+  /** A description left out changes nothing, as in MLflow; an empty one clears it. */
   @Patch('registered-models/update')
   @RequireRole('contributor')
   @ModelScope({ body: 'name' })
-  updateModel(): never {
-    throw unsupported("changing a model's description");
+  async updateModel(@Body() body: Fields, @CurrentPrincipal() principal: AuthPrincipal, @Req() request: Request) {
+    const name = requiredString(body, 'name');
+    const description = optionalString(body, 'description');
+    if (description !== undefined) {
+      const result = await this.streams.executeModel(name, {
+        type: 'UpdateModelDescription',
+        data: { description },
+        metadata: this.metadata.fromRequest(principal, request),
+      });
+      await this.projector.waitFor(result.position);
+    }
+    return { registered_model: await this.modelWithLatest(name) };
   }
 
   @Post('registered-models/set-tag')
   @HttpCode(200)
   @RequireRole('contributor')
   @ModelScope({ body: 'name' })
-  setModelTag(): never {
-    throw unsupported("changing a model's tags after creation");
+  async setModelTag(@Body() body: Fields, @CurrentPrincipal() principal: AuthPrincipal, @Req() request: Request) {
+    const result = await this.streams.executeModel(requiredString(body, 'name'), {
+      type: 'SetModelTag',
+      data: { key: requiredString(body, 'key'), value: optionalString(body, 'value') ?? '' },
+      metadata: this.metadata.fromRequest(principal, request),
+    });
+    await this.projector.waitFor(result.position);
+    return {};
   }
 
   @Delete('registered-models/delete-tag')
   @RequireRole('contributor')
   @ModelScope({ body: 'name' })
-  deleteModelTag(): never {
-    throw unsupported("changing a model's tags after creation");
+  async deleteModelTag(@Body() body: Fields, @CurrentPrincipal() principal: AuthPrincipal, @Req() request: Request) {
+    const result = await this.streams.executeModel(requiredString(body, 'name'), {
+      type: 'RemoveModelTag',
+      data: { key: requiredString(body, 'key') },
+      metadata: this.metadata.fromRequest(principal, request),
+    });
+    await this.projector.waitFor(result.position);
+    return {};
   }
 
   // ---- aliases
@@ -308,11 +328,26 @@ export class MlflowRegistryController {
     return { model_versions: found.slice(offset, offset + limit), ...(token ? { next_page_token: token } : {}) };
   }
 
+  /** A description left out changes nothing, as in MLflow; an empty one clears it. */
   @Patch('model-versions/update')
   @RequireRole('contributor')
   @ModelScope({ body: 'name' })
-  updateVersion(): never {
-    throw unsupported("changing a version's description after registration");
+  async updateVersion(@Body() body: Fields, @CurrentPrincipal() principal: AuthPrincipal, @Req() request: Request) {
+    const name = requiredString(body, 'name');
+    const number = versionNumber(body);
+    const model = await this.streams.existingModel(name);
+    const description = optionalString(body, 'description');
+    let version = await this.streams.existingVersion(name, number);
+    if (description !== undefined) {
+      const result = await this.streams.executeVersion(name, number, {
+        type: 'UpdateVersionDescription',
+        data: { description },
+        metadata: this.metadata.fromRequest(principal, request),
+      });
+      await this.projector.waitFor(result.position);
+      version = result.state as RegisteredVersion;
+    }
+    return { model_version: mlflowVersion(version, model.aliases) };
   }
 
   /** Soft delete: the version is archived through the normal rules (a serving version is refused). */

@@ -20,6 +20,9 @@ export class CatalogProjection {
         `INSERT OR IGNORE INTO models (name, description, tags, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
       ),
       touchModel: db.prepare(`UPDATE models SET updated_at = ? WHERE name = ?`),
+      describeModel: db.prepare(`UPDATE models SET description = ?, updated_at = ? WHERE name = ?`),
+      modelTags: db.prepare(`SELECT tags FROM models WHERE name = ?`),
+      setModelTags: db.prepare(`UPDATE models SET tags = ?, updated_at = ? WHERE name = ?`),
       reserve: db.prepare(`UPDATE models SET last_version = MAX(last_version, ?), updated_at = ? WHERE name = ?`),
       aliases: db.prepare(`SELECT aliases FROM models WHERE name = ?`),
       setAliases: db.prepare(`UPDATE models SET aliases = ?, updated_at = ? WHERE name = ?`),
@@ -29,6 +32,7 @@ export class CatalogProjection {
          VALUES (?, ?, 'None', ?, ?, ?, ?, ?, ?)`,
       ),
       versionTags: db.prepare(`SELECT tags FROM versions WHERE model = ? AND version = ?`),
+      touchVersion: db.prepare(`UPDATE versions SET updated_at = ? WHERE model = ? AND version = ?`),
       setVersion: (column: string) =>
         db.prepare(`UPDATE versions SET ${column} = ?, updated_at = ? WHERE model = ? AND version = ?`),
       evaluation: db.prepare(
@@ -82,6 +86,18 @@ export class CatalogProjection {
       case 'ModelServingVersionChanged':
         s.serving.run(event.data.version, at, model);
         return;
+      case 'ModelDescriptionUpdated':
+        s.describeModel.run(event.data.description, at, model);
+        return;
+      case 'ModelTagSet':
+      case 'ModelTagRemoved': {
+        const row = s.modelTags.get(model) as { tags: string } | undefined;
+        const tags = JSON.parse(row?.tags ?? '{}') as Record<string, string>;
+        if (event.type === 'ModelTagSet') tags[event.data.key] = event.data.value;
+        else delete tags[event.data.key];
+        s.setModelTags.run(JSON.stringify(tags), at, model);
+        return;
+      }
     }
   }
 
@@ -102,6 +118,10 @@ export class CatalogProjection {
         this.setVersionColumn('tags').run(JSON.stringify(tags), at, model, version);
         return;
       }
+      case 'ModelVersionDescriptionUpdated':
+        // The description is read from the stream; the board only shows that the version changed.
+        s.touchVersion.run(at, model, version);
+        return;
       case 'StageTransitioned':
         this.setVersionColumn('stage').run(event.data.toStage, at, model, version);
         return;

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import { ProblemException } from '@mrw/platform';
 import { MODEL_NAME_PATTERN } from '@mrw/contracts';
+import { TAG_KEY_PATTERN } from '@mrw/domain';
 
 /** The largest page offset a list accepts: far beyond any catalog, far below SQLite's 64-bit integers. */
 export const MAX_OFFSET = 1_000_000_000;
@@ -47,4 +48,14 @@ export const ApiPathParams = {
   name: () => ApiParam({ name: 'name', schema: { type: 'string', pattern: MODEL_NAME_PATTERN.source, maxLength: 128 } }),
   version: () => ApiParam({ name: 'version', schema: { type: 'integer', minimum: 1, maximum: MAX_VERSION } }),
   modelVersion: () => applyDecorators(ApiPathParams.name(), ApiPathParams.version()),
+};
+
+/** A tag key from the path (`…/tags/{key}`), or 400 VALIDATION_FAILED. */
+export const parseTagKey = (key: string): string => {
+  if (!TAG_KEY_PATTERN.test(key)) {
+    throw new ProblemException('VALIDATION_FAILED', `tag key ${key} must be 1-250 letters, digits, _ . - /`, {
+      errors: [{ field: 'key', message: 'invalid tag key' }],
+    });
+  }
+  return key;
 };
