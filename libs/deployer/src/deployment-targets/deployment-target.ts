@@ -128,3 +128,6 @@ export const settingsOf = (target: DeploymentTarget): Record<string, unknown> =>
   const nested = typeof settings === 'object' && settings !== null && !Array.isArray(settings) ? (settings as Record<string, unknown>) : {};
   return { ...beside, ...nested };
 };
+
+/** An error's message as a deployment or shadow deployment records it: bounded. */
+export const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 1000);

@@ -4,6 +4,7 @@ import type { RecordedEvent } from '@mrw/event-store';
 import { PoisonMessageError } from '@mrw/messaging';
 import { CLOCK, DurableTimers, RegistryCommands, type Clock, type DueTimer } from '@mrw/platform';
 import { failureKind } from '@mrw/resilience';
+import { reasonOf } from '../deployment-targets/deployment-target';
 import { DeploymentBook } from '../follow-deployments/deployment-book';
 import { LocalTarget } from '../serve-locally/local.target';
 import { DEPLOYER_TIMERS } from '../trigger-deployments/deployment-trigger';
@@ -27,7 +28,6 @@ interface ShadowPlan {
   readonly causationId: string;
 }
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 1000);
 
 /**
  * Shadow evaluation's deployment (policy `deployment.shadow`): an `EvaluationRequested` that

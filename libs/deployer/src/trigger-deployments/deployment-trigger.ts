@@ -4,7 +4,7 @@ import { PoisonMessageError } from '@mrw/messaging';
 import { CLOCK, DurableTimers, ProblemException, RegistryCommands, SUITE_CONFIG, type Clock, type DueTimer, type SuiteConfig } from '@mrw/platform';
 import { failureKind, TransientError } from '@mrw/resilience';
 import type { CommandMessage } from '@mrw/contracts';
-import { DeploymentTargets, type SentRequest, type TargetTrigger } from '../deployment-targets/deployment-target';
+import { DeploymentTargets, reasonOf, type SentRequest, type TargetTrigger } from '../deployment-targets/deployment-target';
 import { DeploymentBook } from '../follow-deployments/deployment-book';
 import { CallbackTokens } from '../report-outcome/callback-tokens';
 import { conclusionAfter, evolveRun, targetRun, type RunEvent, type RunState, type TargetRun } from './deployment-run';
@@ -22,7 +22,6 @@ import {
 /** The deployer's durable timers (`<dataDir>/deployer-timers.sqlite`). */
 export const DEPLOYER_TIMERS = Symbol('DEPLOYER_TIMERS');
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 1000);
 
 /**
  * Carries out `DeploymentRequested`: each target is triggered exactly once, its outcome

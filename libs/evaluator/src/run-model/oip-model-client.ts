@@ -1,5 +1,5 @@
 import { TransientError } from '@mrw/resilience';
-import { inputSpecOf, ModelRunError, outputSpecOf, type ModelOutputs, type RunOptions, type ValueInfo } from './onnx-model-runner';
+import { inputSpecOf, ModelRunError, modelOutputsOf, outputSpecOf, type ModelOutputs, type RunOptions, type ValueInfo } from './onnx-model-runner';
 
 /** onnxruntime element types by Open Inference Protocol datatype, so one output rule reads both. */
 const ORT_TYPE: Readonly<Record<string, string>> = {
@@ -93,14 +93,7 @@ export class OipModelClient {
       options.onProgress?.(start + count, rows);
     }
     const output = (name: string) => collected.get(name) ?? { width: 1, data: new Float32Array(0) };
-    return {
-      features: data,
-      outputs: {
-        ...(spec.labels ? { labels: output(spec.labels).data as Int32Array } : {}),
-        ...(spec.probabilities ? { probabilities: output(spec.probabilities).data as Float32Array, classes: output(spec.probabilities).width } : {}),
-        ...(spec.values ? { values: output(spec.values).data as Float32Array } : {}),
-      },
-    };
+    return { features: data, outputs: modelOutputsOf(spec, output) };
   }
 
   async close(): Promise<void> {

@@ -82,6 +82,19 @@ export const outputSpecOf = (outputs: readonly ValueInfo[]): { labels?: string; 
   );
 };
 
+/** The outputs named by `spec`, as the metrics read them, from each named tensor's data and width. */
+export const modelOutputsOf = (
+  spec: { labels?: string; probabilities?: string; values?: string },
+  tensor: (name: string) => { readonly width: number; readonly data: Int32Array | Float32Array },
+): ModelOutputs => {
+  const probabilities = spec.probabilities ? tensor(spec.probabilities) : undefined;
+  return {
+    ...(spec.labels ? { labels: tensor(spec.labels).data as Int32Array } : {}),
+    ...(probabilities ? { probabilities: probabilities.data as Float32Array, classes: probabilities.width } : {}),
+    ...(spec.values ? { values: tensor(spec.values).data as Float32Array } : {}),
+  };
+};
+
 /**
  * One ONNX model loaded in its own worker thread, with an explicit thread count, so
  * scoring a million rows never blocks the service's event loop.
@@ -171,15 +184,7 @@ export class OnnxModelRunner {
       if (!tensor) throw new ModelRunError('MODEL_RUN_FAILED', `the model returned no ${name}`);
       return tensor;
     };
-    const probabilities = outputs.probabilities ? output(outputs.probabilities) : undefined;
-    return {
-      features: new Float32Array(reply.features),
-      outputs: {
-        ...(outputs.labels ? { labels: output(outputs.labels).data as Int32Array } : {}),
-        ...(probabilities ? { probabilities: probabilities.data as Float32Array, classes: probabilities.width } : {}),
-        ...(outputs.values ? { values: output(outputs.values).data as Float32Array } : {}),
-      },
-    };
+    return { features: new Float32Array(reply.features), outputs: modelOutputsOf(outputs, output) };
   }
 
   async close(): Promise<void> {
