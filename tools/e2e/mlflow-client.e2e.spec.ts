@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,7 +26,7 @@ const prepareMlflow = (): string | null => {
 };
 
 const missing = prepareMlflow();
-const TITLE = `the real MLflow client (mlflow-skinny ${MLFLOW}) registers, tags, aliases and promotes through our governed rules`;
+const TITLE = `the real MLflow client (mlflow-skinny ${MLFLOW}) registers, tags, aliases, promotes through our governed rules and loads models:/ URIs`;
 if (missing) console.warn(`\n\n*** ${TITLE} — SKIPPED: ${missing} ***\n\n`);
 
 /** Runs the MLflow script without blocking this process (the registry answers it from here). */
@@ -93,7 +94,7 @@ describe('MLflow client', () => {
       });
       // The governance a team sets once, over our API; the training code stays MLflow's.
       const policy = await registry.http('PUT', `/api/v1/models/${model}/policy`, {
-        body: { evaluation: { set: 'bc-holdout', thresholds: { accuracy: { threshold: 0.9 } } } },
+        body: { evaluation: { set: 'bc-holdout', thresholds: { accuracy: { threshold: 0.9 } } }, servingAlias: 'champion' },
       });
       expect(policy.status).toBe(200);
 
@@ -133,6 +134,22 @@ describe('MLflow client', () => {
       });
       const audit = await registry.http('GET', `/api/v1/models/${model}/versions/1/audit`);
       expect(audit.body.events.find((e: { type: string }) => e.type === 'StageTransitionRequested').actor).toEqual({ kind: 'user', id: 'trainer' });
+
+      const onnx = join(FIXTURES, 'breast-cancer-logreg.onnx');
+      const fixtureDigest = createHash('sha256').update(readFileSync(onnx)).digest('hex');
+      const loaded = await runScript({ ...env, PHASE: 'load', ONNX_PATH: onnx });
+      if (loaded.code !== 0) console.error(loaded.output);
+      expect(loaded.code).toBe(0);
+      expect(loaded.result).toEqual({
+        logged: { version: '3', download_uri: `mlflow-artifacts:/_registry/${model}/3` },
+        // MLflow's client adds registered_model_meta to a model folder it downloads.
+        by_alias: { files: ['MLmodel', 'model.onnx', 'registered_model_meta'], sha256: fixtureDigest, flavors: ['onnx', 'python_function'] },
+        by_number: { files: ['model.onnx'], sha256: fixtureDigest },
+        champion: 'INVALID_STATE',
+        s3: 'INVALID_PARAMETER_VALUE',
+        // v2 archived by archive_existing_versions; v1 kept in Staging by the rules (its approval is pending).
+        stages: { '1': 'Staging', '2': 'Archived', '3': 'Staging' },
+      });
     },
     600_000,
   );

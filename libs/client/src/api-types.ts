@@ -75,6 +75,8 @@ export interface TransitionRequest {
   readonly evaluationId: string | null;
   readonly approvalId: string | null;
   readonly deploymentId: string | null;
+  /** Present when the request asked to archive the other versions in `toStage` once this one is there. */
+  readonly archiveExistingVersions?: true;
 }
 
 export interface Evaluation {
@@ -153,6 +155,11 @@ export interface TransitionAnswer {
   readonly version: number;
   readonly stage: Stage;
   readonly request: TransitionRequest | null;
+  /** With `archiveExistingVersions` on a Staging request: the versions archived, and those the rules kept. */
+  readonly existingVersions?: {
+    readonly archived: readonly number[];
+    readonly kept: ReadonlyArray<{ readonly version: number; readonly code: string; readonly reason: string }>;
+  };
 }
 
 /** `POST /artifacts`: where the bytes are stored, by content. */

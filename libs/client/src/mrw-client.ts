@@ -116,7 +116,7 @@ export class MrwClient {
   }
 
   /** Asks for a stage change; the answer's request says where it stands (`evaluating`, `refused`, …). */
-  requestTransition(name: string, version: number, input: { toStage: Stage; comment?: string }, options: { idempotencyKey?: string } = {}): Promise<TransitionAnswer> {
+  requestTransition(name: string, version: number, input: { toStage: Stage; comment?: string; archiveExistingVersions?: boolean }, options: { idempotencyKey?: string } = {}): Promise<TransitionAnswer> {
     return this.call('requestTransition', { params: { name, version }, body: input, ...options });
   }
 

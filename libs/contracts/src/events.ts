@@ -75,7 +75,15 @@ export type ModelVersionDescriptionUpdated = DomainEvent<'ModelVersionDescriptio
 
 export type StageTransitionRequested = DomainEvent<
   'StageTransitionRequested',
-  { requestId: string; fromStage: Stage; toStage: Stage; comment: string; requestedBy: Actor }
+  {
+    requestId: string;
+    fromStage: Stage;
+    toStage: Stage;
+    comment: string;
+    requestedBy: Actor;
+    /** MLflow's `archive_existing_versions`: once the version is in `toStage` (serving, for Production), the others there are archived by the usual rules. Absent when not asked. */
+    archiveExistingVersions?: true;
+  }
 >;
 
 /** Why a stage changed. */

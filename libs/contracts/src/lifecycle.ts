@@ -134,6 +134,11 @@ export interface ModelPolicy {
   };
   readonly archival?: ArchivalPolicy;
   readonly rollback?: RollbackPolicy;
+  /**
+   * An alias (e.g. `champion`) that always names the serving version: it moves when a version
+   * starts serving (promotion or rollback), and nobody sets or removes it by hand.
+   */
+  readonly servingAlias?: string;
 }
 
 export const DEFAULT_PRODUCTION_APPROVAL: ApprovalRule = {

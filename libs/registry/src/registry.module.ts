@@ -45,6 +45,7 @@ import { RequestRollbackController } from './request-rollback/request-rollback.h
 import { RollbackRequests } from './request-rollback/rollback-requests';
 import { RequestTransitionController } from './request-transition/request-transition.http.controller';
 import { StageTransitions } from './request-transition/stage-transitions';
+import { ExistingVersionsArchival } from './request-transition/archive-existing-versions';
 import { SetPolicyController } from './set-policy/set-policy.http.controller';
 import { UploadArtifactController } from './upload-artifact/upload-artifact.http.controller';
 import { MlflowArtifacts } from './mlflow-compat/mlflow-artifacts';
@@ -117,6 +118,7 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
     ArtifactSources,
     VersionRegistration,
     StageTransitions,
+    ExistingVersionsArchival,
     TokenIssuer,
     TokenBootstrap,
     RollbackRequests,

@@ -3,9 +3,14 @@
 Reads MLFLOW_TRACKING_URI and MLFLOW_TRACKING_TOKEN like any MLflow program; prints one JSON line of what it saw.
 PHASE=create: create, duplicate create, description and tag edits. PHASE=register: register_model, versions, search, alias, tag, Staging.
 PHASE=promote: Production, then the same client with a viewer token.
+PHASE=load: log a model folder through the artifact proxy, register it, load versions back by alias
+and number, try the governed champion alias, an s3:// source, and archive_existing_versions.
 """
+import hashlib
 import json
 import os
+import shutil
+import tempfile
 import warnings
 
 import mlflow
@@ -46,6 +51,47 @@ elif os.environ["PHASE"] == "register":
     out["tags"] = client.get_model_version(name, registered.version).tags
     staged = client.transition_model_version_stage(name, registered.version, "Staging")
     out["staged"] = staged.current_stage
+elif os.environ["PHASE"] == "load":
+    import yaml
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    def sha256(path):
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    # What log_model leaves behind on a tracking server: a model folder under a run's artifacts.
+    folder = tempfile.mkdtemp()
+    shutil.copy(os.environ["ONNX_PATH"], os.path.join(folder, "model.onnx"))
+    with open(os.path.join(folder, "MLmodel"), "w") as f:
+        f.write("artifact_path: model\nflavors:\n  onnx:\n    data: model.onnx\n    onnx_version: 1.17.0\n"
+                "  python_function:\n    data: model.onnx\n    loader_module: mlflow.onnx\nmlflow_version: 3.17.2\n")
+    logged_uri = "mlflow-artifacts:/7/0a1b2c3d4e/artifacts/model"
+    get_artifact_repository(logged_uri).log_artifacts(folder)
+    logged = mlflow.register_model(logged_uri, name)
+    client.set_registered_model_alias(name, "challenger", logged.version)
+    out["logged"] = {"version": logged.version, "download_uri": client.get_model_version_download_uri(name, logged.version)}
+    # models:/name@alias resolves through the registry and downloads from its artifact proxy.
+    by_alias = mlflow.artifacts.download_artifacts(f"models:/{name}@challenger")
+    out["by_alias"] = {
+        "files": sorted(os.listdir(by_alias)),
+        "sha256": sha256(os.path.join(by_alias, "model.onnx")),
+        "flavors": sorted(yaml.safe_load(open(os.path.join(by_alias, "MLmodel")))["flavors"]),
+    }
+    by_number = mlflow.artifacts.download_artifacts(f"models:/{name}/1")
+    out["by_number"] = {"files": sorted(os.listdir(by_number)), "sha256": sha256(os.path.join(by_number, "model.onnx"))}
+    try:
+        client.set_registered_model_alias(name, "champion", logged.version)
+        out["champion"] = "moved"
+    except MlflowException as error:
+        out["champion"] = error.error_code
+    try:
+        mlflow.register_model("s3://ml-artifacts/churn/model.onnx", name)
+        out["s3"] = "registered"
+    except MlflowException as error:
+        out["s3"] = error.error_code
+    client.transition_model_version_stage(name, "2", "Staging")
+    client.transition_model_version_stage(name, logged.version, "Staging", archive_existing_versions=True)
+    out["stages"] = {v.version: v.current_stage for v in client.search_model_versions(f"name='{name}'")}
 else:
     version = os.environ["VERSION"]
     production = client.transition_model_version_stage(name, version, "Production", archive_existing_versions=True)

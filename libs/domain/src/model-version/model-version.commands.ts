@@ -33,7 +33,7 @@ export type RemoveVersionTag = Command<'RemoveVersionTag', { key: string }>;
 export type UpdateVersionDescription = Command<'UpdateVersionDescription', { description: string }>;
 export type RequestStageTransition = Command<
   'RequestStageTransition',
-  { toStage: Stage; comment: string; context: GateContext }
+  { toStage: Stage; comment: string; context: GateContext; archiveExistingVersions?: boolean }
 >;
 export type RequestEvaluation = Command<'RequestEvaluation', { context: GateContext }>;
 export type RecordEvaluationProgress = Command<

@@ -203,7 +203,7 @@ const reviewEvidence = (
 };
 
 const requestTransition = (command: RequestStageTransition, state: RegisteredVersion): Decision => {
-  const { toStage, comment, context } = command.data;
+  const { toStage, comment, context, archiveExistingVersions } = command.data;
   const meta = command.metadata;
   const from = state.stage;
   if (toStage === from) return fail('ALREADY_IN_STAGE', `version ${state.version} is already in ${from}`);
@@ -232,7 +232,15 @@ const requestTransition = (command: RequestStageTransition, state: RegisteredVer
   const requestId = meta.commandId;
   const requested: ModelVersionEvent = {
     type: 'StageTransitionRequested',
-    data: { requestId, fromStage: from, toStage, comment, requestedBy: meta.actor },
+    data: {
+      requestId,
+      fromStage: from,
+      toStage,
+      comment,
+      requestedBy: meta.actor,
+      // Nothing to archive others for on the way to None or Archived.
+      ...(archiveExistingVersions === true && (toStage === 'Staging' || toStage === 'Production') ? { archiveExistingVersions: true as const } : {}),
+    },
   };
   if (toStage === 'Production') {
     const gates = checkPromotionGates(state, context);

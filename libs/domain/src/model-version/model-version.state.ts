@@ -101,6 +101,8 @@ export interface TransitionRequestView {
   readonly evaluationId: string | null;
   readonly approvalId: string | null;
   readonly deploymentId: string | null;
+  /** Present when the request asked that the other versions in `toStage` be archived once this one is there. */
+  readonly archiveExistingVersions?: true;
 }
 
 /** A live-metric breach recorded while this version served (issue 12). */
@@ -224,6 +226,7 @@ export const evolveModelVersion = (
             evaluationId: null,
             approvalId: null,
             deploymentId: null,
+            ...(event.data.archiveExistingVersions ? { archiveExistingVersions: true as const } : {}),
           },
         ],
       };

@@ -149,6 +149,23 @@ describe('rule 1: stages and allowed transitions', () => {
       );
   });
 
+  it('records archive_existing_versions on a request to Staging or Production, and shows it on the request', () => {
+    const asking = (toStage: Stage, id: string) =>
+      versionCommand('RequestStageTransition', { toStage, comment: '', context: CONTEXT, archiveExistingVersions: true }, { by: bob, at: NOW, id });
+    spec
+      .given(...registeredVersion())
+      .when(asking('Staging', 'cmd-stage'))
+      .thenState((state, events) => {
+        expect(events[0]).toEqual({ ...transitionRequested('cmd-stage', 'None', 'Staging'), data: { ...transitionRequested('cmd-stage', 'None', 'Staging').data, archiveExistingVersions: true } });
+        expect(state.status === 'registered' && state.requests.at(-1)).toMatchObject({ id: 'cmd-stage', archiveExistingVersions: true });
+      });
+    // Archiving others makes no sense on the way out: the flag is dropped, as MLflow ignores it there.
+    spec
+      .given(...evaluatedInStaging())
+      .when(asking('Archived', 'cmd-archive'))
+      .then(transitionRequested('cmd-archive', 'Staging', 'Archived'), stageTransitioned('Staging', 'Archived', { kind: 'request', requestId: 'cmd-archive' }));
+  });
+
   it('moves Production → Archived once the version no longer serves', () => {
     spec
       .given(...keptInProductionAfterServing())

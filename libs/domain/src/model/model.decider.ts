@@ -31,6 +31,7 @@ export type ModelErrorCode =
   | 'MODEL_NOT_FOUND'
   | 'INVALID_ALIAS'
   | 'ALIAS_NOT_FOUND'
+  | 'ALIAS_GOVERNED'
   | 'VERSION_NOT_FOUND'
   | 'TAG_NOT_FOUND'
   | DescriptiveFieldError;
@@ -62,6 +63,29 @@ export const initialModelState = (): ModelState => ({ status: 'absent' });
 /** Aliases name versions (`champion`, `challenger`); `latest` and `v<digits>` are reserved, as in MLflow. */
 export const ALIAS_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const isReservedAlias = (alias: string): boolean => alias.toLowerCase() === 'latest' || /^v\d+$/i.test(alias);
+
+/** Why a name cannot be an alias, or null when it can. */
+export const aliasProblem = (alias: string): string | null =>
+  ALIAS_PATTERN.test(alias) && !isReservedAlias(alias) ? null : "letters, digits, _ and -, starting with a letter; 'latest' and 'v<n>' are reserved";
+
+/**
+ * The policy's serving alias brought up to date: it names the serving version, or nothing when
+ * no version serves (a governed alias never names a version that did not reach serving).
+ */
+const followServing = (state: CreatedModel, alias: string | undefined, serving: number | null): ModelEvent[] => {
+  if (alias === undefined) return [];
+  const current = Object.hasOwn(state.aliases, alias) ? (state.aliases[alias] ?? null) : null;
+  if (current === serving) return [];
+  if (serving === null) return [{ type: 'ModelAliasRemoved', data: { model: state.name, alias, version: current as number } }];
+  return [{ type: 'ModelAliasSet', data: { model: state.name, alias, version: serving, previousVersion: current } }];
+};
+
+const governedAlias = (state: CreatedModel, alias: string) =>
+  fail(
+    'ALIAS_GOVERNED',
+    `alias ${alias} names the serving version of ${state.name} (policy.servingAlias): it moves when a version starts serving — request Production (approval, deployment) or a rollback instead`,
+    { alias },
+  );
 
 export const servingVersionOf = (state: ModelState): number | null =>
   state.status === 'created' ? (state.servingHistory[state.servingHistory.length - 1]?.version ?? null) : null;
@@ -139,8 +163,10 @@ export const decideModel = (command: ModelCommand, state: ModelState): Result<Mo
   if (state.status !== 'created') return fail('MODEL_NOT_FOUND', 'this model does not exist');
   const model = state.name;
   switch (command.type) {
-    case 'SetModelPolicy':
-      return ok([{ type: 'ModelPolicySet', data: { model, policy: command.data.policy } }]);
+    case 'SetModelPolicy': {
+      const { policy } = command.data;
+      return ok([{ type: 'ModelPolicySet', data: { model, policy } }, ...followServing(state, policy.servingAlias, servingVersionOf(state))]);
+    }
     case 'ReserveVersionNumber': {
       // A replayed reservation is recognised by its event id (the command id) before deciding.
       return ok([
@@ -152,9 +178,9 @@ export const decideModel = (command: ModelCommand, state: ModelState): Result<Mo
     }
     case 'SetAlias': {
       const { alias, version, versionExists } = command.data;
-      if (!ALIAS_PATTERN.test(alias) || isReservedAlias(alias)) {
-        return fail('INVALID_ALIAS', `alias ${alias} is invalid: letters, digits, _ and -; 'latest' and 'v<n>' are reserved`);
-      }
+      const invalid = aliasProblem(alias);
+      if (invalid) return fail('INVALID_ALIAS', `alias ${alias} is invalid: ${invalid}`);
+      if (alias === state.policy.servingAlias) return governedAlias(state, alias);
       if (!versionExists) return fail('VERSION_NOT_FOUND', `model ${model} has no version ${version}`);
       const previousVersion = Object.hasOwn(state.aliases, alias) ? (state.aliases[alias] ?? null) : null;
       if (previousVersion === version) return ok([]);
@@ -163,6 +189,7 @@ export const decideModel = (command: ModelCommand, state: ModelState): Result<Mo
     case 'RemoveAlias': {
       const version = Object.hasOwn(state.aliases, command.data.alias) ? state.aliases[command.data.alias] : undefined;
       if (version === undefined) return fail('ALIAS_NOT_FOUND', `model ${model} has no alias ${command.data.alias}`);
+      if (command.data.alias === state.policy.servingAlias) return governedAlias(state, command.data.alias);
       return ok([{ type: 'ModelAliasRemoved', data: { model, alias: command.data.alias, version } }]);
     }
     case 'RecordServingVersion': {
@@ -174,6 +201,7 @@ export const decideModel = (command: ModelCommand, state: ModelState): Result<Mo
           type: 'ModelServingVersionChanged',
           data: { model, version, previousVersion: current?.version ?? null, deploymentId },
         },
+        ...followServing(state, state.policy.servingAlias, version),
       ]);
     }
     case 'UpdateModelDescription': {

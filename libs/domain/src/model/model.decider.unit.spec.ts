@@ -182,6 +182,56 @@ describe('model: aliases', () => {
   });
 });
 
+describe('model: a serving alias (policy.servingAlias) moves only through the governed path', () => {
+  const governed: ModelEvent = { type: 'ModelPolicySet', data: { model: MODEL, policy: { servingAlias: 'champion' } } };
+  const setPolicy = (policy: Record<string, unknown>) => command('SetModelPolicy', { policy }, { by: alice, at: NOW, id: 'cmd-policy' });
+
+  it('follows the version that starts serving, a promotion or a rollback alike', () => {
+    spec.given(created, governed).when(recordServing(5, 'dep-5')).then(servingChanged(5, null, 'dep-5'), aliasSet('champion', 5, null));
+    spec
+      .given(created, governed, servingChanged(5, null, 'dep-5'), aliasSet('champion', 5, null), servingChanged(7, 5, 'dep-7'), aliasSet('champion', 7, 5))
+      .when(recordServing(5, 'dep-5-rollback'))
+      .thenState((state, events) => {
+        expect(events).toEqual([servingChanged(5, 7, 'dep-5-rollback'), aliasSet('champion', 5, 7)]);
+        expect(state).toMatchObject({ aliases: { champion: 5 } });
+      });
+  });
+
+  it('leaves aliases alone when the policy names none', () => {
+    spec.given(created, aliasSet('champion', 3, null)).when(recordServing(5, 'dep-5')).then(servingChanged(5, null, 'dep-5'));
+  });
+
+  it('refuses to set or remove it by hand: ALIAS_GOVERNED, and other aliases stay free', () => {
+    spec.given(created, governed).when(setAlias('champion', 5)).thenFails('ALIAS_GOVERNED');
+    spec.given(created, governed, servingChanged(5, null, 'dep-5'), aliasSet('champion', 5, null)).when(removeAlias('champion')).thenFails('ALIAS_GOVERNED');
+    spec.given(created, governed).when(setAlias('challenger', 5)).then(aliasSet('challenger', 5, null));
+  });
+
+  it('takes the alias over when the policy is set: it moves to the serving version', () => {
+    spec
+      .given(created, servingChanged(5, null, 'dep-5'), aliasSet('champion', 7, null))
+      .when(setPolicy({ servingAlias: 'champion' }))
+      .then({ type: 'ModelPolicySet', data: { model: MODEL, policy: { servingAlias: 'champion' } } }, aliasSet('champion', 5, 7));
+  });
+
+  it('removes a hand-set alias when the policy takes it over and nothing serves yet', () => {
+    spec
+      .given(created, aliasSet('champion', 7, null))
+      .when(setPolicy({ servingAlias: 'champion' }))
+      .then(
+        { type: 'ModelPolicySet', data: { model: MODEL, policy: { servingAlias: 'champion' } } },
+        { type: 'ModelAliasRemoved', data: { model: MODEL, alias: 'champion', version: 7 } },
+      );
+  });
+
+  it('releases the alias when the policy stops naming it: it stays where it was and may be set by hand again', () => {
+    spec
+      .given(created, governed, servingChanged(5, null, 'dep-5'), aliasSet('champion', 5, null), { type: 'ModelPolicySet', data: { model: MODEL, policy: {} } })
+      .when(setAlias('champion', 3))
+      .then(aliasSet('champion', 3, 5));
+  });
+});
+
 describe('model: serving history ("what was in Production on date X")', () => {
   it('records the first serving version with no predecessor', () => {
     spec.given(created).when(recordServing(5, 'dep-5')).then(servingChanged(5, null, 'dep-5'));

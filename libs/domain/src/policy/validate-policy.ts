@@ -8,6 +8,7 @@ import {
   type ModelPolicy,
   type NotifyChannel,
 } from '@mrw/contracts';
+import { aliasProblem } from '../model/model.decider';
 
 export interface FieldProblem {
   readonly field: string;
@@ -182,6 +183,10 @@ export const validatePolicy = (policy: ModelPolicy): FieldProblem[] => {
     }
   });
   problems.push(...archivalPolicyProblems(policy));
+  if (policy.servingAlias !== undefined) {
+    const invalid = typeof policy.servingAlias === 'string' ? aliasProblem(policy.servingAlias) : 'must be a string';
+    if (invalid) problem('servingAlias', invalid);
+  }
   const required = policy.rollback?.required;
   if (required !== undefined && (!Number.isInteger(required) || required < 0 || required > 20)) {
     problem('rollback.required', 'must be an integer from 0 to 20');

@@ -351,4 +351,11 @@ describe('validatePolicy', () => {
     expect(fields(withTimeout('thirty minutes'))).toEqual(['deployment.timeout']);
     expect(fields(withTimeout('PT0S'))).toEqual(['deployment.timeout']);
   });
+
+  it('takes a serving alias that could be set by hand, and refuses a reserved or malformed one', () => {
+    expect(validatePolicy({ servingAlias: 'champion' })).toEqual([]);
+    expect(fields({ servingAlias: 'latest' })).toEqual(['servingAlias']);
+    expect(fields({ servingAlias: 'v2' })).toEqual(['servingAlias']);
+    expect(fields({ servingAlias: 'blue green' })).toEqual(['servingAlias']);
+  });
 });

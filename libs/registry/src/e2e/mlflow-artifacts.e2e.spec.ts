@@ -118,4 +118,31 @@ describe('mlflow-artifacts endpoints', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
   });
+
+  it('gives MLflow clients the registered folder, frozen by digest, to download a version from (models:/name@alias)', async () => {
+    const uri = await registry.http('GET', '/api/2.0/mlflow/model-versions/get-download-uri?name=mlflow-proxied&version=1', { token: viewer });
+    expect(uri.body).toEqual({ artifact_uri: 'mlflow-artifacts:/_registry/mlflow-proxied/1' });
+    // Uploading over the run's files afterwards changes nothing a registered version downloads.
+    expect((await put(`${RUN}/model/MLmodel`, 'flavors: {changed: true}\n', contributor, 'text/plain')).status).toBe(200);
+    const listed = await registry.http('GET', `/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent('_registry/mlflow-proxied/1')}`, { token: viewer });
+    expect(listed.body.files).toEqual([
+      { path: 'MLmodel', is_dir: false, file_size: 12 },
+      { path: 'input_example.json', is_dir: false, file_size: 10 },
+      { path: 'model.onnx', is_dir: false, file_size: onnx.length },
+    ]);
+    expect(await (await download('_registry/mlflow-proxied/1/MLmodel', viewer)).text()).toBe('flavors: {}\n');
+    expect(Buffer.from(await (await download('_registry/mlflow-proxied/1/model.onnx', viewer)).arrayBuffer()).equals(onnx)).toBe(true);
+
+    // A version registered over /api/v1 from an upload downloads as its one file.
+    const single = await registry.http('GET', '/api/2.0/mlflow/model-versions/get-download-uri?name=mlflow-logged&version=1', { token: viewer });
+    expect(single.body).toEqual({ artifact_uri: 'mlflow-artifacts:/_registry/mlflow-logged/1' });
+    const files = await registry.http('GET', '/api/2.0/mlflow-artifacts/artifacts?path=_registry/mlflow-logged/1', { token: viewer });
+    expect(files.body.files).toEqual([{ path: 'model.onnx', is_dir: false, file_size: onnx.length }]);
+
+    // Nobody writes into the registry's folder.
+    const forged = await put('_registry/mlflow-logged/1/model.onnx', 'not a model', contributor);
+    expect(forged.status).toBe(400);
+    expect(await forged.json()).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
+    expect(Buffer.from(await (await download('_registry/mlflow-logged/1/model.onnx', viewer)).arrayBuffer()).equals(onnx)).toBe(true);
+  });
 });

@@ -173,4 +173,74 @@ describe('MLflow-compatible registry API', () => {
     const audit = await registry.http('GET', '/api/v1/models/mlf-fraud/versions/1/audit', { token: viewer });
     expect(audit.body.events.map((e: { type: string }) => e.type)).toContain('StageTransitioned');
   });
+
+  const stageOf = async (model: string, version: number) => (await get('model-versions/get', { name: model, version: String(version) })).body.model_version.current_stage;
+  const transition = (model: string, version: number, stage: string, archive = false) =>
+    post('model-versions/transition-stage', { name: model, version: String(version), stage, archive_existing_versions: archive });
+
+  it('archive_existing_versions into Staging archives the others there at once, by the usual rules', async () => {
+    await post('registered-models/create', { name: 'mlf-staging' });
+    for (const n of [1, 2, 3]) await post('model-versions/create', { name: 'mlf-staging', source: `https://models.example.com/staging/${n}.onnx` });
+    await transition('mlf-staging', 1, 'Staging');
+    await transition('mlf-staging', 2, 'Staging');
+    // v2 waits for a reviewer: the rules keep a version with an approval pending where it is.
+    expect((await transition('mlf-staging', 2, 'Production')).status).toBe(200);
+
+    const staged = await transition('mlf-staging', 3, 'Staging', true);
+    expect(staged.body.model_version.current_stage).toBe('Staging');
+    expect([await stageOf('mlf-staging', 1), await stageOf('mlf-staging', 2)]).toEqual(['Archived', 'Staging']);
+    const audit = await registry.http('GET', '/api/v1/models/mlf-staging/versions/1/audit', { token: viewer });
+    const archived = audit.body.events.find((e: { type: string; data: { toStage?: string } }) => e.type === 'StageTransitioned' && e.data.toStage === 'Archived');
+    expect(archived).toMatchObject({
+      actor: { kind: 'user', id: 'carol' },
+      data: { trigger: { kind: 'archival', rule: 'archiveExistingVersions', evidence: { enteredVersion: 3, stage: 'Staging' } } },
+    });
+    const request = await registry.http('GET', '/api/v1/models/mlf-staging/versions/3', { token: viewer });
+    expect(request.body.requests.at(-1)).toMatchObject({ toStage: 'Staging', archiveExistingVersions: true });
+
+    // The same request over /api/v1 says what became of the others.
+    await post('model-versions/create', { name: 'mlf-staging', source: 'https://models.example.com/staging/4.onnx' });
+    const ours = await registry.http('POST', '/api/v1/models/mlf-staging/versions/4/transitions', { token: contributor, body: { toStage: 'Staging', archiveExistingVersions: true } });
+    expect(ours.status).toBe(202);
+    expect(ours.body).toMatchObject({
+      stage: 'Staging',
+      request: { archiveExistingVersions: true },
+      existingVersions: { archived: [3], kept: [{ version: 2, code: 'APPROVAL_PENDING', reason: expect.any(String) }] },
+    });
+  });
+
+  it('archive_existing_versions into Production archives the former champions once the new version serves; champion follows serving only', async () => {
+    await post('registered-models/create', { name: 'mlf-served' });
+    const policy = await registry.http('PUT', '/api/v1/models/mlf-served/policy', {
+      body: { approval: { Production: { required: 0, reviewers: ['role:reviewer'], expiresIn: 'P1D' } }, servingAlias: 'champion' },
+    });
+    expect(policy.status).toBe(200);
+    const serve = async (version: number, archive: boolean) => {
+      await post('model-versions/create', { name: 'mlf-served', source: `https://models.example.com/served/${version}.onnx` });
+      await transition('mlf-served', version, 'Staging');
+      const production = await transition('mlf-served', version, 'Production', archive);
+      expect(production.status).toBe(200);
+      await registry.deployed('mlf-served', version);
+    };
+    await serve(1, false);
+    expect((await get('registered-models/alias', { name: 'mlf-served', alias: 'champion' })).body.model_version.version).toBe('1');
+    await serve(2, false);
+    // Without the flag the former champion stays in Production as the rollback target.
+    expect(await stageOf('mlf-served', 1)).toBe('Production');
+
+    // Nobody moves the champion by hand, over MLflow's API or ours.
+    const byHand = await post('registered-models/alias', { name: 'mlf-served', alias: 'champion', version: '1' });
+    expect([byHand.status, byHand.body.error_code]).toEqual([400, 'INVALID_STATE']);
+    expect(byHand.body.message).toContain('policy.servingAlias');
+    const ours = await registry.http('PUT', '/api/v1/models/mlf-served/aliases/champion', { token: contributor, body: { version: 1 } });
+    expect([ours.status, ours.body.code]).toEqual([409, 'ALIAS_GOVERNED']);
+    const removed = await registry.http('DELETE', `${api}/registered-models/alias`, { token: contributor, body: { name: 'mlf-served', alias: 'champion' } });
+    expect(removed.body.error_code).toBe('INVALID_STATE');
+
+    await serve(3, true);
+    expect([await stageOf('mlf-served', 1), await stageOf('mlf-served', 2), await stageOf('mlf-served', 3)]).toEqual(['Archived', 'Archived', 'Production']);
+    expect((await get('registered-models/alias', { name: 'mlf-served', alias: 'champion' })).body.model_version).toMatchObject({ version: '3', aliases: ['champion'] });
+    const audit = await registry.http('GET', '/api/v1/models/mlf-served/versions/1/audit', { token: viewer });
+    expect(audit.body.events.at(-1)).toMatchObject({ type: 'StageTransitioned', data: { toStage: 'Archived', trigger: { rule: 'archiveExistingVersions' } } });
+  });
 });

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { RegistryCommands } from '@mrw/platform';
 import { startRegistry, type RegistryHarness } from '../testing/registry-harness';
 
 /** One-click rollback over the API: the default target, what is refused, and an emergency. */
@@ -29,22 +27,7 @@ describe('rollback', () => {
     await registry.http('POST', `/api/v1/models/svc/versions/${version}/transitions`, { token: carol, body: { toStage: 'Production' } });
     await deployed(version);
   };
-  const deployed = async (version: number) => {
-    const state = await registry.http('GET', `/api/v1/models/svc/versions/${version}`);
-    const deploymentId = (state.body.deployments.at(-1) as { id: string }).id;
-    const send = (type: string, data: Record<string, unknown>) =>
-      registry.app.get(RegistryCommands).send('deployer', {
-        commandId: randomUUID(),
-        type,
-        model: 'svc',
-        version,
-        data: { deploymentId, ...data },
-        correlationId: randomUUID(),
-        causationId: null,
-      });
-    await send('RecordDeploymentStarted', { environment: 'production', target: 'local' });
-    await send('RecordDeploymentSucceeded', { endpoint: null });
-  };
+  const deployed = (version: number) => registry.deployed('svc', version);
 
   it('has nothing to roll back to before a second version served: 409 NO_ROLLBACK_TARGET', async () => {
     await serve(1);

@@ -17,6 +17,7 @@ import { CLOCK, ProblemException, TokenDirectory, type Clock } from '@mrw/platfo
 import { RegistryStreams } from '../application/registry-streams';
 import { RegistryProjector } from '../projections/registry-projector';
 import { RollbackRequests, type RollbackAsk } from '../request-rollback/rollback-requests';
+import { ExistingVersionsArchival } from '../request-transition/archive-existing-versions';
 import { principalOnModel, relayedDecisionOf } from './relayed-decision';
 
 /**
@@ -39,6 +40,7 @@ export class ServiceCommandsHandler {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly tokens: TokenDirectory,
     private readonly rollbacks: RollbackRequests,
+    private readonly existing: ExistingVersionsArchival,
   ) {}
 
   async handle(service: ServiceName, command: CommandMessage): Promise<void> {
@@ -231,19 +233,26 @@ export class ServiceCommandsHandler {
     const history = model.servingHistory;
     const index = history.findIndex((p) => p.deploymentId === deploymentId);
     const previous = index > 0 ? history[index - 1]?.version : undefined;
-    if (previous === undefined || previous === version.version) return;
     const rolledBack = deployment.purpose === 'rollback';
-    const ended = await this.streams.executeVersion(version.model, previous, {
-      type: 'EndServing',
-      data: {
-        supersededBy: version.version,
-        deploymentId,
-        reason: rolledBack ? 'rolled-back' : 'superseded',
-        archive: rolledBack || model.policy.archival?.archivePreviousOnSuccess === true,
-      },
-      metadata: { ...metadata, commandId: deriveId(metadata.commandId, 'end-serving') },
-    });
-    await this.projector.waitFor(ended.position);
+    // MLflow's archive_existing_versions on the promotion: the former champion goes at once, and any other version left in Production.
+    const archiveExisting = !rolledBack && version.requests.some((r) => r.id === deployment.requestId && r.archiveExistingVersions === true);
+    if (previous !== undefined && previous !== version.version) {
+      const ended = await this.streams.executeVersion(version.model, previous, {
+        type: 'EndServing',
+        data: {
+          supersededBy: version.version,
+          deploymentId,
+          reason: rolledBack ? 'rolled-back' : 'superseded',
+          archive: rolledBack || archiveExisting || model.policy.archival?.archivePreviousOnSuccess === true,
+        },
+        metadata: { ...metadata, commandId: deriveId(metadata.commandId, 'end-serving') },
+      });
+      await this.projector.waitFor(ended.position);
+    }
+    if (archiveExisting) {
+      await this.projector.waitFor(moved.position);
+      await this.existing.archiveOthers(version.model, 'Production', version.version, deployment.requestId, metadata);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Database from 'better-sqlite3';
@@ -21,6 +21,18 @@ export interface MlflowArtifactFile {
 }
 
 const MLFLOW_ARTIFACTS_SCHEME = 'mlflow-artifacts:';
+
+/**
+ * The folder where each version's files are named for MLflow clients (`get-download-uri`,
+ * `models:/name@alias`): `_registry/<model>/<version>/…`, written by the registry only.
+ */
+const VERSIONS_FOLDER = '_registry';
+
+/** The file name a single-file version is downloaded under: its source's, when that names an `.onnx` file. */
+const modelFileName = (source: string): string => {
+  const last = source.split(/[?#]/)[0]?.split('/').at(-1) ?? '';
+  return /^[A-Za-z0-9._-]{1,200}\.onnx$/i.test(last) ? last : 'model.onnx';
+};
 
 /**
  * The relative path of an MLflow artifact (`<experiment>/<run>/artifacts/…`), normalised, or a
@@ -64,6 +76,11 @@ export class MlflowArtifacts {
   /** Streams a body into the store under its sha256 and names it `path` (replacing what the path named). */
   async put(rawPath: string, body: Readable, declaredLength?: number): Promise<MlflowArtifactFile> {
     const path = normaliseArtifactPath(rawPath);
+    if (path === VERSIONS_FOLDER || path.startsWith(`${VERSIONS_FOLDER}/`)) {
+      throw new ProblemException('VALIDATION_FAILED', `${VERSIONS_FOLDER}/ holds the registered versions' files and is written by the registry only`, {
+        errors: [{ field: 'path', message: `must not start with ${VERSIONS_FOLDER}/` }],
+      });
+    }
     if (declaredLength !== undefined && declaredLength > this.maxBytes) throw this.tooLarge();
     const scratch = await this.store.scratchPath();
     const hash = createHash('sha256');
@@ -121,22 +138,59 @@ export class MlflowArtifacts {
    * without exactly one `.onnx` file.
    */
   async resolveSource(source: string): Promise<string | undefined> {
+    const path = this.folderOf(source);
+    if (path === undefined) return undefined;
+    const file = this.get(path);
+    if (file) return artifactUri(file.digest);
+    const models = this.filesUnder(path).filter((f) => f.path.toLowerCase().endsWith('.onnx'));
+    return models.length === 1 ? artifactUri(models[0]!.digest) : undefined;
+  }
+
+  /** The path an `mlflow-artifacts:` URI names, or undefined for another scheme or a bad path. */
+  private folderOf(source: string): string | undefined {
     if (!source.startsWith(MLFLOW_ARTIFACTS_SCHEME)) return undefined;
     const rest = source.slice(MLFLOW_ARTIFACTS_SCHEME.length);
     // `//host[:port]/path` names the server; the path is what follows the authority.
     const raw = rest.startsWith('//') ? rest.slice(2).replace(/^[^/]*/, '') : rest;
-    let path: string;
     try {
-      path = normaliseArtifactPath(decodeURI(raw));
+      return normaliseArtifactPath(decodeURI(raw));
     } catch {
       return undefined;
     }
-    const file = this.get(path);
-    if (file) return artifactUri(file.digest);
-    const models = this.db
-      .prepare("SELECT digest FROM files WHERE substr(path, 1, ?) = ? AND path LIKE '%.onnx'")
-      .all(path.length + 1, `${path}/`) as Array<{ digest: string }>;
-    return models.length === 1 ? artifactUri(models[0]!.digest) : undefined;
+  }
+
+  /** Every file under a folder, at any depth. */
+  private filesUnder(folder: string): Array<{ path: string; digest: string; size: number }> {
+    return this.db.prepare('SELECT path, digest, size FROM files WHERE substr(path, 1, ?) = ? ORDER BY path').all(folder.length + 1, `${folder}/`) as Array<{
+      path: string;
+      digest: string;
+      size: number;
+    }>;
+  }
+
+  /**
+   * Where an MLflow client downloads a version from: `mlflow-artifacts:/_registry/<model>/<version>`
+   * when its bytes are in our store — the folder it was registered from (an MLflow model with its
+   * `MLmodel`), frozen at registration, or else its one model file — and otherwise its source as
+   * registered (e.g. `s3://…`, which the client reads itself). The folder names files by digest,
+   * so what a client downloads is what was registered, whatever is uploaded later.
+   */
+  async downloadUri(version: { readonly model: string; readonly version: number; readonly source: string; readonly artifactDigest: string | null }, registeredFrom?: string): Promise<string> {
+    const { artifactDigest: digest } = version;
+    if (digest === null || !(await this.store.has(digest))) return version.source;
+    const folder = `${VERSIONS_FOLDER}/${version.model}/${version.version}`;
+    const taken = this.db.prepare('SELECT 1 FROM files WHERE substr(path, 1, ?) = ? LIMIT 1').get(folder.length + 1, `${folder}/`);
+    if (!taken) {
+      const from = registeredFrom === undefined ? undefined : this.folderOf(registeredFrom);
+      const files = from === undefined ? [] : this.filesUnder(from);
+      const size = (await stat(this.store.pathOf(digest))).size;
+      const entries = files.some((f) => f.digest === digest)
+        ? files.map((f) => ({ path: `${folder}/${f.path.slice(from!.length + 1)}`, digest: f.digest, size: f.size }))
+        : [{ path: `${folder}/${modelFileName(version.source)}`, digest, size }];
+      const insert = this.db.prepare('INSERT OR IGNORE INTO files (path, digest, size) VALUES (?, ?, ?)');
+      this.db.transaction(() => entries.forEach((e) => insert.run(e.path, e.digest, e.size)))();
+    }
+    return `${MLFLOW_ARTIFACTS_SCHEME}/${folder}`;
   }
 
   /** Closes the working file when the module stops (Nest calls it on factory-made providers too). */

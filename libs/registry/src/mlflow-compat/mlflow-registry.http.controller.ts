@@ -297,6 +297,8 @@ export class MlflowRegistryController {
       },
       this.metadata.fromRequest(principal, request),
     );
+    // The folder registered from is frozen now (by digest) for clients that load `models:/…` later.
+    if (source !== given) await this.artifacts.downloadUri(version, given);
     return { model_version: mlflowVersion(version, model.aliases) };
   }
 
@@ -396,19 +398,20 @@ export class MlflowRegistryController {
     return {};
   }
 
+  /** Where `models:/name/<v>` and `models:/name@alias` are downloaded from (see MlflowArtifacts.downloadUri). */
   @Get('model-versions/get-download-uri')
   @ModelScope({ query: 'name' })
   async downloadUri(@Query() query: Fields) {
     const version = await this.streams.existingVersion(requiredString(query, 'name'), versionNumber(query));
-    return { artifact_uri: version.source };
+    return { artifact_uri: await this.artifacts.downloadUri(version) };
   }
 
   /**
    * A stage change through our rules. Staging starts the evaluation (if the policy has one);
    * Production opens the approval gate: the answer is the version still in its current stage,
    * tagged `mrw.pending_approval=<approvalId>`. A refusal by the gates is INVALID_STATE with the
-   * failing checks. `archive_existing_versions` is not a request of its own: the policy's
-   * archive-on-supersede rule archives the former champion when the new one serves.
+   * failing checks. `archive_existing_versions` archives the other versions in the stage through
+   * the usual rules: at once for Staging, once the version serves for Production.
    */
   @Post('model-versions/transition-stage')
   @HttpCode(200)
@@ -418,7 +421,10 @@ export class MlflowRegistryController {
     const name = requiredString(body, 'name');
     const number = versionNumber(body);
     const stage = parseStage(requiredString(body, 'stage'));
-    const { version, request: made } = await this.transitions.request(name, number, stage, '', this.metadata.fromRequest(principal, request));
+    const archiveExistingVersions = body['archive_existing_versions'] === true || String(body['archive_existing_versions']).toLowerCase() === 'true';
+    const { version, request: made } = await this.transitions.request(name, number, stage, '', this.metadata.fromRequest(principal, request), {
+      archiveExistingVersions,
+    });
     if (made?.status === 'refused') {
       const failing = made.checks.filter((c) => !c.passed).map((c) => c.detail);
       throw new MlflowError('INVALID_STATE', `the transition of ${name} version ${number} to ${stage} was refused: ${failing.join('; ')}`);

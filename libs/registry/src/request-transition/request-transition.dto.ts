@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { STAGES, type Stage } from '@mrw/contracts';
 
 export class RequestTransitionDto {
@@ -12,4 +12,13 @@ export class RequestTransitionDto {
   @IsString()
   @MaxLength(5000)
   comment?: string;
+
+  @ApiPropertyOptional({
+    example: false,
+    description:
+      'Archive the other versions in toStage once this one is there: at once for Staging, once it serves for Production (MLflow\'s archive_existing_versions). Each goes through the usual rules: a version with an approval or a deployment in flight stays.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  archiveExistingVersions?: boolean;
 }

@@ -39,13 +39,14 @@ export class RequestTransitionController {
   ) {
     const name = parseModelName(rawName);
     const version = parseVersion(rawVersion);
-    const { version: state, request: made } = await this.transitions.request(
+    const { version: state, request: made, existingVersions } = await this.transitions.request(
       name,
       version,
       body.toStage,
       body.comment ?? '',
       this.metadata.fromRequest(principal, request),
+      { archiveExistingVersions: body.archiveExistingVersions === true },
     );
-    return { model: name, version, stage: state.stage, request: made ? requestView(made) : null };
+    return { model: name, version, stage: state.stage, request: made ? requestView(made) : null, ...(existingVersions ? { existingVersions } : {}) };
   }
 }

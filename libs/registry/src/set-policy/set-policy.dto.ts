@@ -282,4 +282,15 @@ export class SetPolicyDto {
   @ValidateNested()
   @Type(() => RollbackPolicyDto)
   rollback?: RollbackPolicyDto;
+
+  @ApiPropertyOptional({
+    example: 'champion',
+    maxLength: 64,
+    description:
+      'An alias that always names the serving version: it moves when a version starts serving (promotion or rollback) and cannot be set or removed by hand (409 ALIAS_GOVERNED). Nothing serving: the alias is removed.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  servingAlias?: string;
 }

@@ -64,6 +64,7 @@ export const toPolicy = (dto: SetPolicyDto): { policy: ModelPolicy; problems: Ar
       : {}),
     ...(dto.archival ? { archival: archivalPolicy(dto.archival) } : {}),
     ...(dto.rollback ? { rollback: { ...dto.rollback } } : {}),
+    ...(dto.servingAlias !== undefined ? { servingAlias: dto.servingAlias } : {}),
   };
   return { policy, problems };
 };

@@ -125,12 +125,20 @@ export const BOARD_SCHEMA = objectOf({
   Production: arrayOf(VERSION_SUMMARY_SCHEMA),
 });
 
-export const TRANSITION_SCHEMA = objectOf({
+const TRANSITION_REQUIRED = objectOf({
   model: str,
   version: int,
   stage,
   request: { ...REQUEST_SCHEMA, nullable: true },
 });
+export const TRANSITION_SCHEMA: SchemaObject = {
+  ...TRANSITION_REQUIRED,
+  properties: {
+    ...TRANSITION_REQUIRED.properties,
+    // Only with archiveExistingVersions on a Staging request: what became of the others there.
+    existingVersions: objectOf({ archived: arrayOf(int), kept: arrayOf(objectOf({ version: int, code: str, reason: str })) }),
+  },
+};
 
 export const TAGS_SCHEMA = objectOf({ tags: stringMap });
 export const ALIASES_SCHEMA = objectOf({ aliases: { type: 'object', additionalProperties: int } });

@@ -74,4 +74,5 @@ export const requestView = (request: TransitionRequestView) => ({
   evaluationId: request.evaluationId,
   approvalId: request.approvalId,
   deploymentId: request.deploymentId,
+  ...(request.archiveExistingVersions ? { archiveExistingVersions: true } : {}),
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,17 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { configureLogging } from '@mrw/logging';
-import { configureHttpApp, connectBusTransport, loadConfig, NestPinoLogger, PlatformModule, requestLogging, type Clock, type SuiteConfig } from '@mrw/platform';
+import {
+  configureHttpApp,
+  connectBusTransport,
+  loadConfig,
+  NestPinoLogger,
+  PlatformModule,
+  RegistryCommands,
+  requestLogging,
+  type Clock,
+  type SuiteConfig,
+} from '@mrw/platform';
 import type { EventStore } from '@mrw/event-store';
 import { RegistryModule } from '../registry.module';
 import { RegistryProjector } from '../projections/registry-projector';
@@ -29,6 +40,8 @@ export interface RegistryHarness {
   ): Promise<HttpResult<T>>;
   /** Issues a token with these roles and returns its secret. */
   token(subject: string, roles: string[], models?: string[]): Promise<string>;
+  /** Reports the version's last deployment as the deployer would: started, then succeeded. */
+  deployed(model: string, version: number): Promise<void>;
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -113,6 +126,22 @@ export const startRegistry = async (options: HarnessOptions = {}): Promise<Regis
       const result = await http('POST', '/api/v1/tokens', { body: { subject, roles, ...(models ? { models } : {}) } });
       if (result.status !== 201) throw new Error(`token for ${subject}: ${result.status} ${JSON.stringify(result.body)}`);
       return result.body.token as string;
+    },
+    deployed: async (model, version) => {
+      const state = await http('GET', `/api/v1/models/${model}/versions/${version}`);
+      const deploymentId = (state.body.deployments.at(-1) as { id: string }).id;
+      const send = (type: string, data: Record<string, unknown>) =>
+        app.get(RegistryCommands).send('deployer', {
+          commandId: randomUUID(),
+          type,
+          model,
+          version,
+          data: { deploymentId, ...data },
+          correlationId: randomUUID(),
+          causationId: null,
+        });
+      await send('RecordDeploymentStarted', { environment: 'production', target: 'local' });
+      await send('RecordDeploymentSucceeded', { endpoint: null });
     },
     close: async ({ keepData = false } = {}) => {
       await app.close();
