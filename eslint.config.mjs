@@ -9,7 +9,8 @@
 //   apps, tools → services, platform, infra, contracts (no domain); testing libs only from specs
 //                 (and testing → contracts only);
 //   client      → contracts only (the typed HTTP client of the public API);
-//   cli         → client and contracts only (apps/cli: the `mrw` command).
+//   cli         → client and contracts only (apps/cli: the `mrw` command);
+//   console     → client and contracts only, and nothing of Node (apps/console: the web page).
 // Owners (scope:*): services share only contracts and shared infrastructure. A service's code
 // (its lib, its pure domain lib, its app) may import its own scope and `scope:shared`, never
 // another service's, so `@mrw/domain` (the registry's deciders, scope:registry) is the
@@ -39,6 +40,9 @@ const boundaries = (allowTesting) => {
         { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: FRAMEWORKS },
         // The CLI is a client of the API, like any user's script.
         { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:client', 'type:contracts'], bannedExternalImports: FRAMEWORKS },
+        // The console runs in a browser: the API client and the contracts' types, no server framework, no Node module.
+        { sourceTag: 'type:console', onlyDependOnLibsWithTags: ['type:client', 'type:contracts'], bannedExternalImports: FRAMEWORKS },
+        { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['scope:shared'] },
         { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared'] },
         { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
         ...SERVICES.map((service) => ({
@@ -59,7 +63,7 @@ const FRAMEWORKS = ['@nestjs/*', 'express', 'better-sqlite3', 'kafkajs', '@event
 export default [
   { ignores: ['node_modules', 'dist', '.nx', 'tools/kafka/.cache', 'data', '**/*.js', '**/*.mjs'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.mts'],
     languageOptions: { parser: tseslint.parser },
     plugins: { '@nx': nx, '@typescript-eslint': tseslint.plugin },
     rules: {
@@ -68,5 +72,12 @@ export default [
     },
   },
   // Specs may use the testing helpers; production code may not.
+  // The console runs in a browser: no Node module (the boundary rule above does not see built-ins).
+  {
+    files: ['apps/console/src/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'the console runs in a browser' }] }] },
+  },
+  // The console's build config runs in Node, not in the page.
+  { files: ['apps/console/vite.config.mts'], rules: { '@nx/enforce-module-boundaries': 'off' } },
   { files: ['**/*.spec.ts'], rules: { '@nx/enforce-module-boundaries': boundaries(true) } },
 ];

@@ -363,12 +363,25 @@ describe('API fuzzing (fast-check, every operation of the OpenAPI document)', ()
     const check = async (op: Operation, request: Request): Promise<string | undefined> => {
       const before = await store.headPosition();
       sent += 1;
-      const response = await fetch(request.url, { method: request.method, headers: request.headers, ...(request.body !== undefined ? { body: request.body } : {}) });
-      const text = await response.text();
+      const connection = new AbortController();
+      const response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        signal: connection.signal,
+        ...(request.body !== undefined ? { body: request.body } : {}),
+      });
       const status = response.status;
       const tally = (statuses[`${op.method} ${op.path}`] ??= {});
       tally[status] = (tally[status] ?? 0) + 1;
       const type = response.headers.get('content-type') ?? '';
+      if (status < 300 && type.startsWith('text/event-stream')) {
+        // A live stream never ends: its first bytes must be SSE, then the fuzzer hangs up.
+        const first = await firstChunk(response);
+        connection.abort();
+        if (!op.responses[String(status)]?.content?.['text/event-stream']) return `${status} text/event-stream is not declared`;
+        return /^(retry|id|event|data)?:/.test(first) ? undefined : `${status} text/event-stream that does not start as one: ${first.slice(0, 100)}`;
+      }
+      const text = await response.text();
       if (status >= 500) return `${status}: ${text.slice(0, 300)}`;
       if (!(String(status) in op.responses)) return `status ${status} is not declared (declared: ${Object.keys(op.responses).join(', ')}): ${text.slice(0, 200)}`;
       if (status >= 400) {
@@ -421,6 +434,13 @@ describe('API fuzzing (fast-check, every operation of the OpenAPI document)', ()
     expect(sent).toBeGreaterThanOrEqual(Math.min(2_000, operations.length * RUNS_PER_OPERATION));
   });
 });
+
+/** The first bytes of a response body, as text (a live stream sends them at once, then never ends). */
+const firstChunk = async (response: Response): Promise<string> => {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const { value } = await reader.read();
+  return new TextDecoder().decode(value ?? new Uint8Array());
+};
 
 /** Multipart bodies: the declared parts with generated content, parts missing or extra, manifests of every shape. */
 const multipartBody = (schema: Schema, components: Record<string, Schema>, hostile: boolean): fc.Arbitrary<FormData | { text: string; type: string }> => {

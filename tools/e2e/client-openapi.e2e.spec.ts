@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { API_PREFIX, API_ROUTES, MrwApiError, MrwClient, MrwConnectionError, type ApiRoute, type UploadProgress } from '@mrw/client';
+import { DeployerModule } from '@mrw/deployer';
 import { EvaluatorModule } from '@mrw/evaluator';
 import { startRegistry, type RegistryHarness } from '@mrw/registry/testing';
 import { WebhooksModule } from '@mrw/webhooks';
@@ -43,7 +44,8 @@ describe('@mrw/client against the registry', () => {
   let client: MrwClient;
 
   beforeAll(async () => {
-    suite = await startRegistry({ modules: [EvaluatorModule, WebhooksModule], env: { MRW_EVALUATOR_THREADS: '1' } });
+    // The suite's services that serve parts of the public API the client calls (the deployer's deployments).
+    suite = await startRegistry({ modules: [EvaluatorModule, WebhooksModule, DeployerModule], env: { MRW_EVALUATOR_THREADS: '1' } });
     document = (await suite.http<OpenApiDocument>('GET', '/api/docs/openapi.json', { token: null })).body;
     client = new MrwClient({ url: suite.baseUrl, token: suite.adminToken });
   });

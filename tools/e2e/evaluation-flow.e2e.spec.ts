@@ -180,6 +180,16 @@ describe('automated evaluation on entering Staging', () => {
     await suite.http('POST', `/api/v1/models/duel/versions/${v2}/transitions`, { body: { toStage: 'Staging' } });
     const evaluation = await evaluated('duel', v2);
     expect(evaluation.championVersion).toBe(v1);
+    // The per-threshold curves of both models, as the version page draws them.
+    const trapezoidArea = (x: number[], y: number[]) => x.reduce((area, xi, i) => (i === 0 ? 0 : area + ((xi - x[i - 1]!) * (y[i]! + y[i - 1]!)) / 2), 0);
+    const curvesMatch = (curves: any, rocAuc: number) => {
+      expect(curves.roc.fpr.length).toBeLessThanOrEqual(200);
+      expect(curves.pr.precision.length).toBeLessThanOrEqual(200);
+      expect([curves.roc.thresholds[0], curves.pr.thresholds.at(-1)]).toEqual([null, null]);
+      expect(Math.abs(trapezoidArea(curves.roc.fpr, curves.roc.tpr) - rocAuc)).toBeLessThan(0.01);
+    };
+    curvesMatch(evaluation.details.curves, evaluation.metrics.roc_auc);
+    curvesMatch(evaluation.details.championCurves, evaluation.details.championMetrics.roc_auc);
     expect(evaluation.comparison).toMatchObject({ championVersion: v1, bootstrap: { resamples: 1000, seed: expect.any(Number) } });
     const f1 = evaluation.comparison.metrics.f1;
     expect(f1.candidate).toBeCloseTo(expected('breast-cancer-gbt')['f1'] as number, 5);

@@ -11,22 +11,22 @@ const ROOT = resolve(__dirname, '../..');
 const FIXTURES = join(ROOT, 'libs/evaluator/fixtures');
 const SCRIPT = join(__dirname, 'mlflow/mlflow_client_calls.py');
 const MLFLOW = '3.17.2';
-const VENV = join(tmpdir(), `mrw-mlflow-skinny-${MLFLOW}`);
+const VENV = join(tmpdir(), `mrw-mlflow-${MLFLOW}`);
 const VENV_PYTHON = join(VENV, 'bin/python');
 
-/** A venv with the pinned MLflow client (made once, reused); the reason when it cannot be had. */
+/** A venv with the pinned MLflow package and `onnx` for its onnx flavour (made once, reused); the reason when it cannot be had. */
 const prepareMlflow = (): string | null => {
-  const probe = () => spawnSync(VENV_PYTHON, ['-c', 'import mlflow; print(mlflow.__version__)'], { encoding: 'utf8', timeout: 120_000 });
+  const probe = () => spawnSync(VENV_PYTHON, ['-c', 'import mlflow, onnx; print(mlflow.__version__)'], { encoding: 'utf8', timeout: 120_000 });
   if (existsSync(VENV_PYTHON) && probe().stdout.trim() === MLFLOW) return null;
   const venv = spawnSync(process.env['MRW_PYTHON'] ?? 'python3', ['-m', 'venv', VENV], { encoding: 'utf8', timeout: 120_000 });
   if (venv.status !== 0) return `cannot create a venv at ${VENV}: ${(venv.error?.message ?? venv.stderr).trim()}`;
-  const pip = spawnSync(join(VENV, 'bin/pip'), ['install', '-q', `mlflow-skinny==${MLFLOW}`], { encoding: 'utf8', timeout: 600_000 });
-  if (pip.status !== 0) return `pip install mlflow-skinny==${MLFLOW} failed: ${(pip.error?.message ?? pip.stderr).trim().split('\n').at(-1)}`;
+  const pip = spawnSync(join(VENV, 'bin/pip'), ['install', '-q', `mlflow==${MLFLOW}`, 'onnx'], { encoding: 'utf8', timeout: 900_000 });
+  if (pip.status !== 0) return `pip install mlflow==${MLFLOW} onnx failed: ${(pip.error?.message ?? pip.stderr).trim().split('\n').at(-1)}`;
   return probe().stdout.trim() === MLFLOW ? null : `mlflow ${MLFLOW} does not import from ${VENV}`;
 };
 
 const missing = prepareMlflow();
-const TITLE = `the real MLflow client (mlflow-skinny ${MLFLOW}) registers, tags, aliases, promotes through our governed rules and loads models:/ URIs`;
+const TITLE = `the real MLflow client (mlflow ${MLFLOW}) registers, tags, aliases, promotes through our governed rules and loads models:/ URIs`;
 if (missing) console.warn(`\n\n*** ${TITLE} — SKIPPED: ${missing} ***\n\n`);
 
 /** Runs the MLflow script without blocking this process (the registry answers it from here). */
@@ -145,11 +145,22 @@ describe('MLflow client', () => {
         // MLflow's client adds registered_model_meta to a model folder it downloads.
         by_alias: { files: ['MLmodel', 'model.onnx', 'registered_model_meta'], sha256: fixtureDigest, flavors: ['onnx', 'python_function'] },
         by_number: { files: ['model.onnx'], sha256: fixtureDigest },
+        onnx_inputs: ['input'],
         champion: 'INVALID_STATE',
         s3: 'INVALID_PARAMETER_VALUE',
         // v2 archived by archive_existing_versions; v1 kept in Staging by the rules (its approval is pending).
         stages: { '1': 'Staging', '2': 'Archived', '3': 'Staging' },
       });
+      // Staging through MLflow evaluated v3 as well (and the archived v2 keeps its evaluation as evidence).
+      for (const version of [2, 3]) {
+        await eventually(
+          async () => {
+            const last = (await registry.http('GET', `/api/v1/models/${model}/versions/${version}`)).body.evaluations?.at(-1);
+            return last && last.status !== 'running' ? last : undefined;
+          },
+          { timeoutMs: 120_000, what: `v${version}'s evaluation` },
+        );
+      }
     },
     600_000,
   );

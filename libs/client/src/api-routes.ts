@@ -21,6 +21,7 @@ export const API_ROUTES = {
   versionAudit: { method: 'GET', path: '/models/{name}/versions/{version}/audit', query: [] },
   verifyVersionAudit: { method: 'GET', path: '/models/{name}/versions/{version}/audit/verify', query: [] },
   searchAudit: { method: 'GET', path: '/audit', query: ['model', 'actor', 'type', 'since', 'until', 'after', 'limit'] },
+  streamEvents: { method: 'GET', path: '/events/stream', query: ['model'] },
   uploadEvaluationSet: { method: 'POST', path: '/evaluation-sets/{name}/versions', query: [] },
   getEvaluationSet: { method: 'GET', path: '/evaluation-sets/{name}', query: [] },
   listWebhooks: { method: 'GET', path: '/webhooks', query: [] },
@@ -29,6 +30,13 @@ export const API_ROUTES = {
   listWebhookDeliveries: { method: 'GET', path: '/webhooks/{id}/deliveries', query: ['status', 'limit', 'offset'] },
   listDeadLetters: { method: 'GET', path: '/dead-letters', query: ['group', 'status', 'limit', 'offset'] },
   redriveDeadLetter: { method: 'POST', path: '/dead-letters/{id}/redrive', query: [] },
+  whoAmI: { method: 'GET', path: '/tokens/self', query: [] },
+  board: { method: 'GET', path: '/board', query: [] },
+  setPolicy: { method: 'PUT', path: '/models/{name}/policy', query: [] },
+  compareVersions: { method: 'GET', path: '/models/{name}/compare', query: ['versions'] },
+  listDeployments: { method: 'GET', path: '/deployments', query: ['model', 'environment', 'status', 'limit', 'offset'] },
+  getWebhook: { method: 'GET', path: '/webhooks/{id}', query: [] },
+  redeliverWebhook: { method: 'POST', path: '/webhooks/{id}/deliveries/{delivery}/redeliver', query: [] },
 } as const satisfies Record<string, ApiRoute>;
 
 export interface ApiRoute {

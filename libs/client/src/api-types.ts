@@ -1,4 +1,4 @@
-import type { Actor, Comparison, GateCheck, ModelPolicy, Stage, Verdict } from '@mrw/contracts';
+import type { Actor, Comparison, EvaluationDetails, GateCheck, ModelPolicy, Stage, Verdict } from '@mrw/contracts';
 
 /*
  * What the registry's public API answers (`/api/v1`), as the OpenAPI document declares it.
@@ -90,6 +90,8 @@ export interface Evaluation {
   readonly metrics: Readonly<Record<string, number>>;
   readonly comparison: Comparison | null;
   readonly verdict: Verdict | null;
+  /** Rows, confusion matrix, per-slice metrics, the champion's metrics and curves (what the evaluator found). */
+  readonly details?: EvaluationDetails | null;
   readonly reason?: string;
   readonly code?: string;
 }
@@ -318,4 +320,46 @@ export interface DeadLetter {
   readonly deadLetteredAt: string;
   readonly redrivenAt: string | null;
   readonly redrivenBy: string | null;
+}
+
+/** `GET /tokens/self`: who the calling token is. */
+export interface Self {
+  readonly tokenId: string;
+  readonly actor: Actor;
+  readonly roles: readonly string[];
+  /** The only models the token may see or act on; empty means every model. */
+  readonly models: readonly string[];
+}
+
+export type StageCounts = Readonly<Record<Stage, number>>;
+
+/** `GET /board`: every version not archived, by stage, and every model with what it serves. */
+export interface Board {
+  readonly counts: StageCounts;
+  readonly models: ReadonlyArray<{ readonly name: string; readonly servingVersion: number | null; readonly counts: StageCounts }>;
+  readonly None: readonly VersionSummary[];
+  readonly Staging: readonly VersionSummary[];
+  readonly Production: readonly VersionSummary[];
+}
+
+/** `GET /deployments`: a deployment as the deployer follows it. */
+export interface Deployment {
+  readonly id: string;
+  readonly model: string;
+  readonly version: number;
+  readonly environment: string | null;
+  readonly target: string | null;
+  readonly status: 'requested' | 'started' | 'succeeded' | 'failed';
+  readonly purpose: 'promotion' | 'rollback';
+  readonly endpoint: string | null;
+  readonly requestedAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly reason: string | null;
+}
+
+/** `GET /models/{name}/compare`: metrics side by side on the same set. */
+export interface VersionComparison {
+  readonly model: string;
+  readonly [key: string]: unknown;
 }

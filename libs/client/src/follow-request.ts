@@ -1,7 +1,7 @@
 import type { GateCheck } from '@mrw/contracts';
 import type { ModelVersion, TransitionRequest } from './api-types';
 import { MrwApiError, MrwConnectionError } from './mrw-errors';
-import type { MrwClient } from './mrw-client';
+import type { MrwApi } from './mrw-api';
 
 /** How a request ended, in the terms a CI job acts on. */
 export type RequestOutcome =
@@ -81,7 +81,7 @@ const transient = (error: unknown): boolean =>
  * Follows a request until it ends or `timeoutMs` passes, reading the version once per interval.
  * The registry going away for a moment (connection refused, 502–504) is waited out until the deadline.
  */
-export const waitForRequest = async (client: MrwClient, model: string, version: number, requestId: string, options: WaitOptions): Promise<WaitResult> => {
+export const waitForRequest = async (client: MrwApi, model: string, version: number, requestId: string, options: WaitOptions): Promise<WaitResult> => {
   const deadline = Date.now() + options.timeoutMs;
   const interval = options.intervalMs ?? 1000;
   let last: { version: ModelVersion; request: TransitionRequest } | undefined;

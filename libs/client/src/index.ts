@@ -1,4 +1,5 @@
-export { MrwClient, type MrwClientOptions, type RegisteredFromFile, type RegisterFromFileOptions, type UploadOptions } from './mrw-client';
+export { MrwApi, type MrwClientOptions } from './mrw-api';
+export { MrwClient, type RegisteredFromFile, type RegisterFromFileOptions, type UploadOptions } from './mrw-client';
 export { MrwApiError, MrwConnectionError, MrwDigestMismatchError, apiErrorFrom, type FieldError, type ProblemDocument } from './mrw-errors';
 export { API_PREFIX, API_ROUTES, type ApiRoute, type ApiRouteName } from './api-routes';
 export { multipartBody, type MultipartBody, type UploadPart, type UploadProgress } from './multipart-upload';

@@ -1,48 +1,8 @@
-import type { Stage } from '@mrw/contracts';
-import { API_PREFIX, API_ROUTES, type ApiRouteName } from './api-routes';
-import type {
-  Approval,
-  Artifact,
-  AuditSearch,
-  ChainVerification,
-  CreateWebhookInput,
-  DeadLetter,
-  EvaluationSetVersion,
-  Model,
-  ModelSummary,
-  ModelVersion,
-  Page,
-  RegisterVersionInput,
-  RollbackAnswer,
-  StreamAudit,
-  TransitionAnswer,
-  VersionSummary,
-  Webhook,
-  WebhookDelivery,
-} from './api-types';
-import { apiErrorFrom, MrwConnectionError, MrwDigestMismatchError } from './mrw-errors';
+import type { Artifact, EvaluationSetVersion, ModelVersion, RegisterVersionInput } from './api-types';
+import { MrwApi } from './mrw-api';
+import { MrwDigestMismatchError } from './mrw-errors';
 import { multipartBody, type UploadPart, type UploadProgress } from './multipart-upload';
-
-export interface MrwClientOptions {
-  /** The registry's base URL, e.g. `http://localhost:8080` (a trailing `/api/v1` is accepted). */
-  readonly url: string;
-  /** A bearer token issued by the registry (`POST /api/v1/tokens`). */
-  readonly token?: string;
-  /** How long one JSON request may take; uploads are not limited. Default 120 s. */
-  readonly requestTimeoutMs?: number;
-  readonly userAgent?: string;
-  /** For tests and special transports; default the global `fetch`. */
-  readonly fetch?: typeof fetch;
-}
-
-type Query = Readonly<Record<string, string | number | boolean | undefined>>;
-
-interface CallOptions {
-  readonly params?: Readonly<Record<string, string | number>>;
-  readonly query?: Query;
-  readonly body?: unknown;
-  readonly idempotencyKey?: string;
-}
+import { API_ROUTES, type ApiRouteName } from './api-routes';
 
 export interface UploadOptions {
   readonly onProgress?: (progress: UploadProgress) => void;
@@ -58,47 +18,8 @@ export interface RegisteredFromFile {
   readonly version: ModelVersion;
 }
 
-/** A typed client of the registry's public API (`/api/v1`), over `fetch`. */
-export class MrwClient {
-  readonly url: string;
-  private readonly token: string | undefined;
-  private readonly timeoutMs: number;
-  private readonly userAgent: string;
-  private readonly fetchImpl: typeof fetch;
-
-  constructor(options: MrwClientOptions) {
-    this.url = options.url.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
-    this.token = options.token;
-    this.timeoutMs = options.requestTimeoutMs ?? 120_000;
-    this.userAgent = options.userAgent ?? 'mrw-client/0.1';
-    this.fetchImpl = options.fetch ?? fetch;
-  }
-
-  listModels(query: { stage?: Stage; tag?: string; q?: string; limit?: number; offset?: number } = {}): Promise<Page<ModelSummary>> {
-    return this.call('listModels', { query });
-  }
-
-  /** The model now, or as it was at `asOf` (what served then is its `servingVersion`). */
-  getModel(name: string, options: { asOf?: string } = {}): Promise<Model> {
-    return this.call('getModel', { params: { name }, query: { asOf: options.asOf } });
-  }
-
-  createModel(input: { name: string; description?: string; tags?: Record<string, string> }, options: { idempotencyKey?: string } = {}): Promise<Model> {
-    return this.call('createModel', { body: input, ...options });
-  }
-
-  listVersions(name: string, query: { stage?: Stage; limit?: number; offset?: number } = {}): Promise<Page<VersionSummary>> {
-    return this.call('listVersions', { params: { name }, query });
-  }
-
-  getVersion(name: string, version: number, options: { asOf?: string } = {}): Promise<ModelVersion> {
-    return this.call('getVersion', { params: { name, version }, query: { asOf: options.asOf } });
-  }
-
-  registerVersion(name: string, input: RegisterVersionInput, options: { idempotencyKey?: string } = {}): Promise<ModelVersion> {
-    return this.call('registerVersion', { params: { name }, body: input, ...options });
-  }
-
+/** The registry's API client for Node: everything `MrwApi` does, plus streaming uploads of local files. */
+export class MrwClient extends MrwApi {
   /** Uploads a local model file, then registers a version of it pinned to the digest computed while sending. */
   async registerVersionFromFile(
     name: string,
@@ -115,11 +36,6 @@ export class MrwClient {
     return { artifact, version };
   }
 
-  /** Asks for a stage change; the answer's request says where it stands (`evaluating`, `refused`, …). */
-  requestTransition(name: string, version: number, input: { toStage: Stage; comment?: string; archiveExistingVersions?: boolean }, options: { idempotencyKey?: string } = {}): Promise<TransitionAnswer> {
-    return this.call('requestTransition', { params: { name, version }, body: input, ...options });
-  }
-
   /**
    * Streams a file to the content-addressed artifact store; the sha256 is computed from the bytes
    * sent and must equal the one the registry stored, else `MrwDigestMismatchError`.
@@ -130,119 +46,13 @@ export class MrwClient {
     return result;
   }
 
-  listApprovals(query: { status?: string; model?: string; reviewer?: 'me'; limit?: number; offset?: number } = {}): Promise<Page<Approval>> {
-    return this.call('listApprovals', { query });
-  }
-
-  getApproval(id: string): Promise<Approval> {
-    return this.call('getApproval', { params: { id } });
-  }
-
-  approve(id: string, comment?: string, options: { idempotencyKey?: string } = {}): Promise<Approval> {
-    return this.call('approve', { params: { id }, body: comment === undefined ? {} : { comment }, ...options });
-  }
-
-  reject(id: string, comment?: string, options: { idempotencyKey?: string } = {}): Promise<Approval> {
-    return this.call('reject', { params: { id }, body: comment === undefined ? {} : { comment }, ...options });
-  }
-
-  requestRollback(name: string, input: { reason: string; toVersion?: number; emergency?: boolean }, options: { idempotencyKey?: string } = {}): Promise<RollbackAnswer> {
-    return this.call('requestRollback', { params: { name }, body: input, ...options });
-  }
-
-  /** The version's stream: every event with its hash. */
-  versionAudit(name: string, version: number): Promise<StreamAudit> {
-    return this.call('versionAudit', { params: { name, version } });
-  }
-
-  /** Recomputes the version's hash chain on the registry. */
-  verifyVersionAudit(name: string, version: number): Promise<ChainVerification> {
-    return this.call('verifyVersionAudit', { params: { name, version } });
-  }
-
-  searchAudit(query: { model?: string; actor?: string; type?: string; since?: string; until?: string; after?: number; limit?: number } = {}): Promise<AuditSearch> {
-    return this.call('searchAudit', { query });
-  }
-
   /** Uploads a version of a standard evaluation set (admin): the data file and its manifest. */
   async uploadEvaluationSet(name: string, path: string, manifest: unknown, options: UploadOptions = {}): Promise<EvaluationSetVersion> {
     const parts: UploadPart[] = [{ name: 'file', path }, { name: 'manifest', value: typeof manifest === 'string' ? manifest : JSON.stringify(manifest) }];
     return (await this.upload<EvaluationSetVersion>('uploadEvaluationSet', { name }, parts, options)).result;
   }
 
-  getEvaluationSet(name: string): Promise<{ name: string; versions: ReadonlyArray<Record<string, unknown>> }> {
-    return this.call('getEvaluationSet', { params: { name } });
-  }
-
-  listWebhooks(): Promise<Page<Webhook>> {
-    return this.call('listWebhooks', {});
-  }
-
-  createWebhook(input: CreateWebhookInput): Promise<Webhook> {
-    return this.call('createWebhook', { body: input });
-  }
-
-  async deleteWebhook(id: string): Promise<void> {
-    await this.call('deleteWebhook', { params: { id } });
-  }
-
-  listWebhookDeliveries(id: string, query: { status?: string; limit?: number; offset?: number } = {}): Promise<Page<WebhookDelivery>> {
-    return this.call('listWebhookDeliveries', { params: { id }, query });
-  }
-
-  listDeadLetters(query: { group?: string; status?: 'open' | 'redriven' | 'all'; limit?: number; offset?: number } = {}): Promise<Page<DeadLetter>> {
-    return this.call('listDeadLetters', { query });
-  }
-
-  redriveDeadLetter(id: string, options: { idempotencyKey?: string } = {}): Promise<DeadLetter> {
-    return this.call('redriveDeadLetter', { params: { id }, ...options });
-  }
-
-  /** The URL of a route of the table, its placeholders and query filled in. */
-  private urlOf(name: ApiRouteName, params: Readonly<Record<string, string | number>> = {}, query: Query = {}): string {
-    const route = API_ROUTES[name];
-    const path = route.path.replace(/\{(\w+)\}/g, (_, key: string) => {
-      const value = params[key];
-      if (value === undefined) throw new Error(`${name}: missing path parameter ${key}`);
-      return encodeURIComponent(String(value));
-    });
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) {
-      if (value === undefined) continue;
-      // Only what the table declares is sent, so the OpenAPI check covers every parameter.
-      if (!(route.query as readonly string[]).includes(key)) throw new Error(`${name}: query parameter ${key} is not in API_ROUTES`);
-      search.set(key, String(value));
-    }
-    const qs = search.toString();
-    return `${this.url}${API_PREFIX}${path}${qs ? `?${qs}` : ''}`;
-  }
-
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      accept: 'application/json, application/problem+json',
-      'user-agent': this.userAgent,
-      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-      ...extra,
-    };
-  }
-
-  private async call<T>(name: ApiRouteName, options: CallOptions): Promise<T> {
-    const { method } = API_ROUTES[name];
-    const url = this.urlOf(name, options.params, options.query);
-    const hasBody = options.body !== undefined;
-    const response = await this.send(url, {
-      method,
-      headers: this.headers({
-        ...(hasBody ? { 'content-type': 'application/json' } : {}),
-        ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
-      }),
-      ...(hasBody ? { body: JSON.stringify(options.body) } : {}),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    return this.answer<T>(response, method, url);
-  }
-
-  private async upload<T>(
+  protected async upload<T>(
     name: ApiRouteName,
     params: Readonly<Record<string, string>>,
     parts: readonly UploadPart[],
@@ -261,30 +71,4 @@ export class MrwClient {
     return { result, digest: await multipart.digest };
   }
 
-  private async send(url: string, init: RequestInit): Promise<Response> {
-    try {
-      return await this.fetchImpl(url, init);
-    } catch (error) {
-      throw new MrwConnectionError(this.url, systemCode(error), { cause: error });
-    }
-  }
-
-  private async answer<T>(response: Response, method: string, url: string): Promise<T> {
-    const text = await response.text();
-    if (!response.ok) throw apiErrorFrom(response.status, text, method, url);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
 }
-
-/** `ECONNREFUSED` and the like from undici's `fetch failed` (the cause, or the cause's cause); `ETIMEDOUT` for our own timeout. */
-const systemCode = (error: unknown): string | undefined => {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current; depth += 1) {
-    const e = current as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown[] };
-    if (e.name === 'TimeoutError') return 'ETIMEDOUT';
-    if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return e.code;
-    if (Array.isArray(e.errors) && e.errors.length > 0) current = e.errors[0];
-    else current = e.cause;
-  }
-  return undefined;
-};

@@ -188,6 +188,29 @@ export interface EvaluationDetails {
   undefinedMetrics?: Record<string, string>;
   /** The champion's own metrics on the same rows. */
   championMetrics?: Record<string, number>;
+  /** Binary classifiers with probabilities, when the set has both classes: the candidate's curves. */
+  curves?: EvaluationCurves;
+  /** The champion's curves on the same rows, when there is a champion. */
+  championCurves?: EvaluationCurves;
+}
+
+/**
+ * A binary classifier's ROC and precision-recall curves on the evaluation set (score = the
+ * probability of class 1), as scikit-learn's `roc_curve(drop_intermediate=True)` and
+ * `precision_recall_curve` compute them, cut to at most 200 points each by arc length (both
+ * ends kept; every point is a real operating point) and rounded to 6 significant digits.
+ * The arrays of a curve are parallel, one entry per point; a threshold is `null` where the
+ * point has none: ROC's first point (sklearn's +inf, nothing predicted positive) and PR's last
+ * point (recall 0, precision 1, which sklearn appends without a threshold). The point at index
+ * i is "predict positive when score >= thresholds[i]".
+ */
+export interface EvaluationCurves {
+  /** fpr and tpr non-decreasing from (0, 0) to (1, 1); thresholds decreasing (rounding may make neighbours equal). */
+  roc: { fpr: number[]; tpr: number[]; thresholds: Array<number | null> };
+  /** Recall non-increasing down to the final (0, 1) point; thresholds increasing (ditto). */
+  pr: { precision: number[]; recall: number[]; thresholds: Array<number | null> };
+  /** How many points each curve had before it was cut down. */
+  points: { roc: number; pr: number };
 }
 /**
  * What the evaluator measured, as it sends it in `RecordEvaluationResult`: no verdict, the

@@ -5,6 +5,7 @@ export * from './metrics/regression';
 export * from './metrics/fairness';
 export * from './metrics/business';
 export { AucSource, mergeAuc, buildRanking, rankingAuc, type Ranking, type AucResult } from './metrics/ranking';
+export * from './metrics/curves';
 export * from './compare/bootstrap';
 export * from './compare/mcnemar';
 export { Xoshiro128 } from './compare/prng';

@@ -40,6 +40,8 @@ import { RegisterVersionController } from './register-version/register-version.h
 import { VersionRegistration } from './register-version/version-registration';
 import { RegisterTrainingRunHandler } from './register-training-runs/register-training-run.handler';
 import { SigningKeyController } from './register-training-runs/signing-key.http.controller';
+import { TokenSelfController } from './manage-tokens/token-self.http.controller';
+import { ConsoleController } from './serve-console/console.http.controller';
 import { TrainingEventsBusController } from './register-training-runs/training-events.bus.controller';
 import { RequestRollbackController } from './request-rollback/request-rollback.http.controller';
 import { RollbackRequests } from './request-rollback/rollback-requests';
@@ -47,6 +49,8 @@ import { RequestTransitionController } from './request-transition/request-transi
 import { StageTransitions } from './request-transition/stage-transitions';
 import { ExistingVersionsArchival } from './request-transition/archive-existing-versions';
 import { SetPolicyController } from './set-policy/set-policy.http.controller';
+import { LiveEventStreams } from './stream-events/live-event-streams';
+import { StreamEventsController } from './stream-events/stream-events.http.controller';
 import { UploadArtifactController } from './upload-artifact/upload-artifact.http.controller';
 import { MlflowArtifacts } from './mlflow-compat/mlflow-artifacts';
 import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http.controller';
@@ -80,11 +84,14 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
     MlflowArtifactsController,
     BrowseCatalogController,
     AuditTrailController,
+    StreamEventsController,
     CompareVersionsController,
     ManageTokensController,
     ServiceCommandsBusController,
     TrainingEventsBusController,
     SigningKeyController,
+    TokenSelfController,
+    ConsoleController,
     DeadLettersController,
     ApprovalsController,
     MlflowRegistryController,
@@ -134,6 +141,7 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
     AuditQueries,
     DeadLetterQueries,
     ApprovalQueries,
+    LiveEventStreams,
   ],
   exports: [RegistryStreams, RegistryProjector, CommandExecutor, LogForwarder],
 })

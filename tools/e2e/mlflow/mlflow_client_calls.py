@@ -79,6 +79,10 @@ elif os.environ["PHASE"] == "load":
     }
     by_number = mlflow.artifacts.download_artifacts(f"models:/{name}/1")
     out["by_number"] = {"files": sorted(os.listdir(by_number)), "sha256": sha256(os.path.join(by_number, "model.onnx"))}
+    # And through the flavour, as serving code loads it: an ONNX graph with the fixture's input.
+    import mlflow.onnx
+    graph = mlflow.onnx.load_model(f"models:/{name}@challenger")
+    out["onnx_inputs"] = [i.name for i in graph.graph.input]
     try:
         client.set_registered_model_alias(name, "champion", logged.version)
         out["champion"] = "moved"

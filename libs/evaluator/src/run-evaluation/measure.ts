@@ -2,6 +2,7 @@ import type { Comparison, EvaluationDetails } from '@mrw/contracts';
 import { compareModels, computeMetrics, toComparison, type EvaluationResult } from '@mrw/evaluation';
 import type { LoadedEvaluationSet } from '../evaluation-sets/evaluation-set';
 import type { ModelOutputs } from '../run-model/onnx-model-runner';
+import { binaryCurves } from './evaluation-curves';
 
 export interface MeasureInput {
   readonly set: LoadedEvaluationSet;
@@ -58,6 +59,12 @@ export const measure = ({ set, candidate, champion, championVersion }: MeasureIn
         ? computeMetrics('regression', { yTrue: set.labels as Float64Array, ...regressor(candidate), ...groups }, options)
         : computeMetrics(set.task, { yTrue: set.labels as Int32Array, ...classifier(candidate), ...groups }, options);
   }
+  // Per-threshold curves are a binary notion: multiclass (one curve per class) and regression
+  // get none. Without probabilities there is no score to sweep a threshold over.
+  const curvesOf = (out: ModelOutputs | null) =>
+    set.task === 'binary' && out?.probabilities ? binaryCurves(set.labels as Int32Array, out.probabilities) : undefined;
+  const curves = curvesOf(candidate);
+  const championCurves = championMetrics ? curvesOf(champion) : undefined;
   return {
     metrics: finite(result.metrics),
     comparison,
@@ -76,6 +83,8 @@ export const measure = ({ set, candidate, champion, championVersion }: MeasureIn
         : {}),
       ...(result.undefinedMetrics.length > 0 ? { undefinedMetrics: result.undefinedReasons } : {}),
       ...(championMetrics ? { championMetrics } : {}),
+      ...(curves ? { curves } : {}),
+      ...(championCurves ? { championCurves } : {}),
     },
   };
 };

@@ -30,6 +30,8 @@ export interface SuiteConfig {
   readonly maxArtifactBytes: number;
   /** A JSON file of tokens to seed: `[{subject, roles, models?, token}]`. */
   readonly seedTokensFile: string | undefined;
+  /** Where the built console is (`MRW_CONSOLE_DIR`); unset: `dist/console` of the installation. */
+  readonly consoleDir: string | undefined;
   /** The base URL people reach this suite on, for links in notifications and responses. */
   readonly publicUrl: string;
   /** SQLite durability: FULL survives power loss, NORMAL only process crashes. */
@@ -72,6 +74,13 @@ export interface SuiteConfig {
   readonly webhookMaxAgeMs: number;
   /** How long a subscription may stay FAILING before it is disabled (`MRW_WEBHOOK_DISABLE_AFTER`, default `P3D`), in milliseconds. */
   readonly webhookDisableAfterMs: number;
+  /**
+   * How often an open live event stream (`GET /api/v1/events/stream`) sends a heartbeat comment, so
+   * proxies keep it open and clients notice a dead one (`MRW_EVENT_STREAM_HEARTBEAT`, default `PT15S`), in milliseconds.
+   */
+  readonly eventStreamHeartbeatMs: number;
+  /** How many live event streams one process serves at once (`MRW_EVENT_STREAMS_MAX`, default 100); more are answered 429. */
+  readonly maxEventStreams: number;
 }
 
 /** The least length of a configured secret (admin token, seeded tokens, server secret). */
@@ -96,10 +105,10 @@ const oneOf = <T extends string>(name: string, value: string | undefined, allowe
 
 const DEFAULT_MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
 
-const positiveInteger = (name: string, value: string | undefined, fallback: number): number => {
+const positiveInteger = (name: string, value: string | undefined, fallback: number, unit = 'bytes'): number => {
   if (value === undefined || value === '') return fallback;
   const parsed = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-  if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new ConfigError(`${name}=${value} is not a positive whole number of bytes`);
+  if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new ConfigError(`${name}=${value} is not a positive whole number of ${unit}`);
   return parsed;
 };
 
@@ -192,6 +201,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     outboundAllowedHosts: allowList('MRW_OUTBOUND_ALLOWED_HOSTS', env['MRW_OUTBOUND_ALLOWED_HOSTS']),
     maxArtifactBytes: positiveInteger('MRW_MAX_ARTIFACT_BYTES', env['MRW_MAX_ARTIFACT_BYTES'], DEFAULT_MAX_ARTIFACT_BYTES),
     seedTokensFile: env['MRW_SEED_TOKENS_FILE'] || undefined,
+    consoleDir: env['MRW_CONSOLE_DIR'] ? resolve(env['MRW_CONSOLE_DIR']) : undefined,
     publicUrl: (env['MRW_PUBLIC_URL'] ?? `http://localhost:${port}`).replace(/\/$/, ''),
     sqliteSynchronous: oneOf('MRW_SQLITE_SYNCHRONOUS', env['MRW_SQLITE_SYNCHRONOUS'], ['FULL', 'NORMAL'] as const, 'FULL'),
     logLevel: oneOf('MRW_LOG_LEVEL', env['MRW_LOG_LEVEL'], ['silent', 'error', 'info', 'debug'] as const, 'info'),
@@ -205,6 +215,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     slackSigningSecret: env['MRW_SLACK_SIGNING_SECRET']?.trim() || undefined,
     webhookMaxAgeMs: positiveDuration('MRW_WEBHOOK_MAX_AGE', env['MRW_WEBHOOK_MAX_AGE'], 'PT24H'),
     webhookDisableAfterMs: positiveDuration('MRW_WEBHOOK_DISABLE_AFTER', env['MRW_WEBHOOK_DISABLE_AFTER'], 'P3D'),
+    eventStreamHeartbeatMs: positiveDuration('MRW_EVENT_STREAM_HEARTBEAT', env['MRW_EVENT_STREAM_HEARTBEAT'], 'PT15S'),
+    maxEventStreams: positiveInteger('MRW_EVENT_STREAMS_MAX', env['MRW_EVENT_STREAMS_MAX'], 100, 'streams'),
     evaluatorThreads: Math.max(1, Number(env['MRW_EVALUATOR_THREADS'] ?? cpus().length) || 1),
     artifactsDir: env['MRW_ARTIFACTS_DIR'] ? resolve(process.cwd(), env['MRW_ARTIFACTS_DIR']) : join(resolvedDataDir, 'artifacts'),
   };

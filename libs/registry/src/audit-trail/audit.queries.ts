@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { READ_MODEL_DB } from '../projections/registry-projector';
+import { auditEntry } from './audit-entry.view';
 
 export interface AuditFilter {
   readonly model?: string;
@@ -47,19 +48,21 @@ export class AuditQueries {
     const rows = this.db
       .prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`)
       .all(...params, filter.limit) as AuditRow[];
-    const items = rows.map((r) => ({
-      position: r.position,
-      stream: r.stream,
-      revision: r.revision,
-      model: r.model,
-      version: r.version,
-      type: r.type,
-      actor: { kind: r.actor_kind, id: r.actor_id },
-      occurredAt: r.occurred_at,
-      eventId: r.event_id,
-      hash: r.hash,
-      data: JSON.parse(r.data) as unknown,
-    }));
+    const items = rows.map((r) =>
+      auditEntry({
+        position: r.position,
+        stream: r.stream,
+        revision: r.revision,
+        model: r.model,
+        version: r.version,
+        type: r.type,
+        actor: { kind: r.actor_kind, id: r.actor_id },
+        occurredAt: r.occurred_at,
+        eventId: r.event_id,
+        hash: r.hash,
+        data: JSON.parse(r.data) as unknown,
+      }),
+    );
     const last = items[items.length - 1];
     return { items, next: items.length === filter.limit && last ? last.position : null };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { Stage } from '@mrw/contracts';
+import { STAGES, type Stage } from '@mrw/contracts';
 import { READ_MODEL_DB } from '../projections/registry-projector';
 
 interface ModelRow {
@@ -113,19 +113,30 @@ export class CatalogQueries {
     return { total, items: rows.map(versionSummary) };
   }
 
-  /** The stage board: every version in Staging or Production, and counts per stage (of the scope's models). */
+  /**
+   * The stage board (of the scope's models): every version not archived, by stage, counts per
+   * stage, and each model with what it serves and its counts, so a model with only archived
+   * versions, or none yet, is on the board too.
+   */
   board(scope?: readonly string[]) {
     const inScope = scope ? `AND model IN (SELECT value FROM json_each(?))` : '';
     const params = scope ? [JSON.stringify(scope)] : [];
     const rows = this.db
-      .prepare(`SELECT * FROM versions WHERE stage IN ('Staging', 'Production') ${inScope} ORDER BY model, version`)
+      .prepare(`SELECT * FROM versions WHERE stage IN ('None', 'Staging', 'Production') ${inScope} ORDER BY model, version`)
       .all(...params) as VersionRow[];
-    const counts = this.db.prepare(`SELECT stage, COUNT(*) AS n FROM versions WHERE 1 = 1 ${inScope} GROUP BY stage`).all(...params) as Array<{
-      stage: Stage;
-      n: number;
-    }>;
+    const counts = this.db
+      .prepare(`SELECT model, stage, COUNT(*) AS n FROM versions WHERE 1 = 1 ${inScope} GROUP BY model, stage`)
+      .all(...params) as Array<{ model: string; stage: Stage; n: number }>;
+    const models = this.db
+      .prepare(`SELECT name, serving_version FROM models ${scope ? 'WHERE name IN (SELECT value FROM json_each(?))' : ''} ORDER BY name`)
+      .all(...params) as Array<{ name: string; serving_version: number | null }>;
+    const stageCounts = (rowsOf: typeof counts) => Object.fromEntries(STAGES.map((s) => [s, rowsOf.filter((c) => c.stage === s).reduce((n, c) => n + c.n, 0)]));
+    const byModel = new Map<string, typeof counts>();
+    for (const c of counts) byModel.set(c.model, [...(byModel.get(c.model) ?? []), c]);
     return {
-      counts: Object.fromEntries(['None', 'Staging', 'Production', 'Archived'].map((s) => [s, counts.find((c) => c.stage === s)?.n ?? 0])),
+      counts: stageCounts(counts),
+      models: models.map((m) => ({ name: m.name, servingVersion: m.serving_version, counts: stageCounts(byModel.get(m.name) ?? []) })),
+      None: rows.filter((r) => r.stage === 'None').map(versionSummary),
       Staging: rows.filter((r) => r.stage === 'Staging').map(versionSummary),
       Production: rows.filter((r) => r.stage === 'Production').map(versionSummary),
     };

@@ -234,8 +234,8 @@ describe('hostile input', () => {
         const success = Object.keys(responses).filter((status) => status.startsWith('2'));
         expect({ name, success: success.length }).toEqual({ name, success: 1 });
         const [status] = success as [string];
-        // JSON as a rule; a download declares its own media type (MLflow's artifact files).
-        const media = responses[status].content?.['application/json'] ?? responses[status].content?.['application/octet-stream'];
+        // JSON as a rule; a download or a stream declares its own media type (MLflow's artifact files, the live events).
+        const media = responses[status].content?.['application/json'] ?? responses[status].content?.['application/octet-stream'] ?? responses[status].content?.['text/event-stream'];
         if (status !== '204') expect({ name, schema: media?.schema }).toEqual({ name, schema: expect.any(Object) });
         const expected = ['400', '401', '403', ...(method === 'get' ? [] : ['409', '413', '415', '422'])];
         for (const code of expected) expect({ name, code, content: responses[code]?.content }).toEqual({ name, code, content: problem });

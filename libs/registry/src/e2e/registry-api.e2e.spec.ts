@@ -66,6 +66,9 @@ describe('registry API', () => {
       expect(listed.body.items.map((m: { name: string }) => m.name)).toContain('churn');
       const board = await registry.http('GET', '/api/v1/board', { token: viewer });
       expect(board.body.Staging).toEqual(expect.arrayContaining([expect.objectContaining({ model: 'churn', version: 1 })]));
+      expect(board.body.models).toEqual(
+        expect.arrayContaining([{ name: 'churn', servingVersion: null, counts: { None: 0, Staging: 1, Production: 0, Archived: 0 } }]),
+      );
 
       const everything = await registry.http('GET', '/api/v1/audit?model=churn&actor=carol', { token: viewer });
       expect(everything.body.items.map((e: { type: string }) => e.type)).toEqual([

@@ -137,6 +137,7 @@ describe('secrets and scoped tokens', () => {
       expect(models.body.total).toBe(1);
       const board = await registry.http('GET', '/api/v1/board', { token: churnOnly });
       expect(board.body.Staging.map((v: { model: string }) => v.model)).toEqual(['churn']);
+      expect(board.body.models.map((m: { name: string }) => m.name)).toEqual(['churn']);
       const audit = await registry.http('GET', '/api/v1/audit?limit=1000', { token: churnOnly });
       const seen = new Set(audit.body.items.map((e: { model: string | null }) => e.model));
       expect([...seen]).toEqual(['churn']);

@@ -83,6 +83,39 @@ export const REQUEST_SCHEMA = objectOf({
   deploymentId: nullableString,
 });
 
+const numbers = arrayOf({ type: 'number' });
+/** Parallel arrays, one entry per point; null where a point has no finite threshold. */
+const thresholds = arrayOf({ type: 'number', nullable: true });
+/** contracts' EvaluationCurves: ROC and PR of a binary classifier, at most 200 points each. */
+const EVALUATION_CURVES_SCHEMA = objectOf({
+  roc: objectOf({ fpr: numbers, tpr: numbers, thresholds }),
+  pr: objectOf({ precision: numbers, recall: numbers, thresholds }),
+  points: objectOf({ roc: int, pr: int }),
+});
+/** What else an evaluation found (contracts' EvaluationDetails); the fields besides `rows` are optional. */
+const EVALUATION_DETAILS_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['rows'],
+  properties: {
+    rows: int,
+    confusionMatrix: arrayOf(numbers),
+    championMetrics: { type: 'object', additionalProperties: { type: 'number' } },
+    curves: EVALUATION_CURVES_SCHEMA,
+    championCurves: EVALUATION_CURVES_SCHEMA,
+  },
+};
+/** One evaluation of a version; `details` is null until it completes. */
+const EVALUATION_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['id', 'status', 'set'],
+  properties: {
+    id: str,
+    status: { type: 'string', enum: ['running', 'completed', 'failed'] },
+    set: anyObject,
+    details: { ...EVALUATION_DETAILS_SCHEMA, nullable: true },
+  },
+};
+
 /** `GET /models/{name}/versions/{v}`, `POST /models/{name}/versions` (DESIGN "Version state"). */
 export const VERSION_SCHEMA = objectOf({
   model: str,
@@ -100,7 +133,7 @@ export const VERSION_SCHEMA = objectOf({
   registeredBy: ACTOR_SCHEMA,
   registeredAt: str,
   updatedAt: str,
-  evaluations: arrayOf({ ...objectOf({ id: str, status: { type: 'string', enum: ['running', 'completed', 'failed'] }, set: anyObject }) }),
+  evaluations: arrayOf(EVALUATION_SCHEMA),
   approvals: arrayOf(anyObject),
   deployments: arrayOf(anyObject),
   requests: arrayOf(REQUEST_SCHEMA),
@@ -119,8 +152,11 @@ export const VERSION_SCHEMA = objectOf({
 export const MODEL_LIST_SCHEMA = objectOf({ total: int, items: arrayOf(MODEL_SUMMARY_SCHEMA) });
 export const VERSION_LIST_SCHEMA = objectOf({ total: int, items: arrayOf(VERSION_SUMMARY_SCHEMA) });
 
+const STAGE_COUNTS_SCHEMA = objectOf(Object.fromEntries(STAGES.map((s) => [s, int])));
 export const BOARD_SCHEMA = objectOf({
-  counts: objectOf(Object.fromEntries(STAGES.map((s) => [s, int]))),
+  counts: STAGE_COUNTS_SCHEMA,
+  models: arrayOf(objectOf({ name: str, servingVersion: nullableInt, counts: STAGE_COUNTS_SCHEMA })),
+  None: arrayOf(VERSION_SUMMARY_SCHEMA),
   Staging: arrayOf(VERSION_SUMMARY_SCHEMA),
   Production: arrayOf(VERSION_SUMMARY_SCHEMA),
 });
@@ -308,3 +344,6 @@ export const ROLLBACK_SCHEMA = objectOf({
     deploymentId: nullableString,
   }),
 });
+
+/** `GET /api/v1/tokens/self`: who the calling token is. */
+export const TOKEN_SELF_SCHEMA = objectOf({ tokenId: str, actor: ACTOR_SCHEMA, roles: arrayOf(str), models: arrayOf(str) });
