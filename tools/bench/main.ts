@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchApprovalToServing } from './approval-to-serving.bench';
 import { benchBus } from './bus.bench';
@@ -9,14 +9,12 @@ import { benchEvaluator } from './evaluator.bench';
 import { benchLocalRuntime } from './local-runtime.bench';
 import { benchProjectionRebuild } from './projection-rebuild.bench';
 import { benchRegistryHttp } from './registry-http.bench';
+import { machine } from './report';
 import { benchWebhooks } from './webhooks.bench';
 
 /** `npm run bench`: prints the suite's performance figures. Not a test: nothing here asserts. */
 const main = async (): Promise<void> => {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  process.stdout.write(
-    `model-registry-workflows benchmarks\n${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}\n`,
-  );
+  process.stdout.write(`model-registry-workflows benchmarks\n${machine()}\n`);
   const dir = await mkdtemp(join(tmpdir(), 'mrw-bench-'));
   try {
     await benchEventStore(dir);

@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
 import type { EventToAppend } from '@mrw/event-store';
 /** Prints benchmark figures as aligned lines a person can read and paste into the README. */
 export const line = (label: string, value: string): void => {
   process.stdout.write(`  ${label.padEnd(58)} ${value}\n`);
 };
+
+/** The machine the figures came from: `2 × AMD EPYC, 24 GiB, Node v20.20.2`. */
+export const machine = (): string =>
+  `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`;
 
 export const section = (title: string): void => {
   process.stdout.write(`\n${title}\n${'-'.repeat(title.length)}\n`);

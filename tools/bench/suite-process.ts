@@ -1,21 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
+import { KeepAliveClient, type Response } from './http-client';
 
-export interface Response {
-  status: number;
-  body: string;
-}
+export type { Response } from './http-client';
 
 /** The built suite (embedded mode) in its own process, and a keep-alive HTTP client for it. */
 export class SuiteProcess {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly http: KeepAliveClient;
 
   private constructor(
     readonly port: number,
     private readonly child: ChildProcess,
     readonly adminToken: string,
-  ) {}
+  ) {
+    this.http = new KeepAliveClient(port, 64);
+  }
 
   /** Starts `dist/apps/suite/main.js` on a random port with its data under `dir`, and waits for `/readyz`. */
   static async start(dir: string, adminToken: string, env: Record<string, string> = {}): Promise<SuiteProcess> {
@@ -37,29 +36,22 @@ export class SuiteProcess {
 
   /** One request; JSON body in, text body out; the admin token unless another is given. */
   call(method: string, path: string, body?: unknown, token = this.adminToken, raw?: { contentType: string; bytes: Buffer }): Promise<Response> {
-    return new Promise((resolvePromise, reject) => {
-      const payload = raw ? raw.bytes : body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          method,
-          path,
-          agent: this.agent,
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(payload ? { 'content-type': raw?.contentType ?? 'application/json', 'content-length': payload.length } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
+    return this.http.call(method, path, raw ?? (body === undefined ? undefined : { json: body }), { authorization: `Bearer ${token}` });
+  }
+
+  /** Uploads `bytes` as an artifact (as a training job does before registering); its `artifacts://` URI. */
+  async upload(filename: string, bytes: Buffer): Promise<string> {
+    const boundary = '----mrw-bench';
+    const uploaded = await this.call('POST', '/api/v1/artifacts', undefined, this.adminToken, {
+      contentType: `multipart/form-data; boundary=${boundary}`,
+      bytes: Buffer.concat([
+        Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${filename}"\r\ncontent-type: application/octet-stream\r\n\r\n`),
+        bytes,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]),
     });
+    if (uploaded.status !== 201) throw new Error(`upload of ${filename}: expected 201, got ${uploaded.status}: ${uploaded.body}`);
+    return (JSON.parse(uploaded.body) as { uri: string }).uri;
   }
 
   /** `call`, expecting `status`; the parsed JSON answer. */
@@ -74,6 +66,6 @@ export class SuiteProcess {
       this.child.kill('SIGTERM');
       await new Promise((r) => this.child.once('exit', r));
     }
-    this.agent.destroy();
+    this.http.close();
   }
 }

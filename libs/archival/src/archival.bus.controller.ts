@@ -41,7 +41,7 @@ export class ArchivalBusController {
     const model = modelOfStream(event.streamName);
     if (!model) return;
     await this.book.caughtUp();
-    this.scheduler.replan(model);
-    this.logger.debug(`${event.type} on ${event.streamName}: the archival plan of ${model} made again`);
+    this.scheduler.replanSoon(model);
+    this.logger.debug(`${event.type} on ${event.streamName}: the archival plan of ${model} will be made again`);
   }
 }

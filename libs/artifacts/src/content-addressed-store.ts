@@ -34,7 +34,17 @@ export const digestOfArtifactUri = (uri: string): string | undefined => {
  * Files stored under the sha256 of their bytes: the same bytes are stored once, and a stored
  * file never changes. Writes go to a temporary file first and are renamed into place.
  */
+/** How many digests a store remembers having (see ContentAddressedStore.known). */
+const KNOWN_DIGESTS = 100_000;
+
 export class ContentAddressedStore {
+  /**
+   * Digests found in the store. The suite never removes a stored artifact (its bytes are the
+   * evidence of a registered version), so a digest seen once is not looked up again: every
+   * registration from an upload checks its source, and that check is a file-system call.
+   */
+  private readonly known = new Set<string>();
+
   constructor(private readonly root: string) {}
 
   /** A fresh path in the store's scratch area, for uploads in progress. */
@@ -50,10 +60,19 @@ export class ContentAddressedStore {
   }
 
   async has(digest: string): Promise<boolean> {
-    return stat(this.pathOf(digest)).then(
+    if (this.known.has(digest)) return true;
+    const found = await stat(this.pathOf(digest)).then(
       () => true,
       () => false,
     );
+    if (found) this.remember(digest);
+    return found;
+  }
+
+  private remember(digest: string): void {
+    // Bounded: a store with more artifacts than this just looks some up again.
+    if (this.known.size >= KNOWN_DIGESTS) this.known.clear();
+    this.known.add(digest);
   }
 
   /** Moves a finished scratch file into the store under its digest. */
@@ -70,6 +89,7 @@ export class ContentAddressedStore {
     } else {
       await mkdir(dirname(target), { recursive: true });
       await rename(path, target);
+      this.remember(digest);
     }
     return { uri: artifactUri(digest), digest, size };
   }

@@ -36,6 +36,12 @@ export interface AppendResult {
   readonly position: bigint;
   /** False when every event id was already in the stream: an idempotent replay. */
   readonly appended: boolean;
+  /**
+   * The events as stored (positions, hash chain), exactly as a read would return them, when
+   * the adapter has them at hand: a writer then needs no read-back. Absent on a replay, and
+   * from adapters that do not know them without reading.
+   */
+  readonly recorded?: readonly RecordedEvent[];
 }
 
 export interface ReadStreamOptions {

@@ -36,6 +36,7 @@ interface BreachTimer {
 @Injectable()
 export class ArchivalScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger('archival');
+  private readonly toReplan = new Set<string>();
 
   constructor(
     @Inject(ARCHIVAL_TIMERS) private readonly timers: DurableTimers,
@@ -58,6 +59,29 @@ export class ArchivalScheduler implements OnApplicationBootstrap {
     const facts = this.book.get(model);
     if (!facts) return undefined;
     return archivalPlan(facts, (version, metric) => this.samples.series(model, version, metric), now.toISOString(), policy ?? facts.policy);
+  }
+
+  /**
+   * Makes the model's plan again once the events in hand are folded: all the events of one
+   * append, or of one batch the subscription delivers, make one plan instead of one each (a
+   * plan is a pass over the model's versions). Nothing is lost to a crash meanwhile: every
+   * model is planned again at start.
+   */
+  replanSoon(model: string): void {
+    if (this.toReplan.size === 0) setImmediate(() => this.replanWaiting());
+    this.toReplan.add(model);
+  }
+
+  private replanWaiting(): void {
+    const models = [...this.toReplan];
+    this.toReplan.clear();
+    for (const model of models) {
+      try {
+        this.replan(model);
+      } catch (error) {
+        this.logger.error(`the archival plan of ${model} could not be made: ${error instanceof Error ? error.stack : String(error)}`);
+      }
+    }
   }
 
   /** Schedules (or moves) the timers of a model's plan: its archivals and its breaches. */

@@ -89,6 +89,18 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<SqliteSubscription>();
   private readonly filteredReads = new Map<string, Database.Statement<unknown[], EventRow>>();
   private closed = false;
+  /** The events this instance committed lately, by position, oldest first (see readRecent). */
+  private readonly recent = new Map<bigint, RecordedEvent>();
+  /** Subscriptions' positions not written yet (see saveCheckpoint). */
+  private readonly checkpointsToSave = new Map<string, bigint>();
+  /** Appends waiting for the next group commit (see commitPending). */
+  private readonly pending: Array<{
+    readonly streamName: string;
+    readonly events: readonly EventToAppend[];
+    readonly expected: ExpectedRevision;
+    readonly resolve: (result: AppendResult) => void;
+    readonly reject: (error: unknown) => void;
+  }> = [];
 
   private readonly append: Database.Transaction<
     (streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision) => AppendResult
@@ -197,11 +209,60 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     validateAppend(streamName, events, options.expectedRevision);
     assertAppendFits(streamName, events);
-    const result = this.append.immediate(streamName, events, options.expectedRevision);
-    if (result.appended) {
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ streamName, events, expected: options.expectedRevision, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.commitPending());
+    });
+  }
+
+  /**
+   * Group commit: the appends asked for during one turn of the event loop are written in one
+   * IMMEDIATE transaction, so they share one commit and its fsync. Each append is a savepoint
+   * of its own (better-sqlite3 nests transactions that way): one whose expected revision no
+   * longer holds is rolled back and refused alone, and a later append in the batch sees the
+   * earlier ones, exactly as if they had been committed one by one in order. Every caller is
+   * answered only after the commit, so an acknowledged append is as durable as before.
+   */
+  private commitPending(): void {
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    if (this.closed) {
+      for (const item of batch) item.reject(new Error('SqliteEventStore is closed'));
+      return;
+    }
+    const outcomes: Array<{ readonly result?: AppendResult; readonly error?: unknown }> = [];
+    try {
+      this.db
+        .transaction(() => {
+          outcomes.length = 0;
+          for (const item of batch) {
+            try {
+              outcomes.push({ result: this.append(item.streamName, item.events, item.expected) });
+            } catch (error) {
+              outcomes.push({ error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      // The commit itself failed (the database busy past its timeout, an I/O error): nothing of
+      // the batch is stored, and every caller hears why.
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    if (outcomes.some((o) => o.result?.appended)) {
+      for (const outcome of outcomes) for (const event of outcome.result?.recorded ?? []) this.recent.set(event.position, event);
+      for (const stale of this.recent.keys()) {
+        if (this.recent.size <= RECENT_EVENTS) break;
+        this.recent.delete(stale);
+      }
       for (const subscription of this.subscriptions) subscription.wake();
     }
-    return result;
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i] as (typeof outcomes)[number];
+      if (outcome.result) item.resolve(outcome.result);
+      else item.reject(outcome.error);
+    });
   }
 
   private appendInTransaction(
@@ -227,20 +288,18 @@ export class SqliteEventStore implements EventStore {
     }
 
     const chained = chainEvents(head?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events);
+    // A command's few events are handed back (and kept for subscriptions); a bulk import's are not worth parsing back.
+    const recorded: RecordedEvent[] | undefined = chained.length <= RECORDED_UP_TO ? [] : undefined;
     let position = 0n;
     for (const event of chained) {
-      const info = this.statements.insert.run(
-        streamName,
-        event.revision,
-        event.metadata.eventId,
-        event.type,
-        canonicalJson(event.data),
-        canonicalJson(event.metadata),
-      );
-      position = BigInt(info.lastInsertRowid);
+      const data = canonicalJson(event.data);
+      const metadata = canonicalJson(event.metadata);
+      position = BigInt(this.statements.insert.run(streamName, event.revision, event.metadata.eventId, event.type, data, metadata).lastInsertRowid);
+      // Parsed back from what was stored, so the caller holds what a read would return.
+      recorded?.push(toRecordedEvent({ stream_name: streamName, revision: BigInt(event.revision), position, event_id: event.metadata.eventId, type: event.type, data, metadata }));
     }
     const last = chained[chained.length - 1] as (typeof chained)[number];
-    return { nextExpectedRevision: last.revision, position, appended: true };
+    return { nextExpectedRevision: last.revision, position, appended: true, ...(recorded ? { recorded } : {}) };
   }
 
   /**
@@ -276,6 +335,22 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     return this.readRange(options.after ?? 0n, undefined, limitOf(options.maxCount), options.filter);
+  }
+
+  /**
+   * `(after, upTo]` from the events this instance committed lately, when every position of the
+   * range is among them; undefined when one is not (appended by another process, or long ago),
+   * and the caller reads the database. Every subscription of the process reads what was just
+   * appended without a query or a JSON parse.
+   */
+  private readRecent(after: bigint, upTo: bigint, limit: number, filter: EventFilter | undefined): RecordedEvent[] | undefined {
+    const found: RecordedEvent[] = [];
+    for (let position = after + 1n; position <= upTo && found.length < limit; position += 1n) {
+      const event = this.recent.get(position);
+      if (event === undefined) return undefined;
+      if (matchesFilter(event, filter)) found.push(event);
+    }
+    return found;
   }
 
   /** Filtered read of `(after, upTo]` in position order; also what subscriptions read. */
@@ -329,8 +404,8 @@ export class SqliteEventStore implements EventStore {
     const subscription: SqliteSubscription = new SqliteSubscription(
       {
         head: () => this.head(),
-        read: (after, upTo, limit, filter) => this.readRange(after, upTo, limit, filter),
-        loadCheckpoint: (name) => this.statements.loadCheckpoint.get(name),
+        read: (after, upTo, limit, filter) => this.readRecent(after, upTo, limit, filter) ?? this.readRange(after, upTo, limit, filter),
+        loadCheckpoint: (name) => this.checkpointsToSave.get(name) ?? this.statements.loadCheckpoint.get(name),
         saveCheckpoint: (name, position) => this.saveCheckpoint(name, position),
         isClosed: () => this.closed,
         finished: (finished) => this.subscriptions.delete(finished),
@@ -346,33 +421,67 @@ export class SqliteEventStore implements EventStore {
   /** Stops every subscription (waiting for in-flight handlers), then closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
+    // Appends asked for before closing are committed, not dropped.
+    this.commitPending();
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.writeCheckpoints();
     this.db.close();
   }
 
   /**
-   * A checkpoint lost to a power cut only means re-delivery, which at-least-once handlers
-   * already tolerate, so its commit skips the fsync that FULL would cost per handled event
-   * (catch-up several times faster). The next appended event's FULL commit syncs it anyway.
+   * A checkpoint lost to a power cut or a kill only means re-delivery, which at-least-once
+   * handlers already tolerate. So checkpoints are kept in memory as subscriptions advance and
+   * written together once per turn of the event loop, in one transaction without the fsync
+   * that FULL would cost (the next appended event's FULL commit syncs them anyway): one write
+   * for every subscription's progress instead of one per handled event per subscription.
    */
   private saveCheckpoint(name: string, position: bigint): void {
-    if (this.synchronous === 'NORMAL') {
-      this.statements.saveCheckpoint.run(name, position);
+    const first = this.checkpointsToSave.size === 0;
+    this.checkpointsToSave.set(name, position);
+    if (first) setImmediate(() => this.writeCheckpoints());
+  }
+
+  private writeCheckpoints(): void {
+    if (this.checkpointsToSave.size === 0 || !this.db.open) return;
+    const entries = [...this.checkpointsToSave];
+    const write = this.db.transaction(() => {
+      for (const [name, position] of entries) this.statements.saveCheckpoint.run(name, position);
+    });
+    try {
+      if (this.synchronous === 'NORMAL') write();
+      else {
+        this.db.pragma('synchronous = NORMAL');
+        try {
+          write();
+        } finally {
+          this.db.pragma('synchronous = FULL');
+        }
+      }
+    } catch {
+      // Busy or failing I/O: the positions stay in memory and are written on a later try.
+      if (!this.closed) setTimeout(() => this.writeCheckpoints(), 100).unref();
       return;
     }
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.statements.saveCheckpoint.run(name, position);
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    // A subscription that moved on meanwhile keeps its newer position for the next write.
+    for (const [name, position] of entries) if (this.checkpointsToSave.get(name) === position) this.checkpointsToSave.delete(name);
   }
 
   private assertOpen(): void {
     if (this.closed) throw new Error('SqliteEventStore is closed');
   }
 }
+
+/** Appends of at most this many events hand them back as recorded (see AppendResult.recorded). */
+const RECORDED_UP_TO = 16;
+
+/** How many of its latest appended events a store keeps in memory for its subscriptions. */
+const RECENT_EVENTS = 10_000;
+
+/** The same test the SQL filter of readRange applies: a stream prefix (case-sensitive) and an event type. */
+const matchesFilter = (event: RecordedEvent, filter: EventFilter | undefined): boolean =>
+  (filter?.streamPrefixes === undefined || filter.streamPrefixes.some((prefix) => event.streamName.startsWith(prefix))) &&
+  (filter?.eventTypes === undefined || filter.eventTypes.includes(event.type));
 
 function validateAppend(streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision): void {
   if (typeof streamName !== 'string' || streamName.length === 0) {

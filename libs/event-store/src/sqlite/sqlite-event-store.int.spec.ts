@@ -50,6 +50,8 @@ describe('SqliteEventStore', () => {
     const subscription = store.subscribeToAll({ name: 'checkpointed', handler: async () => undefined });
     await subscription.caughtUp();
     expect(subscription.checkpoint).toBe(2n);
+    // Checkpoints are written together once per turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(store.pragmas().synchronous).toBe('FULL');
     const raw = new Database(join(dir, 'events.db'), { readonly: true });
     try {
@@ -121,11 +123,53 @@ describe('SqliteEventStore', () => {
     expect(verifyChain(await two.readStream('thing-1'))).toMatchObject({ valid: true, events: 2 });
   });
 
+  describe('group commit', () => {
+    it('commits the appends of one turn together, each refused or kept on its own, in the order asked', async () => {
+      const store = open();
+      await store.appendToStream('kept-b', [event('ThingCreated')], { expectedRevision: 'no_stream' });
+      const replayed = event('ThingCreated');
+      const outcomes = await Promise.allSettled([
+        store.appendToStream('kept-a', [event('ThingCreated')], { expectedRevision: 'no_stream' }),
+        store.appendToStream('kept-b', [event('ThingRenamed')], { expectedRevision: 5 }),
+        store.appendToStream('kept-a', [event('ThingRenamed')], { expectedRevision: 0 }),
+        store.appendToStream('kept-c', [replayed], { expectedRevision: 'no_stream' }),
+        store.appendToStream('kept-c', [replayed], { expectedRevision: 'no_stream' }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ name: 'WrongExpectedRevisionError' });
+      const [first, , second, stored, retried] = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+      // Later in the batch sees earlier: kept-a's second append found revision 0 written a moment before.
+      expect([first?.nextExpectedRevision, second?.nextExpectedRevision]).toEqual([0, 1]);
+      expect(second!.position).toBeGreaterThan(first!.position);
+      // The same event ids twice in one batch: the second is the first's replay, not a new event.
+      expect(retried).toEqual({ nextExpectedRevision: stored?.nextExpectedRevision, position: stored?.position, appended: false });
+      expect((await store.readStream('kept-b')).map((e) => e.type)).toEqual(['ThingCreated']);
+      expect(verifyChain(await store.readStream('kept-a'))).toMatchObject({ valid: true, events: 2 });
+    });
+
+    it('answers an append only once it is committed: another connection reads it at once', async () => {
+      const store = open();
+      const other = open();
+      const appended = await store.appendToStream('durable-1', [event('ThingCreated')], { expectedRevision: 'no_stream' });
+      expect((await other.readStream('durable-1')).map((e) => e.position)).toEqual([appended.position]);
+    });
+
+    it('commits appends asked for just before close, and refuses those asked after', async () => {
+      const file = join(dir, 'events.db');
+      const store = new SqliteEventStore({ file });
+      const pending = store.appendToStream('closing-1', [event('ThingCreated')], { expectedRevision: 'no_stream' });
+      await store.close();
+      await expect(pending).resolves.toMatchObject({ appended: true });
+      await expect(store.appendToStream('closing-1', [event('ThingRenamed')], { expectedRevision: 0 })).rejects.toThrow('closed');
+      expect(await open().readStream('closing-1')).toHaveLength(1);
+    });
+  });
+
   it('works in memory', async () => {
     const store = new SqliteEventStore({ file: ':memory:' });
     stores.push(store);
     const result = await store.appendToStream('thing-1', [event('ThingCreated')], { expectedRevision: 'no_stream' });
-    expect(result).toEqual({ appended: true, nextExpectedRevision: 0, position: 1n });
+    expect(result).toMatchObject({ appended: true, nextExpectedRevision: 0, position: 1n });
     expect(await store.headPosition()).toBe(1n);
   });
 

@@ -245,9 +245,12 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       handler: async (message, context) => {
         const event = decodeEvent(message);
         const handler = this.getHandlerByPattern(this.normalizePattern(registryEvent(service, event.type)));
-        const outcome = await once.once(group, event.metadata.eventId, event.type, async () => {
-          if (handler) await invoke<RecordedEvent>(handler, event, new BusContext([message, context]));
-        });
+        // An event this service does not handle has no effect to deduplicate: no inbox write (and no fsync) for it.
+        if (!handler) {
+          this.deps.metrics.messagesConsumed.inc({ group, type: event.type, outcome: 'ignored' });
+          return;
+        }
+        const outcome = await once.once(group, event.metadata.eventId, event.type, () => invoke<RecordedEvent>(handler, event, new BusContext([message, context])));
         this.deps.metrics.messagesConsumed.inc({ group, type: event.type, outcome });
         if (outcome === 'duplicate') this.log.debug(`skipped redelivered ${event.type} ${event.metadata.eventId}`);
       },

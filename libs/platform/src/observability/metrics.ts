@@ -27,7 +27,7 @@ export class Metrics {
 
   readonly messagesConsumed = new Counter({
     name: 'mrw_consumer_messages_total',
-    help: 'Messages a consumer group received, by type and outcome (handled, duplicate, dead-lettered, refused)',
+    help: 'Messages a consumer group received, by type and outcome (handled, duplicate, ignored: no handler in this service, dead-lettered, refused)',
     labelNames: ['group', 'type', 'outcome'] as const,
     registers: [this.registry],
   });

@@ -49,10 +49,29 @@ export const eventIdFor = (commandId: string, index: number): string =>
 export const toTimed = <E>(event: RecordedEvent): Timed<E> =>
   ({ type: event.type, data: event.data, at: event.metadata.occurredAt }) as unknown as Timed<E>;
 
+/** An append a command has asked for and not yet seen committed: what later commands on the stream decide on. */
+interface InFlight {
+  /** The stream's last revision once this append is in. */
+  readonly revision: number;
+  /** The state after this command's events. */
+  readonly state: unknown;
+  readonly eventIds: ReadonlySet<string>;
+  /** Whether the append was committed (false: refused or failed). */
+  readonly settled: Promise<boolean>;
+}
+
 /**
  * Load → fold → decide → append with the expected revision, retrying on conflict with fresh
  * state. A command whose id is already in the stream is a replay: it appends nothing and
  * returns the state, so clients may retry with the same Idempotency-Key.
+ *
+ * Commands on one stream are decided one at a time in this process (a keyed mutex), but a
+ * command does not wait for the previous one's commit to be decided: it decides on the state
+ * after the appends still in flight and appends with the revision they will have reached, so a
+ * hot stream (every registration reserves its number on the model's stream) fills a group
+ * commit instead of taking one commit per command. If an earlier append fails, the later ones
+ * fail their revision check too and are decided again on fresh state. A refusal or a replay
+ * decided on in-flight state waits for that state to be committed before it is answered.
  */
 @Injectable()
 export class CommandExecutor {
@@ -60,9 +79,11 @@ export class CommandExecutor {
   /**
    * Hot streams (a model's stream grows with every registered version) are not re-read and
    * re-folded per command: only events after the cached revision are read, so another
-   * process's appends are still seen. Least recently used streams are dropped first.
+   * process's appends are still seen. Least recently used streams are dropped first. It holds
+   * committed events only.
    */
   private readonly cache = new Map<string, CachedStream>();
+  private readonly inFlight = new Map<string, InFlight[]>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -74,54 +95,119 @@ export class CommandExecutor {
     decider: Decider<State, Command, Event>,
     command: Command,
   ): Promise<Executed<State>> {
-    return this.locks
-      .run(streamName, () => this.decideAndAppend(streamName, decider, command))
-      .catch((error: unknown) => {
-        // Event ids derive from command ids: a clash means the key was spent on another stream.
-        if (error instanceof DuplicateEventIdError) throw keyReused();
-        throw problemFromStoreError(error) ?? error;
-      });
-  }
-
-  private async decideAndAppend<State, Command extends { metadata: CommandMetadata }, Event extends DomainEvent>(
-    streamName: string,
-    decider: Decider<State, Command, Event>,
-    command: Command,
-  ): Promise<Executed<State>> {
-    for (let attempt = 1; ; attempt += 1) {
-      const { events: stored, state } = await this.load(streamName, decider);
-      const replay = eventsOf(stored, command.metadata.commandId);
-      if (replay.length > 0) {
-        assertSameRequest(replay[0] as RecordedEvent, command.metadata);
-        return { state, events: replay, position: replay[replay.length - 1]?.position, replayed: true };
-      }
-      const decision = decider.decide(command, state);
-      if (!decision.ok) throw problemFromDomainError(decision.error);
-      if (decision.value.length === 0) return { state, events: [], position: undefined, replayed: false };
-      const toAppend = decision.value.map((event, index) => envelope(event, command.metadata, index));
-      const last = stored[stored.length - 1];
-      try {
-        await this.store.appendToStream(streamName, toAppend, {
-          expectedRevision: last ? last.revision : 'no_stream',
-        });
-      } catch (error) {
-        if (error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) {
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        const step = await this.locks.run(streamName, () => this.decide(streamName, decider, command));
+        if (step.kind === 'answer') return step.executed;
+        if (step.kind === 'again') continue;
+        const outcome = await step.append;
+        if ('executed' in outcome) return outcome.executed;
+        if (outcome.error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) {
           this.metrics.commandConflicts.inc();
           continue;
         }
-        if (error instanceof WrongExpectedRevisionError) {
+        if (outcome.error instanceof WrongExpectedRevisionError) {
           throw new ProblemException('CONCURRENCY_CONFLICT', `${streamName} kept changing; retry the request`);
         }
-        throw error;
+        throw outcome.error;
       }
-      for (const event of toAppend) this.metrics.eventsAppended.inc({ type: event.type });
-      const after = await this.load(streamName, decider);
-      const appended = after.events.slice(stored.length);
-      return { state: after.state, events: appended, position: appended[appended.length - 1]?.position, replayed: false };
+    } catch (error) {
+      // Event ids derive from command ids: a clash means the key was spent on another stream.
+      if (error instanceof DuplicateEventIdError) throw keyReused();
+      throw problemFromStoreError(error) ?? error;
     }
   }
 
-  /** The current state of a stream, read through the same cache commands use. */
+  /**
+   * Under the stream's lock: decide on the newest state (committed, then in flight) and either
+   * answer, ask to decide again, or start the append (awaited outside the lock).
+   */
+  private async decide<State, Command extends { metadata: CommandMetadata }, Event extends DomainEvent>(
+    streamName: string,
+    decider: Decider<State, Command, Event>,
+    command: Command,
+  ): Promise<
+    | { kind: 'answer'; executed: Executed<State> }
+    | { kind: 'again' }
+    | { kind: 'append'; append: Promise<{ executed: Executed<State> } | { error: unknown }> }
+  > {
+    const { events: stored, state: committed } = await this.load(streamName, decider);
+    const lastStored = stored[stored.length - 1]?.revision ?? -1;
+    const pending = (this.inFlight.get(streamName) ?? []).filter((p) => p.revision > lastStored);
+    const tip = pending[pending.length - 1];
+    const commandId = command.metadata.commandId;
+    const replay = eventsOf(stored, commandId);
+    if (replay.length > 0) {
+      assertSameRequest(replay[0] as RecordedEvent, command.metadata);
+      return { kind: 'answer', executed: { state: committed, events: replay, position: replay[replay.length - 1]?.position, replayed: true } };
+    }
+    // The same command is still being appended (a retry racing its original): answer once it is in.
+    if (pending.some((p) => p.eventIds.has(commandId))) {
+      await this.settle(pending);
+      return { kind: 'again' };
+    }
+    const state = (tip ? tip.state : committed) as State;
+    const decision = decider.decide(command, state);
+    if (!decision.ok || decision.value.length === 0) {
+      // Decided on state still in flight: it must be committed for the answer to stand.
+      if (pending.length > 0 && !(await this.settle(pending))) return { kind: 'again' };
+      if (!decision.ok) throw problemFromDomainError(decision.error);
+      return { kind: 'answer', executed: { state, events: [], position: undefined, replayed: false } };
+    }
+    const toAppend = decision.value.map((event, index) => envelope(event, command.metadata, index));
+    const after = toAppend.reduce((s, e) => decider.evolve(s, toTimed<Event>(e as unknown as RecordedEvent)), state);
+    const expected = tip ? tip.revision : lastStored;
+    const appending = this.store.appendToStream(streamName, toAppend, { expectedRevision: expected < 0 ? 'no_stream' : expected });
+    const entry: InFlight = {
+      revision: expected + toAppend.length,
+      state: after,
+      eventIds: new Set(toAppend.map((e) => e.metadata.eventId)),
+      settled: appending.then(
+        () => true,
+        () => false,
+      ),
+    };
+    this.inFlight.set(streamName, [...(this.inFlight.get(streamName) ?? []), entry]);
+    const append = appending.then(
+      async (result) => {
+        this.forget(streamName, entry);
+        for (const event of toAppend) this.metrics.eventsAppended.inc({ type: event.type });
+        const recorded = result.recorded ?? (await this.store.readStream(streamName, { fromRevision: expected + 1, maxCount: toAppend.length }));
+        this.remember(streamName, decider, recorded);
+        return { executed: { state: after as State, events: recorded, position: recorded[recorded.length - 1]?.position, replayed: false } };
+      },
+      (error: unknown) => {
+        this.forget(streamName, entry);
+        return { error };
+      },
+    );
+    return { kind: 'append', append };
+  }
+
+  /** Waits for in-flight appends; true when every one was committed. */
+  private async settle(pending: readonly InFlight[]): Promise<boolean> {
+    return (await Promise.all(pending.map((p) => p.settled))).every(Boolean);
+  }
+
+  private forget(streamName: string, entry: InFlight): void {
+    const rest = (this.inFlight.get(streamName) ?? []).filter((p) => p !== entry);
+    if (rest.length > 0) this.inFlight.set(streamName, rest);
+    else this.inFlight.delete(streamName);
+  }
+
+  /** Adds committed events to the cache when they follow what it holds (a read may have taken them already). */
+  private remember<State, Command, Event extends DomainEvent>(streamName: string, decider: Decider<State, Command, Event>, recorded: readonly RecordedEvent[]): void {
+    const cached = this.cache.get(streamName);
+    const first = recorded[0];
+    if (!cached || !first) return;
+    const last = cached.events[cached.events.length - 1]?.revision ?? -1;
+    if (last !== first.revision - 1) return;
+    cached.state = recorded.reduce((s, e) => decider.evolve(s as State, toTimed<Event>(e)), cached.state as State);
+    // In place: callers use the array they loaded only before their first await.
+    cached.events.push(...recorded);
+  }
+
+  /** The current state of a stream, read through the same cache commands use (committed events only). */
   async current<State, Command, Event extends DomainEvent>(
     streamName: string,
     decider: Decider<State, Command, Event>,

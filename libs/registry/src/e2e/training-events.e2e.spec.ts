@@ -207,9 +207,10 @@ describeWithKafka('training events over Kafka (mrw.training.events.v1)', (broker
     const redriven = await eventually(
       async () => {
         const response = await registry.http('GET', '/api/v1/models/ghost/versions/1');
-        return response.status === 200 ? response.body : undefined;
+        // Registered, then moved to Staging by the same event: wait for both.
+        return response.status === 200 && response.body.stage !== 'None' ? response.body : undefined;
       },
-      { timeoutMs: 60_000, what: 'v1 of ghost after the redrive' },
+      { timeoutMs: 60_000, what: 'v1 of ghost after the redrive, requested for Staging' },
     );
     expect(redriven).toMatchObject({ runId: 'gha-7', stage: 'Staging', registeredBy: { kind: 'user', id: 'platform' } });
   });
