@@ -39,6 +39,8 @@ const CACHED_STREAMS = 2_000;
 
 interface CachedStream {
   readonly events: RecordedEvent[];
+  /** Event id → index in `events`: a replay is found without scanning the stream. */
+  readonly ids: Map<string, number>;
   state: unknown;
 }
 
@@ -131,12 +133,13 @@ export class CommandExecutor {
     | { kind: 'again' }
     | { kind: 'append'; append: Promise<{ executed: Executed<State> } | { error: unknown }> }
   > {
-    const { events: stored, state: committed } = await this.load(streamName, decider);
+    const { events: stored, ids, state: loaded } = await this.load(streamName, decider);
+    const committed = loaded as State;
     const lastStored = stored[stored.length - 1]?.revision ?? -1;
     const pending = (this.inFlight.get(streamName) ?? []).filter((p) => p.revision > lastStored);
     const tip = pending[pending.length - 1];
     const commandId = command.metadata.commandId;
-    const replay = eventsOf(stored, commandId);
+    const replay = eventsOf(stored, ids, commandId);
     if (replay.length > 0) {
       assertSameRequest(replay[0] as RecordedEvent, command.metadata);
       return { kind: 'answer', executed: { state: committed, events: replay, position: replay[replay.length - 1]?.position, replayed: true } };
@@ -200,11 +203,8 @@ export class CommandExecutor {
     const cached = this.cache.get(streamName);
     const first = recorded[0];
     if (!cached || !first) return;
-    const last = cached.events[cached.events.length - 1]?.revision ?? -1;
-    if (last !== first.revision - 1) return;
-    cached.state = recorded.reduce((s, e) => decider.evolve(s as State, toTimed<Event>(e)), cached.state as State);
-    // In place: callers use the array they loaded only before their first await.
-    cached.events.push(...recorded);
+    if ((cached.events[cached.events.length - 1]?.revision ?? -1) !== first.revision - 1) return;
+    this.extend(cached, decider, recorded);
   }
 
   /** The current state of a stream, read through the same cache commands use (committed events only). */
@@ -212,29 +212,43 @@ export class CommandExecutor {
     streamName: string,
     decider: Decider<State, Command, Event>,
   ): Promise<State> {
-    return (await this.load(streamName, decider)).state;
+    return (await this.load(streamName, decider)).state as State;
   }
 
-  /** The stream's events and folded state: from the cache plus whatever was appended since. */
+  /**
+   * The stream's events and folded state: from the cache plus whatever was appended since. The
+   * cache may grow while the read is awaited (a commit of this process lands), so only events
+   * after what it holds by then are folded; a read that does not follow on is read again whole.
+   */
   private async load<State, Command, Event extends DomainEvent>(
     streamName: string,
     decider: Decider<State, Command, Event>,
-  ): Promise<{ events: RecordedEvent[]; state: State }> {
-    const cached = this.cache.get(streamName);
-    const known = cached?.events ?? [];
-    const fresh = await this.store.readStream(
-      streamName,
-      known.length > 0 ? { fromRevision: (known[known.length - 1] as RecordedEvent).revision + 1 } : {},
-    );
-    const state = fresh.reduce(
-      (s, e) => decider.evolve(s, toTimed<Event>(e)),
-      cached ? (cached.state as State) : decider.initialState(),
-    );
-    const events = fresh.length > 0 ? [...known, ...fresh] : known;
+  ): Promise<CachedStream> {
+    const before = this.cache.get(streamName);
+    const from = (before?.events[before.events.length - 1]?.revision ?? -1) + 1;
+    const fresh = await this.store.readStream(streamName, from > 0 ? { fromRevision: from } : {});
+    let entry: CachedStream = this.cache.get(streamName) ?? { events: [], ids: new Map(), state: decider.initialState() };
+    const held = entry.events[entry.events.length - 1]?.revision ?? -1;
+    const news = fresh.filter((e) => e.revision > held);
+    if (news.length > 0 && (news[0] as RecordedEvent).revision !== held + 1) {
+      entry = { events: [], ids: new Map(), state: decider.initialState() };
+      this.extend(entry, decider, await this.store.readStream(streamName));
+    } else {
+      this.extend(entry, decider, news);
+    }
     this.cache.delete(streamName);
-    if (events.length > 0) this.cache.set(streamName, { events, state });
+    if (entry.events.length > 0) this.cache.set(streamName, entry);
     if (this.cache.size > CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value as string);
-    return { events, state };
+    return entry;
+  }
+
+  /** Folds events that follow on what the entry holds, indexing their ids. */
+  private extend<State, Command, Event extends DomainEvent>(entry: CachedStream, decider: Decider<State, Command, Event>, events: readonly RecordedEvent[]): void {
+    for (const event of events) {
+      entry.ids.set(event.metadata.eventId, entry.events.length);
+      entry.events.push(event);
+      entry.state = decider.evolve(entry.state as State, toTimed<Event>(event));
+    }
   }
 }
 
@@ -256,9 +270,9 @@ const keyReused = (): ProblemException =>
   );
 
 /** The events a command appended earlier, found by their derived ids. */
-const eventsOf = (stored: readonly RecordedEvent[], commandId: string): RecordedEvent[] => {
-  const first = stored.findIndex((e) => e.metadata.eventId === commandId);
-  if (first < 0) return [];
+const eventsOf = (stored: readonly RecordedEvent[], ids: ReadonlyMap<string, number>, commandId: string): RecordedEvent[] => {
+  const first = ids.get(commandId);
+  if (first === undefined) return [];
   const events: RecordedEvent[] = [];
   for (let i = first; i < stored.length && stored[i]?.metadata.eventId === eventIdFor(commandId, i - first); i += 1) {
     events.push(stored[i] as RecordedEvent);

@@ -235,6 +235,42 @@ describe('registry API', () => {
       expect(listed.body.total).toBe(50);
     });
 
+    it('numbers 60 concurrent registrations on one model consecutively across two registry processes (pipelined appends that lose a race are decided again)', async () => {
+      await createModel('busier');
+      const twin = await startRegistry({ dataDir: registry.dataDir });
+      try {
+        const responses = await Promise.all(
+          Array.from({ length: 60 }, (_, i) =>
+            (i % 3 === 0 ? twin : registry).http('POST', '/api/v1/models/busier/versions', {
+              token: contributor,
+              body: { source: `https://models.example.com/busier/${i}.onnx` },
+            }),
+          ),
+        );
+        expect(responses.map((r) => r.status)).toEqual(Array(60).fill(201));
+        expect(responses.map((r) => r.body.version as number).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      } finally {
+        await twin.close({ keepData: true });
+      }
+      const model = await registry.http('GET', '/api/v1/models/busier/versions?limit=100', { token: viewer });
+      expect(model.body.total).toBe(60);
+    });
+
+    it('registers once when the same Idempotency-Key races itself', async () => {
+      await createModel('raced');
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          registry.http('POST', '/api/v1/models/raced/versions', {
+            token: contributor,
+            headers: { 'idempotency-key': 'train-run-raced' },
+            body: { source: 'https://models.example.com/raced.onnx' },
+          }),
+        ),
+      );
+      expect(responses.map((r) => [r.status, r.body.version])).toEqual(Array(8).fill([201, 1]));
+      expect((await registry.http('GET', '/api/v1/models/raced/versions', { token: viewer })).body.total).toBe(1);
+    });
+
     it('applies exactly one of 20 concurrent conflicting transitions, even across two registry processes', async () => {
       await createModel('contested');
       await registerVersion('contested');
