@@ -72,16 +72,24 @@ const waitFor = async (received: number[], count: number, timeoutMs: number): Pr
 };
 
 const measure = async (label: string, p: Pipeline): Promise<void> => {
-  // Throughput: 2,000 events appended as fast as the store takes them, until all delivered.
+  // Throughput: 2,000 events appended as fast as the store takes them, until all delivered:
+  // by one writer (each append awaited), and by 50 writers at once (as concurrent requests append).
   const burst = 2_000;
-  const start = performance.now();
-  for (let i = 0; i < burst; i += 1) {
-    await p.store.appendToStream(`modelVersion-bench@${i % 50}`, [benchEvent(i)], { expectedRevision: 'any' });
+  for (const writers of [1, 50]) {
+    const start = performance.now();
+    for (let i = 0; i < burst; i += writers) {
+      await Promise.all(
+        Array.from({ length: writers }, (_, k) => p.store.appendToStream(`modelVersion-bench@${(i + k) % 50}`, [benchEvent(i + k)], { expectedRevision: 'any' })),
+      );
+    }
+    const delivered = await waitFor(p.received, burst, 120_000);
+    const elapsed = performance.now() - start;
+    line(
+      `${label}: append → delivered, 2,000 events, ${writers === 1 ? 'one writer' : `${writers} writers`}`,
+      delivered ? `${Math.round((burst / elapsed) * 1000).toLocaleString('en-US')} events/s` : 'TIMED OUT',
+    );
+    p.received.length = 0;
   }
-  const delivered = await waitFor(p.received, burst, 120_000);
-  const elapsed = performance.now() - start;
-  line(`${label}: append → delivered, 2,000 events`, delivered ? `${Math.round((burst / elapsed) * 1000).toLocaleString('en-US')} events/s` : 'TIMED OUT');
-  p.received.length = 0;
 
   // Latency at a steady 100 events/s for 10 s.
   const rate = 100;
