@@ -174,6 +174,12 @@ export class CommandExecutor {
     const append = appending.then(
       async (result) => {
         this.forget(streamName, entry);
+        if (!result.appended) {
+          // Another process appended this very command between our read and our append: answer its events.
+          const now = await this.load(streamName, decider);
+          const replayed = eventsOf(now.events, now.ids, commandId);
+          return { executed: { state: now.state as State, events: replayed, position: replayed[replayed.length - 1]?.position, replayed: true } };
+        }
         for (const event of toAppend) this.metrics.eventsAppended.inc({ type: event.type });
         const recorded = result.recorded ?? (await this.store.readStream(streamName, { fromRevision: expected + 1, maxCount: toAppend.length }));
         this.remember(streamName, decider, recorded);
