@@ -182,6 +182,30 @@ describeWithKafka('distributed mode: five processes over a real Kafka broker', (
     expect(after).toEqual(before.map((n) => n + 1));
   });
 
+  it('serves the ops console from the registry process, whose live stream carries the events', async () => {
+    const page = await fetch(`${suite.registry.url}/`, { headers: { accept: 'text/html' } });
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await page.text()).toContain('<div id="app">');
+    // The stream opens from the head: a version registered now arrives on it.
+    const abort = new AbortController();
+    const stream = await fetch(`${suite.registry.url}/api/v1/events/stream?model=console-live`, { headers: { authorization: `Bearer ${ADMIN}` }, signal: abort.signal });
+    expect([stream.status, stream.headers.get('content-type')]).toEqual([200, 'text/event-stream; charset=utf-8']);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    let seen = '';
+    const arrived = (async () => {
+      while (!seen.includes('event: ModelVersionRegistered')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+    })();
+    expect((await suite.api('POST', '/models', { name: 'console-live' })).status).toBe(201);
+    expect((await suite.api('POST', '/models/console-live/versions', version('console-live'))).status).toBe(201);
+    await arrived;
+    abort.abort();
+    expect(seen).toContain('event: ModelVersionRegistered');
+  });
+
   it('evaluates a version in the separate evaluator process, over Kafka, with its seeded service token', async () => {
     const fixture = (name: string) => new Blob([readFileSync(join(FIXTURES, name))]);
     const set = await suite.upload(suite.service('evaluator'), '/evaluation-sets/bc-holdout/versions', {
