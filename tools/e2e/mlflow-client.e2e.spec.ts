@@ -1,17 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EvaluatorModule } from '@mrw/evaluator';
 import { startRegistry, type RegistryHarness } from '@mrw/registry/testing';
 import { eventually } from '@mrw/messaging/testing';
+import { MLFLOW_VERSION, sharedMlflowVenv } from '../mlflow/pinned';
 
 const ROOT = resolve(__dirname, '../..');
 const FIXTURES = join(ROOT, 'libs/evaluator/fixtures');
 const SCRIPT = join(__dirname, 'mlflow/mlflow_client_calls.py');
-const MLFLOW = '3.17.2';
-const VENV = join(tmpdir(), `mrw-mlflow-${MLFLOW}`);
+const MLFLOW = MLFLOW_VERSION;
+const VENV = sharedMlflowVenv();
 const VENV_PYTHON = join(VENV, 'bin/python');
 
 /** A venv with the pinned MLflow package and `onnx` for its onnx flavour (made once, reused); the reason when it cannot be had. */

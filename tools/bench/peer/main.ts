@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MLFLOW_VERSION } from '../../mlflow/pinned';
 import { KeepAliveClient, type Response } from '../http-client';
 import { describeErrors, load, reportLoad, type LoadResult } from '../load';
 import { line, machine, ms, section } from '../report';
@@ -9,7 +10,7 @@ import { SuiteProcess } from '../suite-process';
 import { MlflowServer } from './mlflow-server';
 import { prepareMlflowVenv } from './mlflow-venv';
 
-const MLFLOW = '3.17.2';
+const MLFLOW = MLFLOW_VERSION;
 const WORKERS = [2, 4] as const;
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { sharedMlflowVenv } from '../../mlflow/pinned';
 
 /** A Python venv holding the MLflow package: where its `mlflow` command is, and how to let it go. */
 export interface MlflowVenv {
@@ -48,7 +49,7 @@ const installedVersion = async (python: string): Promise<string | undefined> => 
  * index, printing pip's progress. Throws with pip's reason when it cannot be had.
  */
 export const prepareMlflowVenv = async (version: string, progress: (text: string) => void): Promise<MlflowVenv> => {
-  const shared = join(tmpdir(), `mrw-mlflow-${version}`);
+  const shared = sharedMlflowVenv(version);
   if ((await installedVersion(join(shared, 'bin/python'))) === version) {
     progress(`reusing the venv at ${shared}`);
     return { mlflow: join(shared, 'bin/mlflow'), reused: true, dispose: async () => undefined };

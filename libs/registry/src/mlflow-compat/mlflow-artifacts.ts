@@ -14,6 +14,14 @@ export interface MlflowFileInfo {
   readonly file_size?: number;
 }
 
+/** What of a registered version decides where MLflow clients download it from. */
+export interface VersionFiles {
+  readonly model: string;
+  readonly version: number;
+  readonly source: string;
+  readonly artifactDigest: string | null;
+}
+
 /** A file under an MLflow artifact path: where its bytes are in the content-addressed store. */
 export interface MlflowArtifactFile {
   readonly digest: string;
@@ -170,27 +178,34 @@ export class MlflowArtifacts {
 
   /**
    * Where an MLflow client downloads a version from: `mlflow-artifacts:/_registry/<model>/<version>`
-   * when its bytes are in our store — the folder it was registered from (an MLflow model with its
-   * `MLmodel`), frozen at registration, or else its one model file — and otherwise its source as
-   * registered (e.g. `s3://…`, which the client reads itself). The folder names files by digest,
-   * so what a client downloads is what was registered, whatever is uploaded later.
+   * when its bytes are in our store (see freeze), and otherwise its source as registered (e.g.
+   * an `https://` URL, which the client reads itself).
    */
-  async downloadUri(version: { readonly model: string; readonly version: number; readonly source: string; readonly artifactDigest: string | null }, registeredFrom?: string): Promise<string> {
+  async downloadUri(version: VersionFiles): Promise<string> {
+    const folder = await this.freeze(version);
+    return folder === undefined ? version.source : `${MLFLOW_ARTIFACTS_SCHEME}/${folder}`;
+  }
+
+  /**
+   * Names the version's files under `_registry/<model>/<version>`, once: the folder it was
+   * registered from (an MLflow model with its `MLmodel`) when that still holds the registered
+   * bytes, else its one model file. Rows name files by digest, so what a client downloads is
+   * what was registered, whatever is uploaded later; the first call wins. Undefined when the
+   * version's bytes are not in our store.
+   */
+  async freeze(version: VersionFiles, registeredFrom?: string): Promise<string | undefined> {
     const { artifactDigest: digest } = version;
-    if (digest === null || !(await this.store.has(digest))) return version.source;
+    if (digest === null || !(await this.store.has(digest))) return undefined;
     const folder = `${VERSIONS_FOLDER}/${version.model}/${version.version}`;
-    const taken = this.db.prepare('SELECT 1 FROM files WHERE substr(path, 1, ?) = ? LIMIT 1').get(folder.length + 1, `${folder}/`);
-    if (!taken) {
-      const from = registeredFrom === undefined ? undefined : this.folderOf(registeredFrom);
-      const files = from === undefined ? [] : this.filesUnder(from);
-      const size = (await stat(this.store.pathOf(digest))).size;
-      const entries = files.some((f) => f.digest === digest)
-        ? files.map((f) => ({ path: `${folder}/${f.path.slice(from!.length + 1)}`, digest: f.digest, size: f.size }))
-        : [{ path: `${folder}/${modelFileName(version.source)}`, digest, size }];
-      const insert = this.db.prepare('INSERT OR IGNORE INTO files (path, digest, size) VALUES (?, ?, ?)');
-      this.db.transaction(() => entries.forEach((e) => insert.run(e.path, e.digest, e.size)))();
-    }
-    return `${MLFLOW_ARTIFACTS_SCHEME}/${folder}`;
+    if (this.filesUnder(folder).length > 0) return folder;
+    const from = registeredFrom === undefined ? undefined : this.folderOf(registeredFrom);
+    const files = from === undefined ? [] : this.filesUnder(from);
+    const entries = files.some((f) => f.digest === digest)
+      ? files.map((f) => ({ path: `${folder}/${f.path.slice((from as string).length + 1)}`, digest: f.digest, size: f.size }))
+      : [{ path: `${folder}/${modelFileName(version.source)}`, digest, size: (await stat(this.store.pathOf(digest))).size }];
+    const insert = this.db.prepare('INSERT OR IGNORE INTO files (path, digest, size) VALUES (?, ?, ?)');
+    this.db.transaction(() => entries.forEach((e) => insert.run(e.path, e.digest, e.size)))();
+    return folder;
   }
 
   /** Closes the working file when the module stops (Nest calls it on factory-made providers too). */

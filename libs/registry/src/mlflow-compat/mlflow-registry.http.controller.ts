@@ -298,7 +298,7 @@ export class MlflowRegistryController {
       this.metadata.fromRequest(principal, request),
     );
     // The folder registered from is frozen now (by digest) for clients that load `models:/…` later.
-    if (source !== given) await this.artifacts.downloadUri(version, given);
+    if (source !== given) await this.artifacts.freeze(version, given);
     return { model_version: mlflowVersion(version, model.aliases) };
   }
 
