@@ -186,6 +186,11 @@ describe('MLflow-compatible registry API', () => {
     // v2 waits for a reviewer: the rules keep a version with an approval pending where it is.
     expect((await transition('mlf-staging', 2, 'Production')).status).toBe(200);
 
+    // Not a flag: refused, and nothing moves.
+    const malformed = await post('model-versions/transition-stage', { name: 'mlf-staging', version: '3', stage: 'Staging', archive_existing_versions: { all: true } });
+    expect([malformed.status, malformed.body.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    expect(await stageOf('mlf-staging', 3)).toBe('None');
+
     const staged = await transition('mlf-staging', 3, 'Staging', true);
     expect(staged.body.model_version.current_stage).toBe('Staging');
     expect([await stageOf('mlf-staging', 1), await stageOf('mlf-staging', 2)]).toEqual(['Archived', 'Staging']);

@@ -17,6 +17,7 @@ import {
   MlflowErrorFilter,
   mlflowModel,
   mlflowVersion,
+  optionalBoolean,
   optionalString,
   requiredString,
   tagMap,
@@ -421,7 +422,7 @@ export class MlflowRegistryController {
     const name = requiredString(body, 'name');
     const number = versionNumber(body);
     const stage = parseStage(requiredString(body, 'stage'));
-    const archiveExistingVersions = body['archive_existing_versions'] === true || String(body['archive_existing_versions']).toLowerCase() === 'true';
+    const archiveExistingVersions = optionalBoolean(body, 'archive_existing_versions') ?? false;
     const { version, request: made } = await this.transitions.request(name, number, stage, '', this.metadata.fromRequest(principal, request), {
       archiveExistingVersions,
     });

@@ -97,6 +97,15 @@ export const optionalString = (fields: Fields, key: string): string | undefined 
   return value;
 };
 
+/** A flag as MLflow clients send it: a JSON boolean, or `"true"`/`"false"` in any case. */
+export const optionalBoolean = (fields: Fields, key: string): boolean | undefined => {
+  const value = fields[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  throw new MlflowError('INVALID_PARAMETER_VALUE', `Parameter '${key}' must be a boolean.`);
+};
+
 /** A version number as MLflow sends it: a string (or number) of a positive integer. */
 export const versionNumber = (fields: Fields, key = 'version'): number => {
   const raw = fields[key];
