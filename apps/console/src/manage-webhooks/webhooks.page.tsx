@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Webhook, WebhookDelivery } from '@mrw/client/browser';
 import { useSession } from '../session/session';
 import { formatActor, formatTime } from '../shared/format';
-import { Badge, DataTable, ErrorNotice, Loading, Section, StatusBadge } from '../shared/ui';
+import { DataTable, ErrorNotice, Loading, Section, StatusBadge } from '../shared/ui';
 import { useLoad } from '../shared/use-load';
 
 const Deliveries = ({ webhook }: { webhook: Webhook }) => {
