@@ -11,6 +11,7 @@ import { benchProjectionRebuild } from './projection-rebuild.bench';
 import { benchRegistryHttp } from './registry-http.bench';
 import { machine } from './report';
 import { benchWebhooks } from './webhooks.bench';
+import { benchWorkflowOverhead } from './workflow-overhead.bench';
 
 /** `npm run bench`: prints the suite's performance figures. Not a test: nothing here asserts. */
 const main = async (): Promise<void> => {
@@ -24,6 +25,7 @@ const main = async (): Promise<void> => {
     await benchEvaluator();
     await benchLocalRuntime();
     await benchApprovalToServing(dir);
+    await benchWorkflowOverhead(dir);
     await benchWebhooks(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });

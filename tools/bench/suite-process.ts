@@ -16,22 +16,25 @@ export class SuiteProcess {
     this.http = new KeepAliveClient(port, 64);
   }
 
-  /** Starts `dist/apps/suite/main.js` on a random port with its data under `dir`, and waits for `/readyz`. */
-  static async start(dir: string, adminToken: string, env: Record<string, string> = {}): Promise<SuiteProcess> {
+  /**
+   * Starts `dist/apps/<app>/main.js` (the whole suite, or one service of distributed mode) on a
+   * random port with its data under `dir`, and waits for `/readyz`.
+   */
+  static async start(dir: string, adminToken: string, env: Record<string, string> = {}, app = 'suite'): Promise<SuiteProcess> {
     const port = 18_000 + Math.floor(Math.random() * 1000);
-    const child = spawn(process.execPath, [resolve(__dirname, '../../apps/suite/main.js')], {
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MRW_DATA_DIR: join(dir, 'suite'), MRW_ADMIN_TOKEN: adminToken, MRW_LOG_LEVEL: 'error', ...env },
+    const child = spawn(process.execPath, [resolve(__dirname, `../../apps/${app}/main.js`)], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MRW_DATA_DIR: join(dir, app), MRW_ADMIN_TOKEN: adminToken, MRW_LOG_LEVEL: 'error', ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     const suite = new SuiteProcess(port, child, adminToken);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`the suite exited with ${child.exitCode}`);
+      if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}`);
       if (await suite.call('GET', '/readyz').then((r) => r.status === 200, () => false)) return suite;
       await new Promise((r) => setTimeout(r, 200));
     }
     await suite.stop();
-    throw new Error('the suite did not become ready in 60 s');
+    throw new Error(`${app} did not become ready in 60 s`);
   }
 
   /** One request; JSON body in, text body out; the admin token unless another is given. */

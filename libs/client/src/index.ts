@@ -5,3 +5,4 @@ export { API_PREFIX, API_ROUTES, type ApiRoute, type ApiRouteName } from './api-
 export { multipartBody, type MultipartBody, type UploadPart, type UploadProgress } from './multipart-upload';
 export { requestOutcome, waitForRequest, type RequestOutcome, type WaitOptions, type WaitResult } from './follow-request';
 export * from './api-types';
+export { followRegistryEvents, readEventStream, type EventStreamOptions, type RegistryEvent, type RegistryEventsOptions, type SseMessage } from './event-stream';

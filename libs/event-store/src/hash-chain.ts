@@ -102,13 +102,20 @@ export function computeEventHash(event: HashableEvent): string {
   if (metadata.prevHash === undefined) {
     throw new TypeError('computeEventHash: metadata.prevHash is required (null for revision 0)');
   }
-  const canonical = canonicalJson({
-    streamName: event.streamName,
-    revision: event.revision,
-    type: event.type,
-    data: event.data,
-    metadata,
-  });
+  return hashOfEncoded(event.streamName, event.revision, event.type, encodeMember(event.data), canonicalJson(metadata));
+}
+
+/** `data` in canonical JSON, or undefined where JSON has no value for it (a member that is left out). */
+const encodeMember = (value: unknown): string | undefined => encode(value, [], new Set<object>());
+
+/**
+ * The hash over an event whose data and metadata are already in canonical JSON: the canonical
+ * encoding of `{streamName, revision, type, data, metadata}` is written out directly, its keys
+ * in sorted order (`data`, `metadata`, `revision`, `streamName`, `type`), so a writer encodes
+ * each event once for both its hash and its stored form.
+ */
+function hashOfEncoded(streamName: string, revision: number, type: string, data: string | undefined, metadata: string): string {
+  const canonical = `{${data === undefined ? '' : `"data":${data},`}"metadata":${metadata},"revision":${JSON.stringify(revision)},"streamName":${JSON.stringify(streamName)},"type":${JSON.stringify(type)}}`;
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
 
@@ -121,6 +128,15 @@ export interface ChainedEvent {
   readonly metadata: RecordedMetadata;
 }
 
+/** A chained event with the JSON text to store for its data and metadata (what a read parses back). */
+export interface EncodedChainedEvent {
+  readonly event: ChainedEvent;
+  /** Canonical JSON of `data`. */
+  readonly data: string;
+  /** JSON of the metadata: canonical, then `hash` as its last member. */
+  readonly metadata: string;
+}
+
 /** Assigns revisions from `startRevision` and links each event to the previous one's hash. */
 export function chainEvents(
   prevHash: string | null,
@@ -128,6 +144,16 @@ export function chainEvents(
   streamName: string,
   events: readonly EventToAppend[],
 ): ChainedEvent[] {
+  return chainEncodedEvents(prevHash, startRevision, streamName, events).map((encoded) => encoded.event);
+}
+
+/** `chainEvents`, with each event's data and metadata encoded once: the text its hash covers is the text stored. */
+export function chainEncodedEvents(
+  prevHash: string | null,
+  startRevision: number,
+  streamName: string,
+  events: readonly EventToAppend[],
+): EncodedChainedEvent[] {
   if (!Number.isSafeInteger(startRevision) || startRevision < 0) {
     throw new RangeError(`chainEvents: invalid start revision ${startRevision}`);
   }
@@ -137,11 +163,20 @@ export function chainEvents(
   let previous = prevHash;
   return events.map((event, index) => {
     // Spread first so a stale prevHash/hash on a copied event can never survive.
-    const metadata = { ...event.metadata, prevHash: previous };
+    const { hash: _stale, ...rest } = event.metadata as EventToAppend['metadata'] & { hash?: unknown };
+    const metadata = { ...rest, prevHash: previous };
     const revision = startRevision + index;
-    const hash = computeEventHash({ streamName, revision, type: event.type, data: event.data, metadata });
+    const data = encodeMember(event.data);
+    if (data === undefined) throw new TypeError(`chainEvents: the data of event ${index} has no JSON value`);
+    const metadataJson = canonicalJson(metadata);
+    const hash = hashOfEncoded(streamName, revision, event.type, data, metadataJson);
     previous = hash;
-    return { streamName, revision, type: event.type, data: event.data, metadata: { ...metadata, hash } };
+    return {
+      event: { streamName, revision, type: event.type, data: event.data, metadata: { ...metadata, hash } },
+      data,
+      // The metadata is a non-empty object (it has an eventId), so `hash` goes in before its closing brace.
+      metadata: `${metadataJson.slice(0, -1)},"hash":${JSON.stringify(hash)}}`,
+    };
   });
 }
 

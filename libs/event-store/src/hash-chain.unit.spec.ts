@@ -1,5 +1,5 @@
 import type { EventToAppend, RecordedEvent } from './event-store.port';
-import { canonicalJson, chainEvents, computeEventHash, verifyChain, type ChainedEvent } from './hash-chain';
+import { canonicalJson, chainEncodedEvents, chainEvents, computeEventHash, verifyChain, type ChainedEvent } from './hash-chain';
 
 const metadata = (eventId: string): EventToAppend['metadata'] => ({
   eventId,
@@ -188,5 +188,34 @@ describe('verifyChain', () => {
       valid: false,
       brokenAt: 2,
     });
+  });
+});
+
+describe('chainEncodedEvents', () => {
+  const input = [
+    { type: 'Registered', data: { z: 1, a: [{ y: 'é', x: null }] }, metadata: { ...metadata('e-0'), requestHash: 'r' } },
+    { type: 'Tagged', data: 'a string', metadata: metadata('e-1') },
+  ];
+
+  it('stores text that parses back to the chained event, whose hash covers exactly that content', () => {
+    const encoded = chainEncodedEvents(null, 0, STREAM, input);
+    expect(encoded.map((e) => e.event)).toEqual(chainEvents(null, 0, STREAM, input));
+    for (const { event, data, metadata: stored } of encoded) {
+      expect(data).toBe(canonicalJson(event.data));
+      expect(JSON.parse(stored)).toEqual(event.metadata);
+      expect(computeEventHash({ ...event, data: JSON.parse(data) as unknown, metadata: JSON.parse(stored) })).toBe(event.metadata.hash);
+    }
+    const read = encoded.map(({ event, data, metadata: stored }) => ({ ...event, position: 0n, data: JSON.parse(data) as unknown, metadata: JSON.parse(stored) }));
+    expect(verifyChain(read)).toEqual({ valid: true, events: 2, head: encoded[1]?.event.metadata.hash });
+  });
+
+  it('hashes what computeEventHash hashes for the same event, field for field', () => {
+    const [first] = chainEncodedEvents(null, 0, STREAM, input);
+    const { hash, ...rest } = first?.event.metadata ?? ({} as ChainedEvent['metadata']);
+    expect(hash).toBe(computeEventHash({ streamName: STREAM, revision: 0, type: 'Registered', data: input[0]?.data, metadata: rest as ChainedEvent['metadata'] }));
+  });
+
+  it('refuses data with no JSON value rather than store one it did not hash', () => {
+    expect(() => chainEncodedEvents(null, 0, STREAM, [{ type: 'Nothing', data: undefined, metadata: metadata('e-0') }])).toThrow(TypeError);
   });
 });

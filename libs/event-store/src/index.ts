@@ -3,11 +3,13 @@ export { assertAppendFits, MAX_APPEND_BYTES, MAX_EVENT_DEPTH } from './append-li
 export { backoffDelayMs, type BackoffOptions } from './backoff';
 export {
   canonicalJson,
+  chainEncodedEvents,
   chainEvents,
   computeEventHash,
   verifyChain,
   type ChainedEvent,
   type ChainVerification,
+  type EncodedChainedEvent,
   type HashableEvent,
 } from './hash-chain';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.adapter';

@@ -1,3 +1,5 @@
+import type { RecordedEvent } from '@mrw/event-store';
+
 /** A message to publish. Values are UTF-8 JSON text. */
 export interface OutgoingMessage {
   readonly key: string;
@@ -18,6 +20,11 @@ export interface IncomingMessage {
    * suite's own services: that code is trusted, so it needs no token.
    */
   readonly publishedBy?: string;
+  /**
+   * Set only by the embedded bus on the events topic: the stored event this message encodes,
+   * so the consumer does not parse back what the same process just wrote (see decodeEvent).
+   */
+  readonly recorded?: RecordedEvent;
 }
 
 export interface HandlerContext {

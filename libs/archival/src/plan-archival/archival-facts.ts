@@ -15,6 +15,7 @@ import {
   type Stage,
   type StageTransitioned,
 } from '@mrw/contracts';
+import { VersionTable } from './version-table';
 
 /** One of the registry's events as the archival service reads it from the log. */
 export interface FactEvent {
@@ -59,7 +60,7 @@ export interface ModelFacts {
   /** The version that served before the current one (the registry's default rollback target). */
   readonly rollbackTarget: number | null;
   /** By version number, oldest first. */
-  readonly versions: ReadonlyMap<number, VersionFacts>;
+  readonly versions: VersionTable<VersionFacts>;
 }
 
 /** A model the archival service has not heard of yet. */
@@ -69,7 +70,7 @@ export const emptyModelFacts = (model: string): ModelFacts => ({
   servingVersion: null,
   servingSince: null,
   rollbackTarget: null,
-  versions: new Map(),
+  versions: VersionTable.empty(),
 });
 
 /** The facts of one version, or undefined when the model has no such version (yet). */
@@ -78,7 +79,7 @@ export const versionFacts = (facts: ModelFacts, version: number): VersionFacts |
 const updateVersion = (facts: ModelFacts, version: number, change: (v: VersionFacts) => VersionFacts): ModelFacts => {
   const current = facts.versions.get(version);
   if (current === undefined) return facts;
-  return { ...facts, versions: new Map(facts.versions).set(version, change(current)) };
+  return { ...facts, versions: facts.versions.with(change(current)) };
 };
 
 const without = (ids: readonly string[], id: string): readonly string[] => ids.filter((x) => x !== id);
@@ -125,8 +126,7 @@ const evolveVersionStream = (facts: ModelFacts, version: number, event: FactEven
         pendingApprovals: [],
         deploymentsInFlight: [],
       };
-      const versions = [...facts.versions.values(), registered].sort((a, b) => a.version - b.version);
-      return { ...facts, versions: new Map(versions.map((v) => [v.version, v])) };
+      return { ...facts, versions: facts.versions.with(registered) };
     }
     case 'StageTransitioned': {
       const { fromStage, toStage } = event.data as StageTransitioned['data'];

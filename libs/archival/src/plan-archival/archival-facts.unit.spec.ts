@@ -1,4 +1,5 @@
 import { emptyModelFacts, evolveModelFacts, foldModelFacts, versionFacts, type ModelFacts, type VersionFacts } from './archival-facts';
+import { VersionTable } from './version-table';
 import { day, ModelHistory, sec } from './testing/model-history';
 
 const factsOf = (history: ModelHistory): ModelFacts => foldModelFacts(history.model, history.events);
@@ -16,7 +17,7 @@ describe('archival facts (the archival service’s fold of one model’s registr
       servingVersion: null,
       servingSince: null,
       rollbackTarget: null,
-      versions: new Map(),
+      versions: VersionTable.empty(),
     });
   });
 

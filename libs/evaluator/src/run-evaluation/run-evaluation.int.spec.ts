@@ -5,7 +5,7 @@ import { artifactUri, ContentAddressedStore } from '@mrw/artifacts';
 import type { CommandMessage, EvaluationRequested } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
 import type { OutboundHttp } from '@mrw/outbound';
-import type { RegistryCommands, SuiteConfig } from '@mrw/platform';
+import { Metrics, type RegistryCommands, type SuiteConfig } from '@mrw/platform';
 import type { EvaluationSetCatalog } from '../evaluation-sets/evaluation-set-catalog';
 import { RunEvaluation } from './run-evaluation';
 
@@ -40,6 +40,7 @@ describe('running an evaluation from what the request carries', () => {
   let sent: CommandMessage[];
   let resolved: string[];
   let evaluation: RunEvaluation;
+  let metrics: Metrics;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mrw-run-evaluation-'));
@@ -55,7 +56,8 @@ describe('running an evaluation from what the request carries', () => {
       },
     } as unknown as EvaluationSetCatalog;
     const config = { allowFileSources: false, fileSourceRoots: [], maxArtifactBytes: 1024, evaluatorThreads: 1, crashAt: undefined } as unknown as SuiteConfig;
-    evaluation = new RunEvaluation(store, config, sets, commands, {} as OutboundHttp);
+    metrics = new Metrics();
+    evaluation = new RunEvaluation(store, config, sets, commands, {} as OutboundHttp, metrics);
   });
 
   afterEach(async () => {
@@ -72,6 +74,9 @@ describe('running an evaluation from what the request carries', () => {
         data: expect.objectContaining({ evaluationId: 'eval-1', code: 'ARTIFACT_MISSING', reason: expect.stringContaining(MISSING) }),
       }),
     ]);
+    // The work is timed whatever its outcome: what the workflow-overhead benchmark subtracts.
+    const timed = (await metrics.evaluationWork.get()).values.find((v) => v.metricName === 'mrw_evaluation_work_seconds_count');
+    expect(timed).toMatchObject({ labels: { outcome: 'failed' }, value: 1 });
   });
 
   it("fetches the champion named in the event once the candidate's file is there", async () => {

@@ -10,7 +10,7 @@ import {
 import { ArtifactError, fetchArtifact, type ContentAddressedStore } from '@mrw/artifacts';
 import { OutboundHttp } from '@mrw/outbound';
 import type { RecordedEvent } from '@mrw/event-store';
-import { RegistryCommands, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
+import { Metrics, RegistryCommands, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
 import { EvaluationSetCatalog } from '../evaluation-sets/evaluation-set-catalog';
 import { EvaluationSetError, type LoadedEvaluationSet } from '../evaluation-sets/evaluation-set';
 import { measureInWorker } from './evaluation-worker';
@@ -97,6 +97,7 @@ export class RunEvaluation {
     private readonly sets: EvaluationSetCatalog,
     private readonly commands: RegistryCommands,
     private readonly http: OutboundHttp,
+    private readonly metrics: Metrics,
   ) {}
 
   /** `EvaluationRequested` scored in-process (a shadow evaluation goes through ShadowScoring instead). */
@@ -119,6 +120,7 @@ export class RunEvaluation {
         correlationId: job.correlationId,
         causationId: job.causationId,
       } satisfies CommandMessage);
+    const work = this.metrics.evaluationWork.startTimer();
     try {
       const artifacts = artifactsOf(request);
       const { version: setVersion, set } = await this.sets.resolve(request.set.name, request.set.digest);
@@ -168,6 +170,7 @@ export class RunEvaluation {
           champion: champion ? { via: 'in-process' } : null,
         },
       };
+      work({ outcome: 'measured' });
       await send('RecordEvaluationResult', deriveId(request.evaluationId, 'result'), { ...measurements });
     } catch (error) {
       // A source that times out or answers 5xx/429 may answer later: the delivery retries the
@@ -180,6 +183,7 @@ export class RunEvaluation {
         error instanceof MeasuringError ||
         error instanceof OutdatedRequestError
       ) {
+        work({ outcome: 'failed' });
         this.logger.warn(`evaluation ${request.evaluationId} of ${target.model}@${target.version} failed: ${error.code} ${error.message}`);
         await send('RecordEvaluationFailure', deriveId(request.evaluationId, 'failure'), { code: error.code, reason: error.message });
         return;

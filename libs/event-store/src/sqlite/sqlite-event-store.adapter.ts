@@ -19,7 +19,7 @@ import {
   type SubscriptionStatus,
 } from '../event-store.port';
 import { assertAppendFits } from '../append-limits';
-import { canonicalJson, chainEvents } from '../hash-chain';
+import { chainEncodedEvents } from '../hash-chain';
 import { backoffDelayMs, sleepUnless } from '../backoff';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 
@@ -89,6 +89,12 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<SqliteSubscription>();
   private readonly filteredReads = new Map<string, Database.Statement<unknown[], EventRow>>();
   private closed = false;
+  /**
+   * The highest position known to be committed: this instance's last commit, or the head last
+   * read from the database. Subscriptions woken by a commit here read up to it without asking
+   * the database (any other process's events below it are committed too: one writer at a time).
+   */
+  private knownHead = 0n;
   /** The events this instance committed lately, by position, oldest first (see readRecent). */
   private readonly recent = new Map<bigint, RecordedEvent>();
   /** Subscriptions' positions not written yet (see saveCheckpoint). */
@@ -102,7 +108,12 @@ export class SqliteEventStore implements EventStore {
     readonly reject: (error: unknown) => void;
   }> = [];
 
+  /** One append inside a group commit: a savepoint of its own (better-sqlite3 nests transactions so). */
   private readonly append: Database.Transaction<
+    (streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision) => AppendResult
+  >;
+  /** One append that is a whole commit by itself. */
+  private readonly appendAlone: Database.Transaction<
     (streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision) => AppendResult
   >;
   private readonly statements: {
@@ -140,6 +151,9 @@ export class SqliteEventStore implements EventStore {
       // IMMEDIATE (see appendToStream) takes the write lock before the reads, so no other
       // process can append between the revision check and the insert.
       this.append = this.db.transaction((streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision) =>
+        this.appendInTransaction(streamName, events, expected),
+      );
+      this.appendAlone = this.db.transaction((streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision) =>
         this.appendInTransaction(streamName, events, expected),
       );
       this.statements = {
@@ -232,18 +246,29 @@ export class SqliteEventStore implements EventStore {
     }
     const outcomes: Array<{ readonly result?: AppendResult; readonly error?: unknown }> = [];
     try {
-      this.db
-        .transaction(() => {
-          outcomes.length = 0;
-          for (const item of batch) {
-            try {
-              outcomes.push({ result: this.append(item.streamName, item.events, item.expected) });
-            } catch (error) {
-              outcomes.push({ error });
+      if (batch.length === 1) {
+        // Alone in its commit: no other append to shield from its failure, so no savepoint.
+        const [item] = batch as [(typeof batch)[number]];
+        try {
+          outcomes.push({ result: this.appendAlone.immediate(item.streamName, item.events, item.expected) });
+        } catch (error) {
+          // Refused or failed, nothing of it was committed: its caller hears why.
+          outcomes.push({ error });
+        }
+      } else {
+        this.db
+          .transaction(() => {
+            outcomes.length = 0;
+            for (const item of batch) {
+              try {
+                outcomes.push({ result: this.append(item.streamName, item.events, item.expected) });
+              } catch (error) {
+                outcomes.push({ error });
+              }
             }
-          }
-        })
-        .immediate();
+          })
+          .immediate();
+      }
     } catch (error) {
       // The commit itself failed (the database busy past its timeout, an I/O error): nothing of
       // the batch is stored, and every caller hears why.
@@ -251,7 +276,10 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     if (outcomes.some((o) => o.result?.appended)) {
-      for (const outcome of outcomes) for (const event of outcome.result?.recorded ?? []) this.recent.set(event.position, event);
+      for (const outcome of outcomes) {
+        if (outcome.result?.appended && outcome.result.position > this.knownHead) this.knownHead = outcome.result.position;
+        for (const event of outcome.result?.recorded ?? []) this.recent.set(event.position, event);
+      }
       for (const stale of this.recent.keys()) {
         if (this.recent.size <= RECENT_EVENTS) break;
         this.recent.delete(stale);
@@ -283,22 +311,22 @@ export class SqliteEventStore implements EventStore {
       expectedRevision === actual;
     if (!holds) throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
 
-    for (const id of ids) {
+    // The first id was looked up by findReplay already.
+    for (let i = 1; i < ids.length; i += 1) {
+      const id = ids[i] as string;
       if (this.statements.eventById.get(id) !== undefined) throw new DuplicateEventIdError(id, streamName);
     }
 
-    const chained = chainEvents(head?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events);
+    const chained = chainEncodedEvents(head?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events);
     // A command's few events are handed back (and kept for subscriptions); a bulk import's are not worth parsing back.
     const recorded: RecordedEvent[] | undefined = chained.length <= RECORDED_UP_TO ? [] : undefined;
     let position = 0n;
-    for (const event of chained) {
-      const data = canonicalJson(event.data);
-      const metadata = canonicalJson(event.metadata);
+    for (const { event, data, metadata } of chained) {
       position = BigInt(this.statements.insert.run(streamName, event.revision, event.metadata.eventId, event.type, data, metadata).lastInsertRowid);
       // Parsed back from what was stored, so the caller holds what a read would return.
       recorded?.push(toRecordedEvent({ stream_name: streamName, revision: BigInt(event.revision), position, event_id: event.metadata.eventId, type: event.type, data, metadata }));
     }
-    const last = chained[chained.length - 1] as (typeof chained)[number];
+    const last = (chained[chained.length - 1] as (typeof chained)[number]).event;
     return { nextExpectedRevision: last.revision, position, appended: true, ...(recorded ? { recorded } : {}) };
   }
 
@@ -386,7 +414,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   private head(): bigint {
-    return this.statements.head.get() ?? 0n;
+    const head = this.statements.head.get() ?? 0n;
+    if (head > this.knownHead) this.knownHead = head;
+    return head;
   }
 
   /**
@@ -404,6 +434,7 @@ export class SqliteEventStore implements EventStore {
     const subscription: SqliteSubscription = new SqliteSubscription(
       {
         head: () => this.head(),
+        knownHead: () => this.knownHead,
         read: (after, upTo, limit, filter) => this.readRecent(after, upTo, limit, filter) ?? this.readRange(after, upTo, limit, filter),
         loadCheckpoint: (name) => this.checkpointsToSave.get(name) ?? this.statements.loadCheckpoint.get(name),
         saveCheckpoint: (name, position) => this.saveCheckpoint(name, position),
@@ -524,6 +555,8 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
 /** What a subscription needs from its store; kept off the store's public API. */
 interface SubscriptionSource {
   head(): bigint;
+  /** A committed position without a query: what this process committed or read last (see SqliteEventStore.knownHead). */
+  knownHead(): bigint;
   read(after: bigint, upTo: bigint, limit: number, filter: EventFilter | undefined): RecordedEvent[];
   loadCheckpoint(name: string): bigint | undefined;
   saveCheckpoint(name: string, position: bigint): void;
@@ -614,16 +647,21 @@ class SqliteSubscription implements Subscription {
 
   private async run(): Promise<void> {
     const batchSize = this.options.batchSize ?? 500;
+    // The database is asked for its head when the subscription starts and each time the poll
+    // timer fires (another process may have appended); woken by a commit of this process, it
+    // reads up to that commit without a query.
+    let ask = true;
     try {
       while (!this.stopping) {
         const after = this.position ?? 0n;
         // SQLite has one writer at a time and positions grow with each commit, so once
         // `head` is visible every position up to it is too: a scan up to `head` that
         // returned less than a full batch has seen everything, filtered-out events included.
-        const head = this.store.head();
+        const head = ask ? this.store.head() : this.store.knownHead();
+        ask = false;
         if (head <= after) {
           this.live = true;
-          await this.idle();
+          ask = await this.idle();
           continue;
         }
         const events = this.store.read(after, head, batchSize, this.options.filter);
@@ -686,15 +724,16 @@ class SqliteSubscription implements Subscription {
     reportSubscriptionFailure(this.options, error);
   }
 
-  private idle(): Promise<void> {
+  /** Waits for a commit of this process (false) or the poll timer (true: time to ask the database). */
+  private idle(): Promise<boolean> {
     return new Promise((resolve) => {
-      const done = (): void => {
+      const done = (polled: boolean): void => {
         clearTimeout(timer);
         this.wakeUp = undefined;
-        resolve();
+        resolve(polled);
       };
-      const timer = setTimeout(done, this.pollIntervalMs);
-      this.wakeUp = done;
+      const timer = setTimeout(() => done(true), this.pollIntervalMs);
+      this.wakeUp = () => done(false);
     });
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PUBLISHED_STREAM_PREFIXES, TOPICS } from '@mrw/contracts';
-import type { EventStore, Subscription } from '@mrw/event-store';
+import type { EventStore, RecordedEvent, Subscription } from '@mrw/event-store';
 import { DEAD_LETTERED, deadLetterFrom, deadLetterStream, redriveMessage, type DeadLetter } from '../dead-letters';
 import { deadLetterOf, deliver } from '../delivery';
 import { encodeEvent } from '../event-codec';
@@ -25,6 +25,11 @@ export class EmbeddedMessageBus implements MessageBus {
   /** The events-topic consumers of this process, by group: where a redriven event is delivered. */
   private readonly eventConsumers = new Map<string, { options: ConsumerOptions; isStopping: () => boolean }>();
   private offset = 0;
+  /**
+   * Each event as a message, encoded once for all of this process's consumer groups: the store
+   * hands every subscription the same object for an event it has just committed.
+   */
+  private readonly messages = new WeakMap<RecordedEvent, OutgoingMessage>();
 
   constructor(private readonly store: EventStore) {}
 
@@ -60,7 +65,7 @@ export class EmbeddedMessageBus implements MessageBus {
         name: `bus-${options.groupId}`,
         filter: { streamPrefixes: PUBLISHED_STREAM_PREFIXES },
         handler: async (event) => {
-          const message = encodeEvent(event);
+          const message = this.encoded(event);
           const incoming: IncomingMessage = {
             topic: TOPICS.events,
             partition: 0,
@@ -68,6 +73,7 @@ export class EmbeddedMessageBus implements MessageBus {
             key: message.key,
             value: message.value,
             headers: message.headers,
+            recorded: event,
           };
           const outcome = await deliver(incoming, options, { heartbeat: async () => undefined }, (reason, attempts) =>
             this.deadLetter(incoming, options.groupId, reason, attempts), () => stopping);
@@ -117,6 +123,15 @@ export class EmbeddedMessageBus implements MessageBus {
     const incoming: IncomingMessage = { topic: TOPICS.events, partition: 0, offset: `redrive-${letter.letterId}`, ...message };
     await deliver(incoming, consumer.options, { heartbeat: async () => undefined }, (reason, attempts) =>
       this.deadLetter(incoming, letter.group, reason, attempts), consumer.isStopping);
+  }
+
+  private encoded(event: RecordedEvent): OutgoingMessage {
+    let message = this.messages.get(event);
+    if (message === undefined) {
+      message = encodeEvent(event);
+      this.messages.set(event, message);
+    }
+    return message;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { applyDecorators, Catch, Controller, Logger, UseFilters, type INestApplication, type RpcExceptionFilter } from '@nestjs/common';
-import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler, type MicroserviceOptions } from '@nestjs/microservices';
+import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler, type MicroserviceOptions, type MsPattern } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import { CONSUMER_GROUPS, HEADERS, TOPIC_PARTITIONS, TOPICS, type ServiceName } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
@@ -102,6 +102,8 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   private readonly tracked = new Map<string, ReturnType<BusTransport['hooksFor']>>();
   private readonly retrying = new Map<string, RetryNotice>();
   private readonly running = new Map<string, RunningConsumer>();
+  /** Handlers by pattern, looked up once: every handler is bound before `listen` starts a consumer. */
+  private readonly routes = new Map<string, MessageHandler | null>();
   private starting: Promise<void> = Promise.resolve();
   private closing = false;
 
@@ -226,6 +228,16 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     };
   }
 
+  private route(key: string, pattern: () => MsPattern): MessageHandler | null {
+    let handler = this.routes.get(key);
+    if (handler === undefined) {
+      handler = this.getHandlerByPattern(this.normalizePattern(pattern()));
+      // Types nobody handles are not remembered: a hostile producer could make the map grow without end.
+      if (handler !== null || this.routes.size < 1_000) this.routes.set(key, handler);
+    }
+    return handler;
+  }
+
   private async consumeEvents(service: ServiceName): Promise<void> {
     const group = CONSUMER_GROUPS[service];
     // One inbox per service, however often its start is tried.
@@ -244,7 +256,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       ...hooks,
       handler: async (message, context) => {
         const event = decodeEvent(message);
-        const handler = this.getHandlerByPattern(this.normalizePattern(registryEvent(service, event.type)));
+        const handler = this.route(`event:${service}:${event.type}`, () => registryEvent(service, event.type));
         // An event this service does not handle has no effect to deduplicate: no inbox write (and no fsync) for it.
         if (!handler) {
           this.deps.metrics.messagesConsumed.inc({ group, type: event.type, outcome: 'ignored' });
@@ -269,7 +281,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       ...hooks,
       handler: async (message, context) => {
         const type = commandTypeOf(message);
-        const handler = this.getHandlerByPattern(this.normalizePattern(serviceCommand(type)));
+        const handler = this.route(`command:${type}`, () => serviceCommand(type));
         if (!handler) throw new PoisonMessageError(`unknown command type ${type.slice(0, 100)}`);
         await invoke<IncomingMessage>(handler, message, new BusContext([message, context]));
         this.deps.metrics.messagesConsumed.inc({ group, type, outcome: 'handled' });
@@ -294,7 +306,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       ...hooks,
       handler: async (message, context) => {
         const type = trainingEventTypeOf(message, known);
-        const handler = this.getHandlerByPattern(this.normalizePattern(trainingEvent(type)));
+        const handler = this.route(`training:${type}`, () => trainingEvent(type));
         if (!handler) throw new PoisonMessageError(`INVALID_EVENT: no handler for ${type}`);
         await invoke<IncomingMessage>(handler, message, new BusContext([message, context]));
         this.deps.metrics.messagesConsumed.inc({ group, type, outcome: 'handled' });

@@ -49,6 +49,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly evaluationWork = new Histogram({
+    name: 'mrw_evaluation_work_seconds',
+    help: "The evaluator's own work on one evaluation, from picking it up to its result: the set and the models loaded, both scored, every metric measured (the workflow's messaging and the registry's steps are not in it)",
+    labelNames: ['outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

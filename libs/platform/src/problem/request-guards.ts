@@ -103,9 +103,18 @@ export const methodGuard = (paths: Readonly<Record<string, object>>): ((request:
       .filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m))
       .map((m) => m.toUpperCase()),
   }));
+  // Per method, one expression over every path that takes it: a request the document allows
+  // (nearly all of them) costs one match, not one per route.
+  const takes = new Map(
+    ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'].map((method) => {
+      const sources = routes.filter((r) => r.methods.includes(method)).map((r) => `(?:${r.pattern.source})`);
+      return [method, sources.length > 0 ? new RegExp(sources.join('|')) : /(?!)/];
+    }),
+  );
   return (request: Request, response: Response, next: NextFunction): void => {
     if (request.method === 'HEAD' || request.method === 'OPTIONS') return next();
     const path = request.path;
+    if (takes.get(request.method)?.test(path)) return next();
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
     if (allowed.length === 0 || allowed.includes(request.method)) return next();
     response.setHeader('Allow', [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].sort().join(', '));

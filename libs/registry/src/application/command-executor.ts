@@ -213,6 +213,14 @@ export class CommandExecutor {
     this.extend(cached, decider, recorded);
   }
 
+  /**
+   * The state this process last folded for a stream, without reading the store: possibly behind
+   * what is committed, so only for facts that never revert (a model, once created, stays).
+   */
+  lastKnown<State>(streamName: string): State | undefined {
+    return this.cache.get(streamName)?.state as State | undefined;
+  }
+
   /** The current state of a stream, read through the same cache commands use (committed events only). */
   async current<State, Command, Event extends DomainEvent>(
     streamName: string,

@@ -64,7 +64,17 @@ export class RegistryStreams {
     return state;
   }
 
+  /**
+   * Fails with MODEL_NOT_FOUND unless the model exists. Models are never deleted, so one this
+   * process has seen created needs no read of its stream.
+   */
+  async assertModelExists(name: string): Promise<void> {
+    if (this.executor.lastKnown<ModelState>(modelStream(name))?.status === 'created') return;
+    await this.existingModel(name);
+  }
+
   async version(model: string, version: number, asOf?: string): Promise<ModelVersionState> {
+    if (asOf === undefined) return this.executor.current(modelVersionStream(model, version), modelVersionDecider);
     const events = await this.store.readStream(modelVersionStream(model, version));
     return events
       .filter((e) => asOf === undefined || e.metadata.occurredAt <= asOf)

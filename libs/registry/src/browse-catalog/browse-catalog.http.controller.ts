@@ -84,7 +84,7 @@ export class BrowseCatalogController {
   @ModelScope({ param: 'name' })
   async listVersions(@Param('name') rawName: string, @Query() query: ListVersionsQuery) {
     const name = parseModelName(rawName);
-    await this.streams.existingModel(name);
+    await this.streams.assertModelExists(name);
     return this.catalog.listVersions(name, query.stage, query.limit ?? 100, query.offset ?? 0);
   }
 

@@ -72,7 +72,19 @@ const versionSummary = (row: VersionRow) => ({
 /** Read-side queries over the catalog projection: lists, filters and the stage board. */
 @Injectable()
 export class CatalogQueries {
+  /** Statements by their SQL, compiled once: the queries differ only by which filters are given. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(@Inject(READ_MODEL_DB) private readonly db: Database.Database) {}
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   listModels(filter: ModelFilter) {
     const where: string[] = [];
@@ -96,8 +108,8 @@ export class CatalogQueries {
       params.push(like, like);
     }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM models m ${clause}`).get(...params) as { n: number }).n;
-    const rows = this.db
+    const total = (this.prepare(`SELECT COUNT(*) AS n FROM models m ${clause}`).get(...params) as { n: number }).n;
+    const rows = this
       .prepare(`SELECT * FROM models m ${clause} ORDER BY m.name LIMIT ? OFFSET ?`)
       .all(...params, filter.limit, filter.offset) as ModelRow[];
     return { total, items: rows.map(modelSummary) };
@@ -106,8 +118,8 @@ export class CatalogQueries {
   listVersions(model: string, stage: Stage | undefined, limit: number, offset: number) {
     const clause = stage ? 'WHERE model = ? AND stage = ?' : 'WHERE model = ?';
     const params = stage ? [model, stage] : [model];
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM versions ${clause}`).get(...params) as { n: number }).n;
-    const rows = this.db
+    const total = (this.prepare(`SELECT COUNT(*) AS n FROM versions ${clause}`).get(...params) as { n: number }).n;
+    const rows = this
       .prepare(`SELECT * FROM versions ${clause} ORDER BY version DESC LIMIT ? OFFSET ?`)
       .all(...params, limit, offset) as VersionRow[];
     return { total, items: rows.map(versionSummary) };
@@ -121,13 +133,13 @@ export class CatalogQueries {
   board(scope?: readonly string[]) {
     const inScope = scope ? `AND model IN (SELECT value FROM json_each(?))` : '';
     const params = scope ? [JSON.stringify(scope)] : [];
-    const rows = this.db
+    const rows = this
       .prepare(`SELECT * FROM versions WHERE stage IN ('None', 'Staging', 'Production') ${inScope} ORDER BY model, version`)
       .all(...params) as VersionRow[];
-    const counts = this.db
+    const counts = this
       .prepare(`SELECT model, stage, COUNT(*) AS n FROM versions WHERE 1 = 1 ${inScope} GROUP BY model, stage`)
       .all(...params) as Array<{ model: string; stage: Stage; n: number }>;
-    const models = this.db
+    const models = this
       .prepare(`SELECT name, serving_version FROM models ${scope ? 'WHERE name IN (SELECT value FROM json_each(?))' : ''} ORDER BY name`)
       .all(...params) as Array<{ name: string; serving_version: number | null }>;
     const stageCounts = (rowsOf: typeof counts) => Object.fromEntries(STAGES.map((s) => [s, rowsOf.filter((c) => c.stage === s).reduce((n, c) => n + c.n, 0)]));

@@ -38,7 +38,8 @@ export class VersionRegistration {
   ) {}
 
   async register(name: string, input: VersionToRegister, metadata: CommandMetadata): Promise<RegisteredVersionResult> {
-    await this.streams.existingModel(name);
+    // Checked first, so a request naming no model is answered so before its source is fetched.
+    await this.streams.assertModelExists(name);
     const { source, digest } = await this.sources.resolve(input.source, input.artifactDigest);
     const reserved = await this.streams.executeModel(name, { type: 'ReserveVersionNumber', data: {}, metadata });
     const model = reserved.state as CreatedModel;
