@@ -47,10 +47,6 @@ CREATE TABLE IF NOT EXISTS audit (
   hash TEXT NOT NULL,
   data TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS audit_by_model ON audit (model, position);
-CREATE INDEX IF NOT EXISTS audit_by_actor ON audit (actor_id, position);
-CREATE INDEX IF NOT EXISTS audit_by_type ON audit (type, position);
-CREATE INDEX IF NOT EXISTS audit_by_time ON audit (occurred_at);
 CREATE TABLE IF NOT EXISTS dead_letters (
   letter_id TEXT PRIMARY KEY,
   position INTEGER NOT NULL,
@@ -102,6 +98,18 @@ CREATE TABLE IF NOT EXISTS evaluation_results (
   comparison TEXT
 );
 CREATE INDEX IF NOT EXISTS approvals_by_model ON approvals (model, position);
+`;
+
+/**
+ * The audit table's indexes. A read model built from an empty file gets them once it has caught
+ * up with the log (READ_MODEL_INDEXES after the bulk load): one sort per index is far cheaper
+ * than keeping four indexes in order through a hundred thousand inserts.
+ */
+export const READ_MODEL_INDEXES = `
+CREATE INDEX IF NOT EXISTS audit_by_model ON audit (model, position);
+CREATE INDEX IF NOT EXISTS audit_by_actor ON audit (actor_id, position);
+CREATE INDEX IF NOT EXISTS audit_by_type ON audit (type, position);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (occurred_at);
 `;
 
 /**

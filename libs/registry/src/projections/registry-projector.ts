@@ -4,6 +4,7 @@ import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } f
 import { Readiness } from '@mrw/platform';
 import { AuditIndexProjection } from './audit-index.projection';
 import { CatalogProjection } from './catalog.projection';
+import { READ_MODEL_INDEXES } from './read-model.database';
 import { ApprovalsProjection } from '../decide-approvals/approvals.projection';
 import { DeadLettersProjection } from '../redrive-dead-letters/dead-letters.projection';
 
@@ -81,6 +82,8 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
       if (batch.length > 0) this.commit(batch);
       if (batch.length < REBUILD_BATCH) break;
     }
+    // Built after the bulk load of a rebuild; a no-op once they exist.
+    this.db.exec(READ_MODEL_INDEXES);
     this.subscription = this.store.subscribeToAll({
       name: 'registry-projections',
       startAfter: this.position,
