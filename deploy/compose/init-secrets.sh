@@ -24,6 +24,7 @@ evaluator="$(token)"
 approvals="$(token)"
 archival="$(token)"
 deployer="$(token)"
+postgres="$(token)"
 
 umask 077
 cat > "$env_file" <<ENV
@@ -36,6 +37,8 @@ MRW_EVALUATOR_TOKEN=$evaluator
 MRW_APPROVALS_TOKEN=$approvals
 MRW_ARCHIVAL_TOKEN=$archival
 MRW_DEPLOYER_TOKEN=$deployer
+# The PostgreSQL password of compose.postgres.yaml (unused by compose.yaml).
+POSTGRES_PASSWORD=$postgres
 ENV
 
 # base64 output (A-Z a-z 0-9 + / =) needs no JSON escaping.

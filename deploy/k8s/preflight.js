@@ -8,8 +8,9 @@
 //    whichever the container has. Each needs 32+ characters, the services' own minimum
 //    (MIN_SECRET_LENGTH in libs/platform), so a short one fails here, with the Secret to
 //    edit named.
-// 2. Wait until Kafka (every KAFKA_BROKERS entry) and EventStoreDB (EVENTSTOREDB_URL)
-//    accept TCP connections, so a fresh install does not start with a crash-loop back-off.
+// 2. Wait until Kafka (every KAFKA_BROKERS entry) and the event store (EventStoreDB's
+//    EVENTSTOREDB_URL, or PostgreSQL's MRW_POSTGRES_URL when MRW_STORE=postgres) accept TCP
+//    connections, so a fresh install does not start with a crash-loop back-off.
 //    Gives up after PREFLIGHT_TIMEOUT_SECONDS (default 300); the kubelet then retries.
 'use strict';
 const fs = require('node:fs');
@@ -27,7 +28,8 @@ const problems = [];
 if (process.env.MRW_BUS === 'kafka' && !('MRW_SECRET_KEY' in process.env)) {
   problems.push('MRW_SECRET_KEY is not set: every suite service needs the same server secret (Secret mrw-server-secret, key server-secret)');
 }
-for (const name of ['MRW_SECRET_KEY', 'MRW_ADMIN_TOKEN', 'MRW_SERVICE_TOKEN']) {
+// PGPASSWORD: the database password of deploy/k8s-postgres (Secret mrw-postgres).
+for (const name of ['MRW_SECRET_KEY', 'MRW_ADMIN_TOKEN', 'MRW_SERVICE_TOKEN', 'PGPASSWORD']) {
   if (name in process.env && isPlaceholder(process.env[name])) {
     problems.push(`${name} is empty, shorter than ${MIN_SECRET_LENGTH} characters or a REPLACE_ME placeholder`);
   }
@@ -48,7 +50,7 @@ if (seedFile) {
 }
 if (problems.length > 0) {
   fail(
-    'refusing to start with placeholder secrets (edit the Secrets mrw-server-secret, mrw-registry-secrets and mrw-service-tokens, ' +
+    'refusing to start with placeholder secrets (edit the Secrets mrw-server-secret, mrw-registry-secrets, mrw-service-tokens and, on PostgreSQL, mrw-postgres, ' +
       `see deploy/k8s/secrets.yaml; generate each with \`openssl rand -base64 32\`):\n  - ${problems.join('\n  - ')}`,
   );
 }
@@ -69,6 +71,16 @@ if (process.env.EVENTSTOREDB_URL) {
       host: at > 0 ? withoutCredentials.slice(0, at) : withoutCredentials,
       port: at > 0 ? Number(withoutCredentials.slice(at + 1)) : 2113,
     });
+  }
+}
+
+if (process.env.MRW_STORE === 'postgres' && process.env.MRW_POSTGRES_URL) {
+  // postgres://user@host:port/db (the password, if any, is never printed)
+  try {
+    const url = new URL(process.env.MRW_POSTGRES_URL);
+    endpoints.push({ what: 'postgresql', host: url.hostname, port: Number(url.port || 5432) });
+  } catch {
+    fail('MRW_POSTGRES_URL is not a URL (expected postgres://user@host:5432/database)');
   }
 }
 

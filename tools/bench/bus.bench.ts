@@ -1,21 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { TOPICS } from '@mrw/contracts';
 import { SqliteEventStore } from '@mrw/event-store';
 import { decodeEvent, EmbeddedMessageBus, KafkaMessageBus, type MessageBus } from '@mrw/messaging';
 import { loadConfig, Metrics, Readiness } from '@mrw/platform';
 import { LogForwarder } from '@mrw/registry';
+import { reachable } from './reachable';
 import { benchEvent, line, ms, percentile, section } from './report';
-
-const brokerUp = (address: string): Promise<boolean> =>
-  new Promise((resolve) => {
-    const [host, port] = address.split(':');
-    const socket = connect({ host: host ?? '127.0.0.1', port: Number(port ?? 9092) });
-    socket.setTimeout(1000, () => (socket.destroy(), resolve(false)));
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 
 interface Pipeline {
   store: SqliteEventStore;
@@ -113,7 +104,7 @@ export const benchBus = async (dir: string): Promise<void> => {
   await measure('embedded bus', embedded);
   await embedded.stop();
   const brokers = process.env['KAFKA_BROKERS']?.split(',')[0] ?? '127.0.0.1:9092';
-  if (!(await brokerUp(brokers))) {
+  if (!(await reachable(brokers))) {
     line('Kafka', `SKIPPED: no broker at ${brokers} (npm run infra:up, or set KAFKA_BROKERS)`);
     return;
   }

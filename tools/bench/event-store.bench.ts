@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { canonicalJson, SqliteEventStore } from '@mrw/event-store';
+import { Client } from 'pg';
+import { canonicalJson, PostgresEventStore, SqliteEventStore, type EventStore } from '@mrw/event-store';
+import { reachable } from './reachable';
 import { benchEvent, line, rate, section } from './report';
 
 /** `total` events in appends of `batch`, over 100 streams, `inFlight` appends awaited together (1: one after the other). */
-const measure = async (store: SqliteEventStore, total: number, batch: number, inFlight = 1): Promise<number> => {
+const measure = async (store: EventStore, total: number, batch: number, inFlight = 1): Promise<number> => {
   const prefix = `bench-${batch}-${inFlight}`;
   const streams = 100;
   const revisions = new Array<number>(streams).fill(-1);
@@ -57,6 +60,54 @@ export const benchEventStore = async (dir: string): Promise<void> => {
     line(`single-event appends, 64 in flight (group commit), synchronous=${synchronous}`, rate(20_000, concurrent, 'events'));
     const batched = await measure(store, 200_000, 100);
     line(`batches of 100, synchronous=${synchronous}`, rate(200_000, batched, 'events'));
+    if (synchronous === 'FULL') line('$all read, pages of 1,000, synchronous=FULL', rate(...(await readAllOf(store))));
     await store.close();
+  }
+  await benchPostgres();
+};
+
+/** Every event of the log read in pages of 1,000, as a catching-up subscription reads it: [events, ms]. */
+const readAllOf = async (store: EventStore): Promise<[number, number, string]> => {
+  let after = 0n;
+  let count = 0;
+  const start = performance.now();
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: 1_000 });
+    count += page.length;
+    if (page.length < 1_000) break;
+    after = (page[page.length - 1] as (typeof page)[number]).position;
+  }
+  return [count, performance.now() - start, 'events'];
+};
+
+/**
+ * The same appends and reads on the PostgreSQL store (MRW_POSTGRES_URL, else the server of
+ * `npm run infra:up` on 127.0.0.1:55432), in a schema of its own that is dropped afterwards.
+ * Fewer events than on SQLite: each commit is a round trip to the server and its fsync.
+ */
+const benchPostgres = async (): Promise<void> => {
+  const url = process.env['MRW_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:55432/mrw';
+  section('PostgreSQL event store (same appends; one writer at a time by advisory lock, group commit, fsync on)');
+  const { hostname, port } = new URL(url);
+  if (!(await reachable(`${hostname}:${port || 5432}`))) {
+    line('PostgreSQL', `SKIPPED: no server at ${hostname}:${port || 5432} (npm run infra:up, or set MRW_POSTGRES_URL)`);
+    return;
+  }
+  const schema = `bench_${randomBytes(6).toString('hex')}`;
+  const store = await PostgresEventStore.open({ connectionString: url, schema });
+  try {
+    const single = await measure(store, 2_000, 1);
+    line('single-event appends one after the other', rate(2_000, single, 'events'));
+    const concurrent = await measure(store, 20_000, 1, 64);
+    line('single-event appends, 64 in flight (group commit)', rate(20_000, concurrent, 'events'));
+    const batched = await measure(store, 50_000, 100);
+    line('batches of 100', rate(50_000, batched, 'events'));
+    line('$all read, pages of 1,000', rate(...(await readAllOf(store))));
+  } finally {
+    await store.close();
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    await client.query(`DROP SCHEMA ${schema} CASCADE`);
+    await client.end();
   }
 };

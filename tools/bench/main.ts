@@ -9,6 +9,7 @@ import { benchEvaluator } from './evaluator.bench';
 import { benchLocalRuntime } from './local-runtime.bench';
 import { benchProjectionRebuild } from './projection-rebuild.bench';
 import { benchRegistryHttp } from './registry-http.bench';
+import { benchRegistryReplicas } from './registry-replicas.bench';
 import { machine } from './report';
 import { benchWebhooks } from './webhooks.bench';
 import { benchWorkflowOverhead } from './workflow-overhead.bench';
@@ -20,6 +21,7 @@ const main = async (): Promise<void> => {
   try {
     await benchEventStore(dir);
     await benchRegistryHttp(dir);
+    await benchRegistryReplicas(dir);
     await benchProjectionRebuild(dir);
     await benchBus(dir);
     await benchEvaluator();

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { extname, join } from 'node:path';
 import { followRegistryEvents } from '@mrw/client';
+import { reachable } from './reachable';
 import { line, ms, percentile, section } from './report';
 import { SuiteProcess } from './suite-process';
 
@@ -31,19 +31,6 @@ const evaluatorWork = async (suite: SuiteProcess): Promise<number> => {
   const found = /^mrw_evaluation_work_seconds_sum\{outcome="measured"\} (\S+)$/m.exec(text);
   return found ? Number(found[1]) : 0;
 };
-
-const brokerUp = (address: string): Promise<boolean> =>
-  new Promise((resolve) => {
-    const [host, port] = address.split(':');
-    const socket = createConnection({ host, port: Number(port) });
-    const done = (up: boolean): void => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 
 /** Where the registry's API and the evaluator's answer: one process embedded, two over Kafka. */
 interface Deployment {
@@ -121,7 +108,7 @@ export const benchWorkflowOverhead = async (dir: string, rounds = 50): Promise<v
   const suite = await SuiteProcess.start(join(dir, 'workflow-embedded'), TOKEN, { MRW_EVALUATOR_THREADS: '1' });
   await measure('embedded (the suite)', { registry: suite, evaluator: suite, stop: () => suite.stop() }, rounds);
   const brokers = process.env['KAFKA_BROKERS']?.split(',')[0] ?? '127.0.0.1:9092';
-  if (!(await brokerUp(brokers))) {
+  if (!(await reachable(brokers))) {
     line('Kafka', `SKIPPED: no broker at ${brokers} (npm run infra:up, or set KAFKA_BROKERS)`);
     return;
   }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import { HEADERS, SERVICE_NAMES, TOPICS } from '@mrw/contracts';
 import { adminFor, describeWithKafka, eventually, uniqueNamespace } from '@mrw/messaging/testing';
 import { ServerSecrets, signedCommandAuthorization } from '@mrw/platform';
 import { freePort, ServiceProcess } from './service-process';
+import { callApi, consumerCounts, consumerReceipts, FIXTURES, seedServiceTokens, uploadTo, type ApiAnswer } from './suite-processes';
 
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
 /** Every process of one suite verifies tokens with the same server secret. */
@@ -33,7 +34,7 @@ class Deployment {
   ) {}
 
   /** Each service's own token, seeded into the registry from a file as an operator would (MRW_SEED_TOKENS_FILE). */
-  readonly serviceTokens: Record<string, string> = Object.fromEntries(SERVICE_NAMES.map((s) => [s, randomBytes(32).toString('base64url')]));
+  serviceTokens: Record<string, string> = {};
 
   env(name: string): Record<string, string> {
     return {
@@ -55,8 +56,7 @@ class Deployment {
   }
 
   async start(): Promise<void> {
-    const seeds = SERVICE_NAMES.map((subject) => ({ subject, kind: 'service', roles: ['service'], token: this.serviceTokens[subject] }));
-    await writeFile(join(this.dir, 'seed-tokens.json'), JSON.stringify(seeds), { mode: 0o600 });
+    this.serviceTokens = (await seedServiceTokens(this.dir)).tokens;
     this.registry = new ServiceProcess('registry', await freePort(), this.env('registry'), this.dir);
     await this.registry.start();
     await this.registry.ready();
@@ -77,11 +77,8 @@ class Deployment {
   }
 
   /** A multipart upload to one service (in distributed mode each path prefix is served by its owner). */
-  async upload(service: ServiceProcess, path: string, parts: Record<string, Blob | string>): Promise<{ status: number; body: any }> {
-    const form = new FormData();
-    for (const [name, value] of Object.entries(parts)) form.append(name, value, ...(typeof value === 'string' ? [] : [name]));
-    const response = await fetch(`${service.url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` }, body: form });
-    return { status: response.status, body: await response.json() };
+  upload(service: ServiceProcess, path: string, parts: Record<string, Blob | string>): Promise<ApiAnswer> {
+    return uploadTo(service.url, path, parts, ADMIN);
   }
 
   service(name: string): ServiceProcess {
@@ -90,31 +87,18 @@ class Deployment {
     return found;
   }
 
-  async api(method: string, path: string, body?: unknown, token = ADMIN): Promise<{ status: number; body: any }> {
-    const response = await fetch(`${this.registry.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  api(method: string, path: string, body?: unknown, token = ADMIN): Promise<ApiAnswer> {
+    return callApi(this.registry.url, method, path, body, token);
   }
 
   /** How many `type` events each of the four consumer groups reports with this outcome. */
-  async counts(type: string, outcome = 'handled'): Promise<number[]> {
-    return Promise.all(
-      this.services.map((s) => s.metric('mrw_consumer_messages_total', { group: `mrw-${s.name}`, type, outcome })),
-    );
+  counts(type: string, outcome = 'handled'): Promise<number[]> {
+    return consumerCounts(this.services, type, outcome);
   }
 
-  /**
-   * How many `type` events each group received, whatever it did with them: `handled` (and
-   * recorded in its inbox), `ignored` (no handler in that service: nothing to do, nothing
-   * recorded) or `duplicate` (handled before: skipped).
-   */
-  async received(type: string): Promise<number[]> {
-    const [handled, ignored, duplicate] = await Promise.all(['handled', 'ignored', 'duplicate'].map((outcome) => this.counts(type, outcome)));
-    return handled!.map((n, i) => n + (ignored![i] ?? 0) + (duplicate![i] ?? 0));
+  /** How many `type` events each group received, whatever it did with them (see consumerReceipts). */
+  received(type: string): Promise<number[]> {
+    return consumerReceipts(this.services, type);
   }
 
   async sendCommand(value: string, headers: Record<string, string>, key: string): Promise<void> {
@@ -150,7 +134,6 @@ class Deployment {
 }
 
 const version = (model: string) => ({ source: `https://models.example.com/${model}.onnx` });
-const FIXTURES = resolve(__dirname, '../../libs/evaluator/fixtures');
 
 /** How a suite service signs a command it sends over Kafka (it never sends its secret). */
 const signed = (token: { id: string; token: string }, value: string): string =>

@@ -26,6 +26,8 @@ export class ServiceProcess {
     readonly port: number,
     private readonly env: Record<string, string>,
     private readonly logDir: string,
+    /** Names its log file (`<label>.log`): replicas of one service need one each. */
+    readonly label: string = name,
   ) {}
 
   get url(): string {
@@ -35,7 +37,7 @@ export class ServiceProcess {
   async start(extraEnv: Record<string, string> = {}): Promise<void> {
     const main = join(ROOT, 'dist', 'apps', this.name, 'main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
-    const log = createWriteStream(join(this.logDir, `${this.name}.log`), { flags: 'a' });
+    const log = createWriteStream(join(this.logDir, `${this.label}.log`), { flags: 'a' });
     this.child = spawn(process.execPath, [main], {
       env: { ...process.env, ...this.env, ...extraEnv, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,12 +56,12 @@ export class ServiceProcess {
       dead = true;
     });
     while (Date.now() < deadline) {
-      if (dead) throw new Error(`${this.name} exited before it was ready (see its log in ${this.logDir})`);
+      if (dead) throw new Error(`${this.label} exited before it was ready (see its log in ${this.logDir})`);
       const ok = await fetch(`${this.url}/readyz`).then((r) => r.ok, () => false);
       if (ok) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`${this.name} not ready after ${timeoutMs} ms (see ${this.logDir}/${this.name}.log)`);
+    throw new Error(`${this.label} not ready after ${timeoutMs} ms (see ${this.logDir}/${this.label}.log)`);
   }
 
   /** Resolves with the signal or exit code once the process has ended (e.g. killed by its fault hook). */
@@ -73,13 +75,14 @@ export class ServiceProcess {
     await this.exited;
   }
 
-  /** The value of one Prometheus sample, 0 when absent. */
-  async metric(name: string, labels: Record<string, string>): Promise<number> {
+  /** The value of one Prometheus sample, 0 when absent (no labels: a metric that has none). */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
     const text = await (await fetch(`${this.url}/metrics`)).text();
     const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
     for (const line of text.split('\n')) {
-      if (!line.startsWith(`${name}{`)) continue;
-      const labelPart = line.slice(name.length + 1, line.indexOf('}'));
+      const labelled = line.startsWith(`${name}{`);
+      if (!labelled && !(wanted.length === 0 && line.startsWith(`${name} `))) continue;
+      const labelPart = labelled ? line.slice(name.length + 1, line.indexOf('}')) : '';
       if (wanted.every((w) => labelPart.split(',').includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
     }
     return 0;

@@ -8,12 +8,21 @@
 // What was started here is stopped by the global teardown. MRW_TEST_INFRA=none starts
 // nothing (unit tests need nothing), and tests that need a broker are then reported SKIPPED
 // with the reason. EventStoreDB is chosen by its own spec (EVENTSTOREDB_URL, else a container).
+//
+// PostgreSQL (MRW_POSTGRES_URL, for the PostgreSQL event store), in the same order:
+//   1. MRW_POSTGRES_URL from the environment;
+//   2. a server already answering on 127.0.0.1:${POSTGRES_PORT:-55432} (`npm run infra:up`
+//      starts one: user postgres, database mrw, no password);
+//   3. where a container engine answers and @testcontainers/postgresql is installed: a container;
+//   4. otherwise a throwaway cluster from Debian's postgresql package (tools/postgres/postgres.sh).
+// MRW_TEST_INFRA=none starts nothing here either, and tests needing PostgreSQL report SKIPPED.
 const { execFileSync, spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 
 const KAFKA_SCRIPT = path.join(__dirname, '..', 'kafka', 'kafka.sh');
+const POSTGRES_SCRIPT = path.join(__dirname, '..', 'postgres', 'postgres.sh');
 
 const reachable = (host, port) =>
   new Promise((resolve) => {
@@ -52,7 +61,7 @@ const startKafkaContainer = async () => {
   return `${container.getHost()}:${container.getMappedPort(9093)}`;
 };
 
-module.exports = async () => {
+const setUpKafka = async () => {
   if (process.env.KAFKA_BROKERS) return;
   const port = Number(process.env.KAFKA_PORT || 9092);
   if (await reachable('127.0.0.1', port)) {
@@ -73,4 +82,64 @@ module.exports = async () => {
     // Read by the global teardown, which runs in this same process.
     process.env.MRW_TEST_STARTED_KAFKA = String(port);
   }
+};
+
+/** The URL of the cluster tools/postgres/postgres.sh runs on this port. */
+const scriptPostgresUrl = (port) => `postgres://postgres@127.0.0.1:${port}/mrw`;
+
+/** Whether a package is installed, without loading it. */
+const installed = (name) => {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const startPostgresContainer = async () => {
+  const { PostgreSqlContainer } = require('@testcontainers/postgresql');
+  const image = process.env.POSTGRES_IMAGE || 'postgres:16-alpine';
+  process.stderr.write(`\n[test infra] a container engine answers: starting PostgreSQL in a container (${image})…\n`);
+  const container = await new PostgreSqlContainer(image).withDatabase('mrw').start();
+  globalThis.__MRW_POSTGRES_CONTAINER__ = container;
+  return container.getConnectionUri();
+};
+
+const startPostgres = (port) => {
+  process.stderr.write(`\n[test infra] no PostgreSQL on 127.0.0.1:${port}: starting one (tools/postgres/postgres.sh up)…\n`);
+  try {
+    execFileSync('bash', [POSTGRES_SCRIPT, 'up'], { env: { ...process.env, POSTGRES_PORT: String(port) }, stdio: ['ignore', 2, 2], timeout: 180_000 });
+    return true;
+  } catch (error) {
+    process.stderr.write(`[test infra] could not start PostgreSQL (${error.message}); the PostgreSQL tests will be reported SKIPPED\n`);
+    return false;
+  }
+};
+
+const setUpPostgres = async () => {
+  if (process.env.MRW_POSTGRES_URL) return;
+  const port = Number(process.env.POSTGRES_PORT || 55432);
+  if (await reachable('127.0.0.1', port)) {
+    process.env.MRW_POSTGRES_URL = scriptPostgresUrl(port);
+    return;
+  }
+  if (process.env.MRW_TEST_INFRA === 'none') return;
+  if (installed('@testcontainers/postgresql') && containerEngine()) {
+    try {
+      process.env.MRW_POSTGRES_URL = await startPostgresContainer();
+      return;
+    } catch (error) {
+      process.stderr.write(`[test infra] the PostgreSQL container did not start (${error.message}); using Debian's postgresql package\n`);
+    }
+  }
+  if (startPostgres(port)) {
+    process.env.MRW_POSTGRES_URL = scriptPostgresUrl(port);
+    process.env.MRW_TEST_STARTED_POSTGRES = String(port);
+  }
+};
+
+module.exports = async () => {
+  await setUpKafka();
+  await setUpPostgres();
 };

@@ -13,6 +13,7 @@ export {
   type HashableEvent,
 } from './hash-chain';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.adapter';
+export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store.adapter';
 export {
   EventStoreDbEventStore,
   openEventStoreDb,

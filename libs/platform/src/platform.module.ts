@@ -11,7 +11,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { EVENT_STORE, openEventStoreDb, SqliteEventStore, type EventStore } from '@mrw/event-store';
+import { EVENT_STORE, openEventStoreDb, PostgresEventStore, SqliteEventStore, type EventStore } from '@mrw/event-store';
 import { EmbeddedMessageBus, KafkaMessageBus, MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
 import { AddressPolicy, OutboundHttp } from '@mrw/outbound';
 import { AuthGuard } from './auth/auth.guard';
@@ -24,6 +24,8 @@ import { HttpMetricsMiddleware, Metrics } from './observability/metrics';
 import { Readiness } from './observability/readiness';
 import { CLOCK, systemClock, type Clock } from './persistence/clock';
 import { loadServerSecrets, ServerSecrets } from './secrets/server-secrets';
+import { LEADERSHIP, type Leadership } from './leadership/leadership';
+import { openLeadership } from './leadership/open-leadership';
 
 export interface PlatformOptions {
   /** Tests pass a controllable clock; production uses the system clock. */
@@ -34,11 +36,15 @@ export interface PlatformOptions {
   readonly service?: string;
 }
 
-/** Opens the event store the configuration names; fails with the URL when EventStoreDB is unreachable. */
-export const openEventStore = async (config: SuiteConfig): Promise<EventStore> => {
+/** Opens the event store the configuration names; fails with the URL when EventStoreDB or PostgreSQL is unreachable. */
+export const openEventStore = async (config: SuiteConfig, service = 'suite'): Promise<EventStore> => {
   if (config.store === 'eventstoredb') {
     if (!config.eventStoreDbUrl) throw new ConfigError('MRW_STORE=eventstoredb needs EVENTSTOREDB_URL');
     return openEventStoreDb(config.eventStoreDbUrl);
+  }
+  if (config.store === 'postgres') {
+    if (!config.postgresUrl) throw new ConfigError('MRW_STORE=postgres needs MRW_POSTGRES_URL');
+    return PostgresEventStore.open({ connectionString: config.postgresUrl, schema: config.postgresSchema, applicationName: `mrw-${service}` });
   }
   mkdirSync(dirname(config.sqliteFile), { recursive: true });
   return new SqliteEventStore({ file: config.sqliteFile, synchronous: config.sqliteSynchronous });
@@ -56,15 +62,20 @@ export const openMessageBus = (config: SuiteConfig, service: string, store: Even
   });
 };
 
-/** Closes the bus (its consumers finish their in-flight handlers) before the store under it. */
+/**
+ * Stops the leader's works and lets the lease go, then closes the bus (its consumers finish
+ * their in-flight handlers) before the store under it.
+ */
 class InfrastructureCloser implements OnApplicationShutdown {
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly ownsStore: boolean,
+    @Inject(LEADERSHIP) private readonly leadership: Leadership,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await this.leadership.close();
     await this.bus.close();
     if (this.ownsStore) await this.store.close();
   }
@@ -85,16 +96,18 @@ export class PlatformModule implements NestModule {
       providers: [
         { provide: SUITE_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
-        { provide: EVENT_STORE, useFactory: () => options.eventStore ?? openEventStore(config) },
+        { provide: EVENT_STORE, useFactory: () => options.eventStore ?? openEventStore(config, options.service ?? 'suite') },
         {
           provide: MESSAGE_BUS,
           useFactory: (store: EventStore) => openMessageBus(config, options.service ?? 'suite', store),
           inject: [EVENT_STORE],
         },
+        // Work one process of the service does at a time, whatever the replicas (log forwarding, webhook deliveries).
+        { provide: LEADERSHIP, useFactory: (readiness: Readiness) => openLeadership(config, options.service ?? 'suite', readiness), inject: [Readiness] },
         {
           provide: InfrastructureCloser,
-          useFactory: (bus: MessageBus, store: EventStore) => new InfrastructureCloser(bus, store, owned),
-          inject: [MESSAGE_BUS, EVENT_STORE],
+          useFactory: (bus: MessageBus, store: EventStore, leadership: Leadership) => new InfrastructureCloser(bus, store, owned, leadership),
+          inject: [MESSAGE_BUS, EVENT_STORE, LEADERSHIP],
         },
         { provide: ServerSecrets, useFactory: () => loadServerSecrets(config) },
         // One guarded client for every call made on a user's behalf (sources, webhooks, chat, CD).
@@ -106,7 +119,7 @@ export class PlatformModule implements NestModule {
         RegistryCommands,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
-      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, MESSAGE_BUS, ServerSecrets, OutboundHttp, Metrics, Readiness, TokenDirectory, TokenFeed, RegistryCommands],
+      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, MESSAGE_BUS, LEADERSHIP, ServerSecrets, OutboundHttp, Metrics, Readiness, TokenDirectory, TokenFeed, RegistryCommands],
     };
   }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { diskStorage } from 'multer';
 import { ContentAddressedStore } from '@mrw/artifacts';
@@ -34,6 +35,7 @@ import { TokenBootstrap } from './manage-tokens/token-bootstrap';
 import { TokenIssuer } from './manage-tokens/token-issuer';
 import { openReadModel } from './projections/read-model.database';
 import { READ_MODEL_DB, RegistryProjector } from './projections/registry-projector';
+import { ReplicaCatchUp } from './projections/replica-catch-up.interceptor';
 import { RegisterModelController } from './register-model/register-model.http.controller';
 import { ARTIFACT_STORE, ArtifactSources } from './register-version/artifact-sources';
 import { RegisterVersionController } from './register-version/register-version.http.controller';
@@ -137,6 +139,8 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
     RedriveDeadLetter,
     // reading
     RegistryProjector,
+    // Replicas sharing a PostgreSQL log answer with every write any of them acknowledged.
+    { provide: APP_INTERCEPTOR, useClass: ReplicaCatchUp },
     CatalogQueries,
     AuditQueries,
     DeadLetterQueries,

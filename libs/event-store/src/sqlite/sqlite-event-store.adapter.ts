@@ -19,6 +19,7 @@ import {
   type SubscriptionStatus,
 } from '../event-store.port';
 import { assertAppendFits } from '../append-limits';
+import { expectedRevisionHolds, validateAppend } from '../append-rules';
 import { chainEncodedEvents } from '../hash-chain';
 import { backoffDelayMs, sleepUnless } from '../backoff';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
@@ -304,11 +305,7 @@ export class SqliteEventStore implements EventStore {
 
     const head = this.statements.streamHead.get(streamName);
     const actual = head === undefined ? 'no_stream' : Number(head.revision);
-    const holds =
-      expectedRevision === 'any' ||
-      (expectedRevision === 'no_stream' && actual === 'no_stream') ||
-      (expectedRevision === 'stream_exists' && actual !== 'no_stream') ||
-      expectedRevision === actual;
+    const holds = expectedRevisionHolds(expectedRevision, actual);
     if (!holds) throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
 
     // The first id was looked up by findReplay already.
@@ -513,27 +510,6 @@ const RECENT_EVENTS = 10_000;
 const matchesFilter = (event: RecordedEvent, filter: EventFilter | undefined): boolean =>
   (filter?.streamPrefixes === undefined || filter.streamPrefixes.some((prefix) => event.streamName.startsWith(prefix))) &&
   (filter?.eventTypes === undefined || filter.eventTypes.includes(event.type));
-
-function validateAppend(streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision): void {
-  if (typeof streamName !== 'string' || streamName.length === 0) {
-    throw new TypeError('appendToStream: stream name must be a non-empty string');
-  }
-  if (events.length === 0) {
-    throw new RangeError('appendToStream: nothing to append');
-  }
-  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
-    throw new RangeError(`appendToStream: invalid expected revision ${expected}`);
-  }
-  const ids = new Set<string>();
-  for (const event of events) {
-    const id: unknown = event.metadata?.eventId;
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new TypeError('appendToStream: every event needs a metadata.eventId');
-    }
-    if (ids.has(id)) throw new DuplicateEventIdError(id, streamName);
-    ids.add(id);
-  }
-}
 
 function limitOf(maxCount: number | undefined): number {
   if (maxCount === undefined) return -1; // SQLite: a negative LIMIT means no limit

@@ -1,20 +1,37 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@mrw/contracts';
+import { SUITE_CONFIG, type SuiteConfig } from '../config/config';
 import { ProblemException } from '../problem/problem';
 import { MODEL_SCOPE, PUBLIC_ROUTE, REQUIRED_ROLE, type ModelScopeSource } from './auth.decorators';
 import { hasRole, inScope, type AuthPrincipal } from './principal';
 import { TokenDirectory } from './token-directory';
+import { TokenFeed } from './token-feed';
 
-/** Bearer-token authentication and role checks for every route not marked @Public(). */
+/** How long a request with an unknown token waits for this process to read the log's newest tokens. */
+const CATCH_UP_MS = 2_000;
+
+/**
+ * Bearer-token authentication and role checks for every route not marked @Public(). A token
+ * this process does not know may have been issued a moment ago by another process sharing the
+ * log (a registry replica behind the same load balancer): before refusing it, the token feed
+ * catches up with the log once. On PostgreSQL, where replicas share the log, it catches up
+ * before every check, so a revocation through one replica holds at once on all of them.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly catchUpFirst: boolean;
+
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenDirectory,
-  ) {}
+    private readonly feed: TokenFeed,
+    @Inject(SUITE_CONFIG) config: Pick<SuiteConfig, 'store'>,
+  ) {
+    this.catchUpFirst = config.store === 'postgres';
+  }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<ScopedRequest>();
@@ -23,7 +40,8 @@ export class AuthGuard implements CanActivate {
     if (!match) {
       throw new ProblemException('UNAUTHENTICATED', 'send Authorization: Bearer <token>; ask an admin for a token');
     }
-    const principal = this.tokens.authenticate(match[1] as string);
+    const secret = match[1] as string;
+    const principal = this.catchUpFirst ? await this.afterCatchingUp(secret) : (this.tokens.authenticate(secret) ?? (await this.afterCatchingUp(secret)));
     if (!principal) throw new ProblemException('UNAUTHENTICATED', 'the token is unknown or revoked');
     const role = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets) ?? 'viewer';
     if (!hasRole(principal, role)) {
@@ -32,6 +50,15 @@ export class AuthGuard implements CanActivate {
     if (principal.models.length > 0) this.checkScope(principal, this.reflector.getAllAndOverride<ModelScopeSource>(MODEL_SCOPE, targets), request);
     request.principal = principal;
     return true;
+  }
+
+  private async afterCatchingUp(secret: string): Promise<AuthPrincipal | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CATCH_UP_MS)));
+    // An unreachable store answers no sooner: the token stays unknown, and the request is refused.
+    await Promise.race([this.feed.caughtUp().catch(() => undefined), gaveUp]);
+    clearTimeout(timer);
+    return this.tokens.authenticate(secret);
   }
 
   private checkScope(principal: AuthPrincipal, source: ModelScopeSource | undefined, request: ScopedRequest): void {

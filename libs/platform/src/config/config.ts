@@ -17,9 +17,16 @@ export interface SuiteConfig {
    */
   readonly secretKey: string | undefined;
   readonly bus: 'embedded' | 'kafka';
-  readonly store: 'sqlite' | 'eventstoredb';
+  readonly store: 'sqlite' | 'eventstoredb' | 'postgres';
   readonly kafkaBrokers: readonly string[];
   readonly eventStoreDbUrl: string | undefined;
+  /** The PostgreSQL event store's server (`MRW_POSTGRES_URL`, `postgres://user:password@host:5432/db`); it may hold a password: never log it. */
+  readonly postgresUrl: string | undefined;
+  /**
+   * The PostgreSQL schema holding the event store's tables (`MRW_POSTGRES_SCHEMA`, default `mrw`),
+   * created and migrated at start: several suites (or test runs) can share one database.
+   */
+  readonly postgresSchema: string;
   /** Whether a version's source may be a `file://` path on this machine. */
   readonly allowFileSources: boolean;
   /** The only directories `file://` sources may be under (`MRW_FILE_SOURCE_ROOTS`); never /proc, /sys, /dev. */
@@ -131,6 +138,9 @@ const allowList = (name: string, value: string | undefined): AllowList => {
   }
 };
 
+/** What the PostgreSQL event store accepts as a schema name (unquoted-identifier style; its notification channel is derived from it). */
+const POSTGRES_SCHEMA = /^[a-z_][a-z0-9_]{0,47}$/;
+
 const DEFAULT_MAIL_FROM = 'Model registry <model-registry@localhost>';
 
 // The value is never echoed: it carries the SMTP password.
@@ -163,10 +173,19 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
   const port = Number(env['PORT'] ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT=${env['PORT']} is not a port number`);
   const dataDir = env['MRW_DATA_DIR'] ?? './data';
-  const store = oneOf('MRW_STORE', env['MRW_STORE'], ['sqlite', 'eventstoredb'] as const, 'sqlite');
+  const store = oneOf('MRW_STORE', env['MRW_STORE'], ['sqlite', 'eventstoredb', 'postgres'] as const, 'sqlite');
   const bus = oneOf('MRW_BUS', env['MRW_BUS'], ['embedded', 'kafka'] as const, 'embedded');
   if (store === 'eventstoredb' && !env['EVENTSTOREDB_URL']) {
     throw new ConfigError('MRW_STORE=eventstoredb needs EVENTSTOREDB_URL (e.g. esdb://localhost:2113?tls=false)');
+  }
+  if (store === 'postgres' && !env['MRW_POSTGRES_URL']?.trim()) {
+    throw new ConfigError('MRW_STORE=postgres needs MRW_POSTGRES_URL (e.g. postgres://mrw:password@localhost:5432/mrw)');
+  }
+  const postgresSchema = env['MRW_POSTGRES_SCHEMA']?.trim() || 'mrw';
+  if (!POSTGRES_SCHEMA.test(postgresSchema)) {
+    throw new ConfigError(
+      `MRW_POSTGRES_SCHEMA=${postgresSchema} is not a usable schema name: lower-case letters, digits and _, starting with a letter or _, at most 48 characters`,
+    );
   }
   const host = env['HOST'] ?? '0.0.0.0';
   const adminToken = env['MRW_ADMIN_TOKEN'] || undefined;
@@ -196,6 +215,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     store,
     kafkaBrokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
     eventStoreDbUrl: env['EVENTSTOREDB_URL'] || undefined,
+    postgresUrl: env['MRW_POSTGRES_URL']?.trim() || undefined,
+    postgresSchema,
     allowFileSources: env['MRW_ALLOW_FILE_SOURCES'] === 'true',
     fileSourceRoots: absoluteDirectories('MRW_FILE_SOURCE_ROOTS', env['MRW_FILE_SOURCE_ROOTS']),
     outboundAllowedHosts: allowList('MRW_OUTBOUND_ALLOWED_HOSTS', env['MRW_OUTBOUND_ALLOWED_HOSTS']),

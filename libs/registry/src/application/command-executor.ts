@@ -15,6 +15,7 @@ import {
   type RecordedEvent,
 } from '@mrw/event-store';
 import { KeyedMutex, Metrics, ProblemException, problemFromDomainError, problemFromStoreError } from '@mrw/platform';
+import { backoffDelay, sleep } from '@mrw/resilience';
 
 /** A pure aggregate: what the executor needs to load, decide and append. */
 export interface Decider<State, Command, Event extends DomainEvent> {
@@ -34,6 +35,8 @@ export interface Executed<State> {
 }
 
 const MAX_ATTEMPTS = 8;
+/** Between attempts that lost a race to another process: at most ~250 ms over all of them. */
+const CONFLICT_BACKOFF = { initialMs: 2, maxMs: 64, jitter: 1 };
 /** Streams whose events and folded state stay in memory between commands. */
 const CACHED_STREAMS = 2_000;
 
@@ -106,6 +109,10 @@ export class CommandExecutor {
         if ('executed' in outcome) return outcome.executed;
         if (outcome.error instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) {
           this.metrics.commandConflicts.inc();
+          // Another process appended to the stream first. Deciding again at once can lose the
+          // same race for as long as that process keeps appending (its commits come in turns);
+          // a short, growing, jittered wait lets its burst land first (2 ms doubling to 64 ms).
+          await sleep(backoffDelay(attempt, CONFLICT_BACKOFF));
           continue;
         }
         if (outcome.error instanceof WrongExpectedRevisionError) {

@@ -247,6 +247,7 @@ describe('registry API', () => {
             }),
           ),
         );
+        expect(responses.filter((r) => r.status !== 201).map((r) => JSON.stringify(r.body))).toEqual([]);
         expect(responses.map((r) => r.status)).toEqual(Array(60).fill(201));
         expect(responses.map((r) => r.body.version as number).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
       } finally {

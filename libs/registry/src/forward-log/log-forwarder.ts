@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PUBLISHED_STREAM_PREFIXES, TOPIC_PARTITIONS, TOPICS } from '@mrw/contracts';
 import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@mrw/event-store';
 import { inNewLogContext } from '@mrw/logging';
 import { encodeEvent, MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
 import { retry } from '@mrw/resilience';
-import { Metrics, Readiness, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
+import { LEADERSHIP, Metrics, Readiness, SoloLeadership, SUITE_CONFIG, type Leadership, type SuiteConfig } from '@mrw/platform';
 
 const MAX_BACKOFF_MS = 5_000;
 /** Events per Kafka request: one acknowledgement covers the whole batch. */
@@ -15,6 +15,10 @@ const BATCH = 200;
  * `mrw.registry.events.v1`, and the checkpoint moves past an event only after Kafka
  * acknowledged it. A crash between the append and the publish re-publishes on restart
  * (consumers deduplicate by event id); a broker outage is waited out, never skipped.
+ *
+ * One process forwards, however many registry replicas share the log: the leader (see
+ * `Leadership`). Its checkpoint lives in the shared store, so a replica that takes over resumes
+ * where the last leader's acknowledged batches end.
  */
 @Injectable()
 export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,11 +35,13 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(SUITE_CONFIG) private readonly config: SuiteConfig,
     private readonly metrics: Metrics,
     readiness: Readiness,
+    @Optional() @Inject(LEADERSHIP) private readonly leadership: Leadership = new SoloLeadership(),
   ) {
     if (config.bus === 'kafka') {
       readiness.register({
         name: 'log-forwarder',
         check: async () => {
+          if (this.leadership.state() !== 'leader') return { ready: true, detail: 'standby: the leading registry process forwards the log' };
           if (this.failure) return { ready: false, detail: String(this.failure) };
           const status = this.subscription?.status();
           if (status && status.state !== 'live' && status.state !== 'catching-up') {
@@ -52,6 +58,12 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.bus !== 'kafka') return; // embedded consumers read the log directly
+    await this.leadership.run({ name: 'log-forwarder', start: () => this.start(), stop: () => this.stop() });
+  }
+
+  private async start(): Promise<void> {
+    this.stopping = false;
+    this.failure = undefined;
     await this.bus.ensureTopics(
       [TOPICS.events, TOPICS.commands].map((topic) => ({ topic, partitions: TOPIC_PARTITIONS[topic] ?? 6 })),
     );
@@ -110,8 +122,15 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
     if (events.some((event) => this.config.crashAt === `${point}:${event.type}`)) process.kill(process.pid, 'SIGKILL');
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops after the batch in flight (a publish being retried gives up); what is not checkpointed is published again by the next forwarder. */
+  private async stop(): Promise<void> {
     this.stopping = true;
-    await this.subscription?.stop();
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
   }
 }

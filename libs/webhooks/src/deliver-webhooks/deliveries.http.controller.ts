@@ -34,8 +34,8 @@ export class WebhookDeliveriesController {
   async list(@Param('id') id: string, @Query() query: DeliveriesQuery, @CurrentPrincipal() principal: AuthPrincipal) {
     await this.directory.caughtUp();
     const subscription = manageable(this.directory, id, principal);
-    const page = this.deliveries.book.list(subscription.id, { ...(query.status ? { status: query.status } : {}), limit: query.limit ?? 50, offset: query.offset ?? 0 });
-    return { total: page.total, items: page.items.map((d) => this.view(d)) };
+    const page = await this.deliveries.book.list(subscription.id, { ...(query.status ? { status: query.status } : {}), limit: query.limit ?? 50, offset: query.offset ?? 0 });
+    return { total: page.total, items: await Promise.all(page.items.map((d) => this.view(d))) };
   }
 
   @Get('deliveries/:delivery')
@@ -44,9 +44,9 @@ export class WebhookDeliveriesController {
   async get(@Param('id') id: string, @Param('delivery') deliveryId: string, @CurrentPrincipal() principal: AuthPrincipal) {
     await this.directory.caughtUp();
     const subscription = manageable(this.directory, id, principal);
-    const delivery = isUuid(deliveryId) ? this.deliveries.book.get(deliveryId) : undefined;
+    const delivery = isUuid(deliveryId) ? await this.deliveries.book.get(deliveryId) : undefined;
     if (!delivery || delivery.subscription !== subscription.id) throw new ProblemException('DELIVERY_NOT_FOUND', `webhook ${id} has no delivery ${deliveryId}`);
-    return { ...this.view(delivery), body: JSON.parse(delivery.body) as unknown };
+    return { ...(await this.view(delivery)), body: JSON.parse(delivery.body) as unknown };
   }
 
   @Post('deliveries/:delivery/redeliver')
@@ -79,11 +79,12 @@ export class WebhookDeliveriesController {
     const subscription = manageable(this.directory, id, principal);
     if (Number.isNaN(Date.parse(body.since))) throw new ProblemException('VALIDATION_FAILED', 'since is not a date', { errors: [{ field: 'since', message: 'not a date' }] }, 400);
     if (subscription.status === 'DISABLED') throw new ProblemException('WEBHOOK_DISABLED', `webhook ${id} is disabled: enable it to replay`, {}, 409);
-    const replay = await this.deliveries.replay(subscription, new Date(body.since).toISOString());
+    const replay = await this.deliveries.replay(subscription, new Date(body.since).toISOString(), principal.actor);
     return { replay: { id: replay.id, since: replay.since, status: replay.status } };
   }
 
-  private view(d: DeliveryRecord) {
+  private async view(d: DeliveryRecord) {
+    const history = await this.deliveries.book.attemptsOf(d.id);
     return {
       id: d.id,
       webhookId: d.messageId,
@@ -98,7 +99,7 @@ export class WebhookDeliveriesController {
       settledAt: iso(d.settledAt),
       lastStatus: d.lastStatus,
       lastError: d.lastError,
-      history: this.deliveries.book.attemptsOf(d.id).map(attemptView),
+      history: history.map(attemptView),
     };
   }
 }

@@ -38,7 +38,8 @@ export interface AttemptRecord {
 
 export type NewDelivery = Omit<DeliveryRecord, 'status' | 'attempts' | 'settledAt' | 'lastStatus' | 'lastError'>;
 
-interface DeliveryRow {
+/** A delivery as both books store it (PostgreSQL hands `bigint` columns back as text). */
+export interface DeliveryRow {
   id: string;
   message_id: string;
   subscription: string;
@@ -51,13 +52,13 @@ interface DeliveryRow {
   body: string;
   status: DeliveryStatus;
   attempts: number;
-  created_at: number;
-  settled_at: number | null;
+  created_at: number | string;
+  settled_at: number | string | null;
   last_status: number | null;
   last_error: string | null;
 }
 
-const record = (row: DeliveryRow): DeliveryRecord => ({
+export const deliveryFromRow = (row: DeliveryRow): DeliveryRecord => ({
   id: row.id,
   messageId: row.message_id,
   subscription: row.subscription,
@@ -70,10 +71,33 @@ const record = (row: DeliveryRow): DeliveryRecord => ({
   body: row.body,
   status: row.status,
   attempts: row.attempts,
-  createdAt: row.created_at,
-  settledAt: row.settled_at,
+  createdAt: Number(row.created_at),
+  settledAt: row.settled_at === null ? null : Number(row.settled_at),
   lastStatus: row.last_status,
   lastError: row.last_error,
+});
+
+/** A replay as both books store it. */
+export interface ReplayRow {
+  id: string;
+  subscription: string;
+  since: string;
+  after: string;
+  until: string;
+  status: 'running' | 'done';
+  delivered: number;
+  created_at: number | string;
+}
+
+export const replayFromRow = (r: ReplayRow): ReplayRecord => ({
+  id: r.id,
+  subscription: r.subscription,
+  since: r.since,
+  after: r.after,
+  until: r.until,
+  status: r.status,
+  delivered: r.delivered,
+  createdAt: Number(r.created_at),
 });
 
 export interface ReplayRecord {
@@ -90,13 +114,44 @@ export interface ReplayRecord {
 }
 
 /**
- * The webhook deliveries' own state, `<dataDir>/webhooks.sqlite`: each subscription's cursor
- * over the log, every delivery with its attempts (the history the API shows), and replays in
- * progress. `synchronous = NORMAL`: a power cut may lose the last marks, and then a delivery is
- * sent once more with the same `webhook-id`, which the receiver deduplicates; nothing is lost,
- * because the cursor never moves past an event before its delivery is settled.
+ * The webhook deliveries' own state: each subscription's cursor over the log, every delivery
+ * with its attempts (the history the API shows), and replays in progress. Nothing is lost to a
+ * crash because the cursor never moves past an event before its delivery is settled; the last
+ * marks lost only send a delivery once more, with the same `webhook-id`.
  */
-export class DeliveryBook {
+export interface DeliveryBook {
+  /** Where a subscription's cursor stands: the last position it is done with. */
+  cursor(subscription: string): Promise<bigint | undefined>;
+  /** Moves a cursor forward (never back). */
+  advance(subscription: string, position: bigint): Promise<void>;
+  /** Adds a delivery unless one with its id exists; the delivery as stored. */
+  enqueue(delivery: NewDelivery): Promise<DeliveryRecord>;
+  /**
+   * Records an attempt, and settles the delivery when `settle` says how it ended; a settled event
+   * delivery moves its subscription's cursor past its position, in the same transaction.
+   */
+  recordAttempt(delivery: DeliveryRecord, attempt: AttemptRecord, settle?: DeliveryStatus): Promise<DeliveryRecord>;
+  get(id: string): Promise<DeliveryRecord | undefined>;
+  attemptsOf(id: string): Promise<AttemptRecord[]>;
+  /** A subscription's deliveries, newest first, optionally of one status. */
+  list(subscription: string, options: { status?: DeliveryStatus; limit: number; offset: number }): Promise<{ total: number; items: DeliveryRecord[] }>;
+  /** Records a replay (once: a replay id already recorded is left as it is). */
+  addReplay(replay: Omit<ReplayRecord, 'status' | 'delivered'>): Promise<void>;
+  /** Moves a replay's cursor, counting what it delivered; done once it reached `until`. */
+  advanceReplay(id: string, after: bigint, delivered: number, done: boolean): Promise<void>;
+  /** A subscription's replays, oldest first; without one, every replay still running. */
+  replays(subscription?: string): Promise<ReplayRecord[]>;
+  close(): Promise<void>;
+}
+
+export const DELIVERY_BOOK = Symbol('DELIVERY_BOOK');
+
+/**
+ * The book in `<dataDir>/webhooks.sqlite`, for a registry that is the only one of its suite
+ * (SQLite and EventStoreDB modes). `synchronous = NORMAL`: a power cut may lose the last marks,
+ * and then a delivery is sent once more with the same `webhook-id`, which the receiver deduplicates.
+ */
+export class SqliteDeliveryBook implements DeliveryBook {
   private readonly db: Database.Database;
   private readonly statements: Record<'enqueue' | 'attempt' | 'settle' | 'advance', Database.Statement>;
 
@@ -157,29 +212,26 @@ export class DeliveryBook {
     };
   }
 
-  /** Where a subscription's cursor stands: the last position it is done with. */
-  cursor(subscription: string): bigint | undefined {
+  async cursor(subscription: string): Promise<bigint | undefined> {
     const row = this.db.prepare('SELECT position FROM cursors WHERE subscription = ?').get(subscription) as { position: string } | undefined;
     return row ? BigInt(row.position) : undefined;
   }
 
-  /** Moves a cursor forward (never back). */
-  advance(subscription: string, position: bigint): void {
+  async advance(subscription: string, position: bigint): Promise<void> {
+    this.advanceNow(subscription, position);
+  }
+
+  private advanceNow(subscription: string, position: bigint): void {
     this.statements.advance.run(subscription, position.toString());
   }
 
-  /** Adds a delivery unless one with its id exists; the delivery as stored. */
-  enqueue(delivery: NewDelivery): DeliveryRecord {
+  async enqueue(delivery: NewDelivery): Promise<DeliveryRecord> {
     const inserted = this.statements.enqueue.run(delivery).changes > 0;
     if (inserted) return { ...delivery, status: 'pending', attempts: 0, settledAt: null, lastStatus: null, lastError: null };
-    return this.get(delivery.id) as DeliveryRecord;
+    return (await this.get(delivery.id)) as DeliveryRecord;
   }
 
-  /**
-   * Records an attempt, and settles the delivery when `settle` says how it ended; a settled event
-   * delivery moves its subscription's cursor past its position, in the same transaction.
-   */
-  recordAttempt(delivery: DeliveryRecord, attempt: AttemptRecord, settle: DeliveryStatus = 'pending'): DeliveryRecord {
+  async recordAttempt(delivery: DeliveryRecord, attempt: AttemptRecord, settle: DeliveryStatus = 'pending'): Promise<DeliveryRecord> {
     const settledAt = settle !== 'pending' ? attempt.at : null;
     this.recordTransaction(delivery, attempt, settle, settledAt);
     return { ...delivery, attempts: attempt.n, lastStatus: attempt.status, lastError: attempt.error, status: settle, settledAt };
@@ -189,16 +241,16 @@ export class DeliveryBook {
     this.db.transaction(() => {
       this.statements.attempt.run(delivery.id, attempt.n, attempt.at, attempt.status, Math.round(attempt.latencyMs), attempt.excerpt, attempt.error);
       this.statements.settle.run(attempt.n, attempt.status, attempt.error, settle, settledAt, delivery.id);
-      if (settle !== 'pending' && delivery.kind === 'event' && delivery.position !== null) this.advance(delivery.subscription, BigInt(delivery.position));
+      if (settle !== 'pending' && delivery.kind === 'event' && delivery.position !== null) this.advanceNow(delivery.subscription, BigInt(delivery.position));
     })();
   };
 
-  get(id: string): DeliveryRecord | undefined {
+  async get(id: string): Promise<DeliveryRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM deliveries WHERE id = ?').get(id) as DeliveryRow | undefined;
-    return row ? record(row) : undefined;
+    return row ? deliveryFromRow(row) : undefined;
   }
 
-  attemptsOf(id: string): AttemptRecord[] {
+  async attemptsOf(id: string): Promise<AttemptRecord[]> {
     const rows = this.db.prepare('SELECT n, at, status, latency_ms, excerpt, error FROM attempts WHERE delivery = ? ORDER BY n').all(id) as Array<{
       n: number;
       at: number;
@@ -210,45 +262,34 @@ export class DeliveryBook {
     return rows.map((r) => ({ n: r.n, at: r.at, status: r.status, latencyMs: r.latency_ms, excerpt: r.excerpt, error: r.error }));
   }
 
-  /** A subscription's deliveries, newest first, optionally of one status; `before` pages by creation time. */
-  list(subscription: string, options: { status?: DeliveryStatus; limit: number; offset: number }): { total: number; items: DeliveryRecord[] } {
+  async list(subscription: string, options: { status?: DeliveryStatus; limit: number; offset: number }): Promise<{ total: number; items: DeliveryRecord[] }> {
     const where = options.status ? 'subscription = ? AND status = ?' : 'subscription = ?';
     const args: unknown[] = options.status ? [subscription, options.status] : [subscription];
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE ${where}`).get(...args) as { n: number }).n;
     const rows = this.db
       .prepare(`SELECT * FROM deliveries WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
       .all(...args, options.limit, options.offset) as DeliveryRow[];
-    return { total, items: rows.map(record) };
+    return { total, items: rows.map(deliveryFromRow) };
   }
 
-  addReplay(replay: Omit<ReplayRecord, 'status' | 'delivered'>): void {
+  async addReplay(replay: Omit<ReplayRecord, 'status' | 'delivered'>): Promise<void> {
     this.db
-      .prepare(`INSERT INTO replays (id, subscription, since, after, until, status, delivered, created_at) VALUES (?, ?, ?, ?, ?, 'running', 0, ?)`)
+      .prepare(`INSERT OR IGNORE INTO replays (id, subscription, since, after, until, status, delivered, created_at) VALUES (?, ?, ?, ?, ?, 'running', 0, ?)`)
       .run(replay.id, replay.subscription, replay.since, replay.after, replay.until, replay.createdAt);
   }
 
-  /** Moves a replay's cursor, counting what it delivered; done once it reached `until`. */
-  advanceReplay(id: string, after: bigint, delivered: number, done: boolean): void {
+  async advanceReplay(id: string, after: bigint, delivered: number, done: boolean): Promise<void> {
     this.db.prepare('UPDATE replays SET after = ?, delivered = delivered + ?, status = ? WHERE id = ?').run(after.toString(), delivered, done ? 'done' : 'running', id);
   }
 
-  replays(subscription?: string): ReplayRecord[] {
+  async replays(subscription?: string): Promise<ReplayRecord[]> {
     const rows = (subscription
       ? this.db.prepare('SELECT * FROM replays WHERE subscription = ? ORDER BY created_at').all(subscription)
-      : this.db.prepare(`SELECT * FROM replays WHERE status = 'running' ORDER BY created_at`).all()) as Array<{
-      id: string;
-      subscription: string;
-      since: string;
-      after: string;
-      until: string;
-      status: 'running' | 'done';
-      delivered: number;
-      created_at: number;
-    }>;
-    return rows.map((r) => ({ id: r.id, subscription: r.subscription, since: r.since, after: r.after, until: r.until, status: r.status, delivered: r.delivered, createdAt: r.created_at }));
+      : this.db.prepare(`SELECT * FROM replays WHERE status = 'running' ORDER BY created_at`).all()) as ReplayRow[];
+    return rows.map(replayFromRow);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

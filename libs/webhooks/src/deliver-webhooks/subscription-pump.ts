@@ -67,7 +67,7 @@ export class SubscriptionPump {
       handler: (event) => this.handle(event),
       onError: (error) => this.logger.error(`webhook ${this.id}: its log subscription stopped: ${error instanceof Error ? error.message : String(error)}`),
     });
-    this.flushTimer = setInterval(() => this.flush(), CURSOR_FLUSH_MS);
+    this.flushTimer = setInterval(() => void this.flush(), CURSOR_FLUSH_MS);
     this.flushTimer.unref();
   }
 
@@ -76,7 +76,7 @@ export class SubscriptionPump {
     this.abort.abort();
     clearInterval(this.flushTimer);
     await this.subscription?.stop();
-    this.flush();
+    await this.flush();
   }
 
   /** Resolves once the pump has handled every event in the log now (settled, or dead-lettered). */
@@ -95,7 +95,7 @@ export class SubscriptionPump {
       return;
     }
     const id = deriveId(this.id, event.metadata.eventId);
-    const delivery = this.deps.book.enqueue({
+    const delivery = await this.deps.book.enqueue({
       id,
       messageId: id,
       subscription: this.id,
@@ -109,16 +109,23 @@ export class SubscriptionPump {
       createdAt: this.deps.clock.now().getTime(),
     });
     if (delivery.status !== 'pending') {
-      this.deps.book.advance(this.id, event.position);
+      await this.deps.book.advance(this.id, event.position);
       return;
     }
     await settleDelivery(this.deps, this.id, delivery, this.abort.signal);
   }
 
-  private flush(): void {
-    if (this.unflushed === undefined) return;
-    this.deps.book.advance(this.id, this.unflushed);
+  /** Writes down a cursor moved past events nobody wanted; a failed write is tried again at the next flush. */
+  private async flush(): Promise<void> {
+    const position = this.unflushed;
+    if (position === undefined) return;
     this.unflushed = undefined;
+    try {
+      await this.deps.book.advance(this.id, position);
+    } catch (error) {
+      if (this.unflushed === undefined) this.unflushed = position;
+      this.logger.warn(`webhook ${this.id}: could not write its cursor yet (${error instanceof Error ? error.message : String(error)})`);
+    }
   }
 }
 
@@ -139,19 +146,19 @@ export const settleDelivery = async (deps: PumpDependencies, subscriptionId: str
     const attempt = { n: delivery.attempts + 1, at: at.getTime(), status: outcome.status, latencyMs: outcome.latencyMs, excerpt: outcome.excerpt, error: outcome.error };
     if (outcome.delivered && deps.crashAt === 'webhooks:after-send') process.kill(process.pid, 'SIGKILL');
     if (outcome.delivered) {
-      const settled = deps.book.recordAttempt(delivery, attempt, 'delivered');
+      const settled = await deps.book.recordAttempt(delivery, attempt, 'delivered');
       if (subscription.health === 'FAILING') await deps.health(subscription, 'HEALTHY', `delivery ${delivery.id} succeeded`);
       return settled;
     }
     const wait = outcome.permanent ? Number.POSITIVE_INFINITY : Math.max(outcome.retryAfterMs ?? 0, backoffDelay(attempt.n, deps.backoff));
     if (at.getTime() + wait - delivery.createdAt > deps.maxAgeMs) {
-      const dead = deps.book.recordAttempt(delivery, attempt, 'dead');
+      const dead = await deps.book.recordAttempt(delivery, attempt, 'dead');
       const why = outcome.permanent ? outcome.error : `still failing after ${attempt.n} attempts (${outcome.error})`;
       logger.warn(`webhook ${subscriptionId}: delivery ${delivery.id} (${delivery.eventName}) dead-lettered: ${why}`);
       await deps.health(subscription, 'FAILING', `delivery ${delivery.id} (${delivery.eventName}) was dead-lettered: ${why}`);
       return dead;
     }
-    delivery = deps.book.recordAttempt(delivery, attempt);
+    delivery = await deps.book.recordAttempt(delivery, attempt);
     await sleep(wait, signal);
   }
 };

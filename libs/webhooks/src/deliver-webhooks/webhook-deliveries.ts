@@ -1,15 +1,14 @@
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { deriveId } from '@mrw/contracts';
+import { deriveId, type Actor } from '@mrw/contracts';
 import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import { AddressPolicy, OutboundHttp } from '@mrw/outbound';
-import { CLOCK, ProblemException, SUITE_CONFIG, type Clock, type SuiteConfig } from '@mrw/platform';
+import { CLOCK, LEADERSHIP, ProblemException, SUITE_CONFIG, type Clock, type Leadership, type SuiteConfig } from '@mrw/platform';
 import { sampleEvent, webhookNamesOf, webhookPayload, type WebhookEventName } from '../describe-events/webhook-events';
 import { WebhookDirectory } from '../manage-webhooks/webhook-directory';
 import { wantedNames, type WebhookSubscription } from '../manage-webhooks/webhook-subscription';
 import { WebhookSubscriptions } from '../manage-webhooks/webhook-subscriptions';
-import { DeliveryBook, type AttemptRecord, type DeliveryRecord, type ReplayRecord } from './delivery-book';
+import { DELIVERY_BOOK, type AttemptRecord, type DeliveryBook, type DeliveryRecord, type ReplayRecord } from './delivery-book';
 import { modelOf, settleDelivery, SubscriptionPump, type PumpDependencies } from './subscription-pump';
 import { sendWebhook } from './webhook-sender';
 
@@ -21,20 +20,27 @@ const REPLAY_BATCH = 500;
  * Runs every active subscription's deliveries (one pump each, so receivers never wait on each
  * other), flags and disables subscriptions that keep failing, and carries out what people ask
  * for: a redelivery, a test message, a replay of history.
+ *
+ * Pumps and replays run in one registry process at a time, the leader (see `Leadership`), from
+ * a book every replica shares on PostgreSQL: a replica that takes over carries on from the
+ * cursors the last leader settled, and any replica answers the history. A redelivery or a test
+ * is sent by the replica asked; a replay asked of a standby is recorded in the book and in the
+ * subscription's stream, which is how the leader hears of it.
  */
 @Injectable()
 export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('webhooks');
-  readonly book: DeliveryBook;
   private readonly pumps = new Map<string, SubscriptionPump>();
   /** The status each subscription had when last reconciled: a re-activated one skips what happened while it was off. */
   private readonly seen = new Map<string, string>();
   private readonly work = new Map<string, Promise<void>>();
-  private readonly replaysRunning = new Set<Promise<void>>();
-  private readonly abort = new AbortController();
+  private readonly replaysRunning = new Map<string, Promise<void>>();
+  /** Aborted when this process stops leading (or shuts down): pumps and replays stop after the attempt in flight. */
+  private term = new AbortController();
   private readonly deps: PumpDependencies;
   private readonly policy: AddressPolicy;
   private readonly clients = new Map<string, OutboundHttp>();
+  /** Whether this process leads the deliveries now. */
   private started = false;
 
   constructor(
@@ -43,8 +49,9 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
     private readonly subscriptions: WebhookSubscriptions,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SUITE_CONFIG) private readonly config: SuiteConfig,
+    @Inject(DELIVERY_BOOK) readonly book: DeliveryBook,
+    @Inject(LEADERSHIP) private readonly leadership: Leadership,
   ) {
-    this.book = new DeliveryBook(join(config.dataDir, 'webhooks.sqlite'));
     this.policy = new AddressPolicy(config.outboundAllowedHosts);
     this.deps = {
       store,
@@ -61,21 +68,36 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
     };
   }
 
-  onApplicationBootstrap(): void {
-    this.started = true;
+  async onApplicationBootstrap(): Promise<void> {
     this.directory.onChange((subscription) => this.reconcile(subscription));
-    for (const subscription of this.directory.list()) this.reconcile(subscription);
-    for (const replay of this.book.replays()) this.runReplay(replay);
+    await this.leadership.run({ name: 'webhook-deliveries', start: () => this.lead(), stop: () => this.standDown() });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.started = false;
-    this.abort.abort();
-    await Promise.all([...this.work.values()]);
-    await Promise.all([...this.pumps.values()].map((pump) => pump.stop()));
-    await Promise.all([...this.replaysRunning]);
+    await this.standDown();
     for (const client of this.clients.values()) client.close();
-    this.book.close();
+    await this.book.close();
+  }
+
+  /** Became the leader: every active subscription's pump starts from its cursor, and unfinished replays resume. */
+  private async lead(): Promise<void> {
+    this.term = new AbortController();
+    this.started = true;
+    // As after a restart: what another leader did while this process stood by is in the book.
+    this.seen.clear();
+    for (const subscription of this.directory.list()) this.reconcile(subscription);
+    for (const replay of await this.book.replays()) this.runReplay(replay);
+  }
+
+  /** Stops every pump and replay after the attempt in flight; what is not settled is sent by the next leader. */
+  private async standDown(): Promise<void> {
+    this.started = false;
+    this.term.abort();
+    await Promise.all([...this.work.values()]);
+    const pumps = [...this.pumps.values()];
+    this.pumps.clear();
+    await Promise.all(pumps.map((pump) => pump.stop()));
+    await Promise.all([...this.replaysRunning.values()]);
   }
 
   /**
@@ -110,6 +132,8 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async apply(changed: WebhookSubscription): Promise<void> {
+    if (!this.started) return;
+    await this.resumeReplays(changed.id);
     const subscription = this.directory.get(changed.id);
     const active = subscription?.status === 'ACTIVE';
     const before = this.seen.get(changed.id);
@@ -126,10 +150,19 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
     }
     if (pump) return;
     // Turned on again: what happened while it was off is not sent (a replay sends it on request).
-    if (before !== undefined && before !== 'ACTIVE') this.book.advance(changed.id, await this.store.headPosition());
+    if (before !== undefined && before !== 'ACTIVE') await this.book.advance(changed.id, await this.store.headPosition());
+    const from = (await this.book.cursor(changed.id)) ?? (subscription as WebhookSubscription).startAfter;
+    if (!this.started) return;
     const started = new SubscriptionPump(changed.id, this.deps);
     this.pumps.set(changed.id, started);
-    started.start(this.book.cursor(changed.id) ?? (subscription as WebhookSubscription).startAfter);
+    started.start(from);
+  }
+
+  /** Runs the replays of a subscription recorded (by any replica) and not running here yet. */
+  private async resumeReplays(subscription: string): Promise<void> {
+    for (const replay of await this.book.replays(subscription)) {
+      if (replay.status === 'running' && this.started) this.runReplay(replay);
+    }
   }
 
   private async health(subscription: WebhookSubscription, health: 'FAILING' | 'HEALTHY', reason: string): Promise<void> {
@@ -144,9 +177,9 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
 
   /** Sends a delivery again, now, once, with its `webhook-id`: the attempt is recorded as a redelivery. */
   async redeliver(subscription: WebhookSubscription, deliveryId: string): Promise<{ delivery: DeliveryRecord; attempt: AttemptRecord }> {
-    const original = this.book.get(deliveryId);
+    const original = await this.book.get(deliveryId);
     if (!original || original.subscription !== subscription.id) throw new ProblemException('DELIVERY_NOT_FOUND', `webhook ${subscription.id} has no delivery ${deliveryId}`);
-    const delivery = this.book.enqueue({ ...original, id: randomUUID(), kind: 'redelivery', createdAt: this.clock.now().getTime() });
+    const delivery = await this.book.enqueue({ ...original, id: randomUUID(), kind: 'redelivery', createdAt: this.clock.now().getTime() });
     return this.once(subscription, delivery);
   }
 
@@ -156,7 +189,7 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
     const event = sampleEvent(subscription.model ?? 'example-model', now.toISOString());
     const chosen = name ?? (subscription.events[0] as WebhookEventName | undefined) ?? 'MODEL_VERSION_TRANSITIONED_STAGE';
     const id = randomUUID();
-    const delivery = this.book.enqueue({
+    const delivery = await this.book.enqueue({
       id,
       messageId: id,
       subscription: subscription.id,
@@ -176,13 +209,15 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
    * Sends the history since `since` again (up to the log's head now), in order, as deliveries of
    * kind `replay` with their own `webhook-id`s, in the background and resumed after a restart.
    */
-  async replay(subscription: WebhookSubscription, since: string): Promise<ReplayRecord> {
+  async replay(subscription: WebhookSubscription, since: string, actor: Actor): Promise<ReplayRecord> {
     const until = await this.store.headPosition();
     const after = await this.positionBefore(Date.parse(since), until);
     const id = randomUUID();
-    this.book.addReplay({ id, subscription: subscription.id, since, after: after.toString(), until: until.toString(), createdAt: this.clock.now().getTime() });
-    const replay = this.book.replays(subscription.id).find((r) => r.id === id) as ReplayRecord;
-    this.runReplay(replay);
+    await this.book.addReplay({ id, subscription: subscription.id, since, after: after.toString(), until: until.toString(), createdAt: this.clock.now().getTime() });
+    const replay = (await this.book.replays(subscription.id)).find((r) => r.id === id) as ReplayRecord;
+    if (this.started) this.runReplay(replay);
+    // Recorded in the subscription's stream too: who asked, and the leader, wherever it runs, hears of it.
+    await this.subscriptions.noteReplay(subscription.id, { replayId: id, since }, actor);
     return replay;
   }
 
@@ -190,7 +225,7 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
     const at = this.clock.now();
     const outcome = await sendWebhook(this.deps.http(subscription.id), { url: this.deps.urlOf(subscription), messageId: delivery.messageId, body: delivery.body, secrets: this.deps.secrets(subscription), at });
     const attempt: AttemptRecord = { n: 1, at: at.getTime(), status: outcome.status, latencyMs: outcome.latencyMs, excerpt: outcome.excerpt, error: outcome.error };
-    return { delivery: this.book.recordAttempt(delivery, attempt, outcome.delivered ? 'delivered' : 'dead'), attempt };
+    return { delivery: await this.book.recordAttempt(delivery, attempt, outcome.delivered ? 'delivered' : 'dead'), attempt };
   }
 
   /** The position just before the first event at or after `since` (0 for the log's start). */
@@ -206,33 +241,39 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
+  /** Runs a replay in this term unless it runs already. */
   private runReplay(replay: ReplayRecord): void {
-    const running = this.replayLoop(replay).catch((error: unknown) => {
+    if (this.replaysRunning.has(replay.id)) return;
+    const signal = this.term.signal;
+    const running = this.replayLoop(replay, signal).catch((error: unknown) => {
       this.logger.error(`webhook ${replay.subscription}: replay ${replay.id} stopped: ${error instanceof Error ? error.message : String(error)}`);
     });
-    this.replaysRunning.add(running);
-    void running.finally(() => this.replaysRunning.delete(running));
+    this.replaysRunning.set(replay.id, running);
+    void running.finally(() => this.replaysRunning.delete(replay.id));
   }
 
-  private async replayLoop(replay: ReplayRecord): Promise<void> {
+  private async replayLoop(start: ReplayRecord, signal: AbortSignal): Promise<void> {
+    // The book's row, not the caller's copy: another leader may have carried it further.
+    const replay = (await this.book.replays(start.subscription)).find((r) => r.id === start.id) ?? start;
+    if (replay.status !== 'running') return;
     const until = BigInt(replay.until);
     let after = BigInt(replay.after);
-    while (!this.abort.signal.aborted) {
+    while (!signal.aborted) {
       const batch = (await this.store.readAll({ after, maxCount: REPLAY_BATCH, filter: { streamPrefixes: ['model-', 'modelVersion-'] } })).filter((e) => e.position <= until);
       if (batch.length === 0) {
-        this.book.advanceReplay(replay.id, until, 0, true);
+        await this.book.advanceReplay(replay.id, until, 0, true);
         this.logger.log(`webhook ${replay.subscription}: replay ${replay.id} done`);
         return;
       }
       for (const event of batch) {
         const subscription = this.directory.get(replay.subscription);
-        if (!subscription || this.abort.signal.aborted) return;
+        if (!subscription || signal.aborted) return;
         const names = wantedNames(subscription, modelOf(event.streamName), webhookNamesOf(event)) as WebhookEventName[];
         const name = names[0];
         let sent = 0;
         if (name) {
           const id = deriveId(replay.id, event.metadata.eventId);
-          const delivery = this.book.enqueue({
+          const delivery = await this.book.enqueue({
             id,
             messageId: id,
             subscription: subscription.id,
@@ -246,13 +287,13 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
             createdAt: this.clock.now().getTime(),
           });
           if (delivery.status === 'pending') {
-            const settled = await settleDelivery(this.deps, subscription.id, delivery, this.abort.signal);
+            const settled = await settleDelivery(this.deps, subscription.id, delivery, signal);
             if (settled.status === 'pending') return;
           }
           sent = 1;
         }
         after = event.position;
-        this.book.advanceReplay(replay.id, after, sent, false);
+        await this.book.advanceReplay(replay.id, after, sent, false);
       }
     }
   }

@@ -40,6 +40,8 @@ export type WebhookEvent =
       readonly data: { readonly secret: string; readonly previous: string; readonly previousUntil: string };
     }
   | { readonly type: 'WebhookHealthChanged'; readonly data: { readonly health: WebhookHealth; readonly reason: string } }
+  /** History since `since` asked for again (`POST /webhooks/{id}/replay`): whichever registry process delivers runs it. */
+  | { readonly type: 'WebhookReplayRequested'; readonly data: { readonly replayId: string; readonly since: string } }
   | { readonly type: 'WebhookDeleted'; readonly data: Record<string, never> };
 
 export const WEBHOOK_EVENT_TYPES: ReadonlyArray<WebhookEvent['type']> = [
@@ -47,6 +49,7 @@ export const WEBHOOK_EVENT_TYPES: ReadonlyArray<WebhookEvent['type']> = [
   'WebhookUpdated',
   'WebhookSecretRotated',
   'WebhookHealthChanged',
+  'WebhookReplayRequested',
   'WebhookDeleted',
 ];
 
@@ -110,6 +113,8 @@ export const evolveWebhook = (
         healthReason: e.data.health === 'FAILING' ? e.data.reason : null,
         failingSince: e.data.health === 'FAILING' ? (state.failingSince ?? event.at) : null,
       };
+    case 'WebhookReplayRequested':
+      return next;
     case 'WebhookDeleted':
       return { ...next, deleted: true };
     default:

@@ -65,6 +65,11 @@ export class WebhookSubscriptions {
     await this.change(id, actor, () => [{ type: 'WebhookDeleted', data: {} }]);
   }
 
+  /** Records a replay asked for (its rows are in the delivery book): the leader, on whichever replica, hears of it from the log. */
+  async noteReplay(id: string, replay: { replayId: string; since: string }, actor: Actor): Promise<void> {
+    await this.change(id, actor, () => [{ type: 'WebhookReplayRequested', data: replay }], { missingIsFine: true });
+  }
+
   /** Records what deliveries found (FAILING after a dead letter, HEALTHY after a success); nothing when it already says so. */
   async flag(id: string, health: WebhookHealth, reason: string): Promise<void> {
     await this.change(id, DELIVERY_ACTOR, (current) => (current.health === health ? [] : [{ type: 'WebhookHealthChanged', data: { health, reason } }]), { missingIsFine: true });
