@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Inject, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { diskStorage } from 'multer';
 import { ContentAddressedStore } from '@mrw/artifacts';
@@ -35,7 +34,7 @@ import { TokenBootstrap } from './manage-tokens/token-bootstrap';
 import { TokenIssuer } from './manage-tokens/token-issuer';
 import { openReadModel } from './projections/read-model.database';
 import { READ_MODEL_DB, RegistryProjector } from './projections/registry-projector';
-import { ReplicaCatchUp } from './projections/replica-catch-up.interceptor';
+import { ReplicaCatchUp } from './projections/replica-catch-up.middleware';
 import { RegisterModelController } from './register-model/register-model.http.controller';
 import { ARTIFACT_STORE, ArtifactSources } from './register-version/artifact-sources';
 import { RegisterVersionController } from './register-version/register-version.http.controller';
@@ -139,8 +138,7 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
     RedriveDeadLetter,
     // reading
     RegistryProjector,
-    // Replicas sharing a PostgreSQL log answer with every write any of them acknowledged.
-    { provide: APP_INTERCEPTOR, useClass: ReplicaCatchUp },
+    ReplicaCatchUp,
     CatalogQueries,
     AuditQueries,
     DeadLetterQueries,
@@ -149,9 +147,17 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
   ],
   exports: [RegistryStreams, RegistryProjector, CommandExecutor, LogForwarder],
 })
-export class RegistryModule {
-  constructor() {
+export class RegistryModule implements NestModule {
+  constructor(@Inject(SUITE_CONFIG) private readonly config: SuiteConfig) {
     // Refusals on MLflow's paths that no MLflow controller sees still answer in MLflow's shape.
     registerProblemDialect('mlflow', MLFLOW_PROBLEM_DIALECT);
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    // Replicas sharing a PostgreSQL log answer with every write any of them acknowledged; probes
+    // ask about this process only.
+    if (this.config.store === 'postgres') {
+      consumer.apply(ReplicaCatchUp).exclude('healthz', 'readyz', 'metrics').forRoutes('*path');
+    }
   }
 }

@@ -166,7 +166,11 @@ export class PostgresEventStore implements EventStore {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       keepAlive: true,
     };
-    const pool = new Pool({ ...base, application_name: applicationName, max: poolSize, idleTimeoutMillis: 30_000 });
+    // Custom plans always: a connection switches a prepared statement to its generic plan after
+    // five runs, and one chosen while the log was young (no statistics yet) scans the whole table
+    // for every lookup by stream or event id (batched appends ~3× slower once the log had grown).
+    // These statements are cheap to plan with their parameters.
+    const pool = new Pool({ ...base, application_name: applicationName, max: poolSize, idleTimeoutMillis: 30_000, options: '-c plan_cache_mode=force_custom_plan' });
     // An idle connection that the server drops (restart, pg_terminate_backend) is reported here
     // and then discarded by the pool; without a listener it would crash the process.
     pool.on('error', (error) => log.warn({ err: error }, `event-store: an idle PostgreSQL connection failed (${describeError(error)})`));

@@ -156,6 +156,12 @@ describeWithPostgres('PostgreSQL event store', (url) => {
       ]);
     });
 
+    it('plans its statements with their parameters on every connection (no generic plan from a young log)', async () => {
+      const store = await open();
+      const pool = (store as unknown as { pool: { query: (sql: string) => Promise<{ rows: Array<{ plan_cache_mode: string }> }> } }).pool;
+      expect((await pool.query('SHOW plan_cache_mode')).rows).toEqual([{ plan_cache_mode: 'force_custom_plan' }]);
+    });
+
     it('decides the appends of one group commit in order, as if committed one by one', async () => {
       const store = await open();
       await store.appendToStream('group-0', [event('Existing')], { expectedRevision: 'no_stream' });

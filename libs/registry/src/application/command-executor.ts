@@ -228,6 +228,17 @@ export class CommandExecutor {
     return this.cache.get(streamName)?.state as State | undefined;
   }
 
+  /**
+   * The current state of a stream for a reader: through the cache when commands keep the stream
+   * there (a tail read), else folded from a whole read that is not cached, so reads spread over
+   * thousands of streams do not push out the streams commands are working on.
+   */
+  async read<State, Command, Event extends DomainEvent>(streamName: string, decider: Decider<State, Command, Event>): Promise<State> {
+    if (this.cache.has(streamName)) return this.current(streamName, decider);
+    const events = await this.store.readStream(streamName);
+    return events.reduce((state, event) => decider.evolve(state, toTimed<Event>(event)), decider.initialState());
+  }
+
   /** The current state of a stream, read through the same cache commands use (committed events only). */
   async current<State, Command, Event extends DomainEvent>(
     streamName: string,

@@ -74,7 +74,7 @@ export class RegistryStreams {
   }
 
   async version(model: string, version: number, asOf?: string): Promise<ModelVersionState> {
-    if (asOf === undefined) return this.executor.current(modelVersionStream(model, version), modelVersionDecider);
+    if (asOf === undefined) return this.executor.read(modelVersionStream(model, version), modelVersionDecider);
     const events = await this.store.readStream(modelVersionStream(model, version));
     return events
       .filter((e) => asOf === undefined || e.metadata.occurredAt <= asOf)
