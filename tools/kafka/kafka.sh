@@ -239,9 +239,12 @@ cmd_up() {
 
   if [[ ! -f "$dir/kraft-logs/meta.properties" ]]; then
     log "formatting KRaft storage in $dir…"
-    # A cluster id is 16 random bytes, base64url without padding.
-    local cluster_id
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    # A cluster id is 16 random bytes, base64url without padding. One that starts with '-' (1 in
+    # 64) would be read by the tool as an option and the format would fail: draw again.
+    local cluster_id="-"
+    while [[ "$cluster_id" == -* ]]; do
+      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    done
     run_class kafka.tools.StorageTool format --ignore-formatted \
       --cluster-id "$cluster_id" --config "$dir/server.properties" >>"$OUT_FILE" 2>&1 || {
       tail -n 30 -- "$OUT_FILE" >&2 || true
