@@ -12,6 +12,7 @@ import {
   type RunningConsumer,
 } from '@mrw/messaging';
 import { Readiness, SUITE_CONFIG, type SuiteConfig } from '@mrw/platform';
+import { backoffDelay, sleep } from '@mrw/resilience';
 
 /**
  * Distributed mode: every service dead-letters to the Kafka DLQ topics; the registry, the
@@ -26,6 +27,9 @@ export class DeadLetterIndexer implements OnApplicationBootstrap, OnApplicationS
   private readonly known = new Map<string, Set<string>>();
   private starting: Promise<void> = Promise.resolve();
   private running = false;
+  /** Why the last attempt to start failed, while it is being tried again. */
+  private failure: string | undefined;
+  private readonly shutdown = new AbortController();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -33,12 +37,38 @@ export class DeadLetterIndexer implements OnApplicationBootstrap, OnApplicationS
     @Inject(SUITE_CONFIG) private readonly config: SuiteConfig,
     readiness: Readiness,
   ) {
-    if (config.bus === 'kafka') readiness.register({ name: 'dead-letter-index', check: async () => ({ ready: this.running }) });
+    if (config.bus === 'kafka') {
+      readiness.register({
+        name: 'dead-letter-index',
+        check: async () => ({ ready: this.running, ...(this.failure && !this.running ? { detail: `retrying its start after: ${this.failure}` } : {}) }),
+      });
+    }
   }
 
   onApplicationBootstrap(): void {
     if (this.config.bus !== 'kafka') return; // the embedded bus writes its dead letters to the log itself
-    this.starting = this.start().catch((error: unknown) => this.logger.error(`cannot index dead letters: ${String(error)}`));
+    this.starting = this.startUntilRunning();
+  }
+
+  /**
+   * Starts the DLQ consumers, and tries again with backoff while that fails: on a fresh broker
+   * the topics it has just created may not be served yet ("does not host this topic-partition"),
+   * and one failed start must not leave the registry unready for good.
+   */
+  private async startUntilRunning(): Promise<void> {
+    for (let attempt = 1; !this.shutdown.signal.aborted; attempt += 1) {
+      try {
+        await this.start();
+        this.failure = undefined;
+        return;
+      } catch (error) {
+        this.failure = String(error);
+        await Promise.all(this.consumers.splice(0).map((c) => c.stop().catch(() => undefined)));
+        const delay = backoffDelay(attempt, { initialMs: 500, maxMs: 30_000 });
+        this.logger.error(`cannot index dead letters yet (attempt ${attempt}), trying again in ${delay} ms: ${this.failure}`);
+        await sleep(delay, this.shutdown.signal);
+      }
+    }
   }
 
   private async start(): Promise<void> {
@@ -92,6 +122,7 @@ export class DeadLetterIndexer implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.shutdown.abort();
     await this.starting;
     await Promise.all(this.consumers.map((c) => c.stop()));
   }
