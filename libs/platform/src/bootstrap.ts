@@ -11,6 +11,10 @@ import { createValidationPipe } from './problem/validation';
 export const configureHttpApp = (app: INestApplication, title: string): void => {
   // Filled from the OpenAPI document below, before the first request arrives.
   const forms = new BodyRoutes();
+  // A method the path does not take is answered 405 before anything looks at the body (a form
+  // or a non-object sent with the wrong method would otherwise be refused for its body).
+  let methods: ((request: Request, response: Response, next: NextFunction) => void) | undefined;
+  app.use((request: Request, response: Response, next: NextFunction) => (methods ? methods(request, response, next) : next()));
   app.use(mediaTypeGuard(forms));
   app.use(queryGuard);
   const parseJson = json({ limit: MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] });
@@ -52,6 +56,6 @@ export const configureHttpApp = (app: INestApplication, title: string): void => 
   // Every operation declares its problem responses; request bodies declare that unknown fields are refused.
   const document = closeRequestSchemas(declareProblemResponses(generated));
   forms.declare(document.paths);
-  app.use(methodGuard(document.paths));
+  methods = methodGuard(document.paths);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
 };

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import { startRegistry, type RegistryHarness } from '../testing/registry-harness';
 
@@ -208,6 +209,31 @@ describe('hostile input', () => {
       expect(response.headers.get('allow')).toBe('GET, HEAD, POST');
       expect(response.headers.get('content-type')).toContain('application/problem+json');
       expect((await registry.http('GET', '/api/v1/nothing-here', { token: viewer })).status).toBe(404);
+    });
+
+    it('answers 405 for a method a path does not take before it looks at the body (a form, a non-object, TRACE)', async () => {
+      const form = await fetch(`${registry.baseUrl}/api/v1/models/target/versions`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${contributor}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a=1',
+      });
+      expect([form.status, form.headers.get('allow')]).toEqual([405, 'GET, HEAD, POST']);
+      const array = await fetch(`${registry.baseUrl}/api/v1/models/target/versions`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${contributor}`, 'content-type': 'application/json' },
+        body: '[1]',
+      });
+      expect(array.status).toBe(405);
+      // fetch refuses to send TRACE; node:http does not.
+      const trace = await new Promise<number | undefined>((resolve, reject) => {
+        const sent = request(`${registry.baseUrl}/api/v1/models/target/versions`, { method: 'TRACE', headers: { authorization: `Bearer ${contributor}` } }, (answer) => {
+          answer.resume();
+          resolve(answer.statusCode);
+        });
+        sent.on('error', reject);
+        sent.end();
+      });
+      expect(trace).toBe(405);
     });
 
     it('takes an empty body without a content type (Content-Length: 0) as no body', async () => {
