@@ -66,18 +66,8 @@ interface EventRow {
   readonly metadata: RecordedMetadata;
 }
 
-/** What the lookup before an append finds: the stream's last event, and the batch's ids already stored. */
-interface LookupRow {
-  readonly kind: 'head' | 'id';
-  readonly revision: string;
-  readonly position: string;
-  readonly event_id: string | null;
-  readonly stream_name: string | null;
-  readonly hash: string | null;
-}
-
 /** What the lookup before a group's appends finds: each stream's last event, and the ids already stored. */
-interface GroupLookupRow {
+interface LookupRow {
   readonly kind: 'head' | 'id';
   readonly stream_name: string;
   readonly revision: string;
@@ -232,7 +222,7 @@ export class PostgresEventStore implements EventStore {
       for (const item of batch) item.reject(toPostgresStoreError(error, operation));
       return;
     }
-    const outcomes: Array<{ readonly result?: AppendResult; readonly error?: unknown }> = [];
+    const outcomes: AppendOutcome[] = [];
     try {
       // One round trip, three statements. The head is read by a statement of its own: in READ
       // COMMITTED each statement takes its snapshot when it starts, here after the lock is
@@ -296,157 +286,57 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * The appends of a group commit decided together, holding the append lock: one lookup of every
-   * stream's head and every event id, the same decisions as appendInTransaction taken in order
-   * in memory (an append sees the ones before it in the batch), then one insert. No other writer
-   * can move a stream meanwhile, so the lookup stays true for the whole batch. Undefined when the
-   * server refused the insert (back to the savepoint, nothing written): the caller then appends
-   * one by one, and only the offending append fails.
+   * The appends of a group commit decided together, holding the append lock: one lookup, the
+   * decisions in memory (decideAppends), then one insert. No other writer can move a stream
+   * meanwhile, so the lookup stays true for the whole batch. Undefined when the server refused the
+   * insert (back to the savepoint, nothing written): the caller then appends one by one, and
+   * only the offending append fails.
    */
   private async appendTogether(
     client: PoolClient,
     batch: readonly PendingAppend[],
     startHead: bigint,
-  ): Promise<{ readonly outcomes: Array<{ readonly result?: AppendResult; readonly error?: unknown }>; readonly head: bigint } | undefined> {
-    const streams = [...new Set(batch.map((item) => item.streamName))];
-    const ids = batch.flatMap((item) => item.events.map((event) => event.metadata.eventId));
-    const { rows } = await client.query<GroupLookupRow>({ name: 'mrw-append-lookup-group', text: this.sql.lookupGroup, values: [streams, ids] });
-    const heads = new Map<string, { revision: number; hash: string | null }>();
-    const stored = new Map<string, { streamName: string; revision: number; position: bigint }>();
-    for (const row of rows) {
-      if (row.kind === 'head') heads.set(row.stream_name, { revision: Number(row.revision), hash: row.hash });
-      else stored.set(row.event_id as string, { streamName: row.stream_name, revision: Number(row.revision), position: BigInt(row.position) });
-    }
-    let head = startHead;
-    const outcomes: Array<{ readonly result?: AppendResult; readonly error?: unknown }> = [];
-    const insert: Record<'streams' | 'positions' | 'revisions' | 'ids' | 'types' | 'data' | 'metadata', string[]> = {
-      streams: [], positions: [], revisions: [], ids: [], types: [], data: [], metadata: [],
-    };
-    for (const item of batch) {
-      try {
-        const { streamName, events, expected } = item;
-        const itemIds = events.map((event) => event.metadata.eventId);
-        const firstId = itemIds[0] as string;
-        const first = stored.get(firstId);
-        if (first !== undefined) {
-          if (first.streamName !== streamName) throw new DuplicateEventIdError(firstId, streamName);
-          const replayed = itemIds.every((id, index) => {
-            const found = stored.get(id);
-            return found !== undefined && found.streamName === streamName && found.revision === first.revision + index;
-          });
-          if (!replayed) throw new DuplicateEventIdError(firstId, streamName);
-          const end = stored.get(itemIds[itemIds.length - 1] as string) as { revision: number; position: bigint };
-          outcomes.push({ result: { nextExpectedRevision: end.revision, position: end.position, appended: false } });
-          continue;
-        }
-        const last = heads.get(streamName);
-        const actual = last === undefined ? 'no_stream' : last.revision;
-        const holds = expectedRevisionHolds(expected, actual);
-        if (!holds) throw new WrongExpectedRevisionError(streamName, expected, actual);
-        const reused = itemIds.find((id) => stored.has(id));
-        if (reused !== undefined) throw new DuplicateEventIdError(reused, streamName);
-        const chained = chainEncodedEvents(last?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events);
-        const recorded: RecordedEvent[] = [];
-        for (const { event, data, metadata } of chained) {
-          head += 1n;
-          insert.streams.push(streamName);
-          insert.positions.push(head.toString());
-          insert.revisions.push(String(event.revision));
-          insert.ids.push(event.metadata.eventId);
-          insert.types.push(event.type);
-          insert.data.push(data);
-          insert.metadata.push(metadata);
-          stored.set(event.metadata.eventId, { streamName, revision: event.revision, position: head });
-          if (chained.length <= RECORDED_UP_TO) {
-            recorded.push({ streamName, revision: event.revision, position: head, type: event.type, data: JSON.parse(data) as unknown, metadata: JSON.parse(metadata) as RecordedMetadata });
-          }
-        }
-        const lastEvent = (chained[chained.length - 1] as (typeof chained)[number]).event;
-        heads.set(streamName, { revision: lastEvent.revision, hash: lastEvent.metadata.hash });
-        outcomes.push({ result: { nextExpectedRevision: lastEvent.revision, position: head, appended: true, ...(chained.length <= RECORDED_UP_TO ? { recorded } : {}) } });
-      } catch (error) {
-        outcomes.push({ error });
-      }
-    }
-    if (insert.ids.length === 0) return { outcomes, head };
+  ): Promise<{ readonly outcomes: AppendOutcome[]; readonly head: bigint } | undefined> {
+    const decided = decideAppends(batch, await this.lookup(client, batch), startHead);
     try {
-      await client.query({
-        name: 'mrw-append-insert-group',
-        text: this.sql.insertGroup,
-        values: [insert.streams, insert.positions, insert.revisions, insert.ids, insert.types, insert.data, insert.metadata],
-      });
+      await this.insert(client, decided.rows);
     } catch (error) {
       if (isConnectionFailure(toPostgresStoreError(error, 'append'))) throw error;
       await client.query('ROLLBACK TO SAVEPOINT together; RELEASE SAVEPOINT together');
       return undefined;
     }
-    return { outcomes, head };
+    return decided;
   }
 
-  /**
-   * One append inside the group's transaction, holding the append lock: the same decisions as
-   * the SQLite adapter, in the same order (replay, expected revision, duplicate ids), from one
-   * lookup query, then one insert of the whole batch.
-   */
+  /** One append inside the group's transaction, holding the append lock: the same lookup, decision and insert as a group of one. */
   private async appendInTransaction(client: PoolClient, item: PendingAppend, head: bigint): Promise<AppendResult> {
-    const { streamName, events, expected } = item;
-    const ids = events.map((event) => event.metadata.eventId);
-    const { rows } = await client.query<LookupRow>({ name: 'mrw-append-lookup', text: this.sql.lookup, values: [streamName, ids] });
-    const last = rows.find((row) => row.kind === 'head');
-    const stored = new Map(rows.filter((row) => row.kind === 'id').map((row) => [row.event_id as string, row]));
+    const decided = decideAppends([item], await this.lookup(client, [item]), head);
+    const outcome = decided.outcomes[0] as AppendOutcome;
+    if (outcome.error !== undefined || outcome.result === undefined) throw outcome.error;
+    await this.insert(client, decided.rows);
+    return outcome.result;
+  }
 
-    const firstId = ids[0] as string;
-    const first = stored.get(firstId);
-    if (first !== undefined) {
-      // A retried command: the whole batch stored, in order, in this stream, is answered as the first append was.
-      if (first.stream_name !== streamName) throw new DuplicateEventIdError(firstId, streamName);
-      const from = BigInt(first.revision);
-      const replayed = ids.every((id, index) => {
-        const row = stored.get(id);
-        return row !== undefined && row.stream_name === streamName && BigInt(row.revision) === from + BigInt(index);
-      });
-      if (!replayed) throw new DuplicateEventIdError(firstId, streamName);
-      const end = stored.get(ids[ids.length - 1] as string) as LookupRow;
-      return { nextExpectedRevision: Number(end.revision), position: BigInt(end.position), appended: false };
+  /** Each stream's last event and the event ids already stored, for the appends about to be decided. */
+  private async lookup(client: PoolClient, appends: readonly PendingAppend[]): Promise<StoredFacts> {
+    const streams = [...new Set(appends.map((item) => item.streamName))];
+    const ids = appends.flatMap((item) => item.events.map((event) => event.metadata.eventId));
+    const { rows } = await client.query<LookupRow>({ name: 'mrw-append-lookup', text: this.sql.lookup, values: [streams, ids] });
+    const facts: StoredFacts = { heads: new Map(), stored: new Map() };
+    for (const row of rows) {
+      if (row.kind === 'head') facts.heads.set(row.stream_name, { revision: Number(row.revision), hash: row.hash });
+      else facts.stored.set(row.event_id as string, { streamName: row.stream_name, revision: Number(row.revision), position: BigInt(row.position) });
     }
+    return facts;
+  }
 
-    const actual = last === undefined ? 'no_stream' : Number(last.revision);
-    const holds = expectedRevisionHolds(expected, actual);
-    if (!holds) throw new WrongExpectedRevisionError(streamName, expected, actual);
-    const reused = ids.find((id) => stored.has(id));
-    if (reused !== undefined) throw new DuplicateEventIdError(reused, streamName);
-
-    const chained = chainEncodedEvents(last?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events).map(({ event, data, metadata }) => ({ ...event, encoded: { data, metadata } }));
-    const positions: string[] = [];
-    const revisions: string[] = [];
-    const eventIds: string[] = [];
-    const types: string[] = [];
-    const data: string[] = [];
-    const metadata: string[] = [];
-    chained.forEach((event, index) => {
-      positions.push((head + BigInt(index + 1)).toString());
-      revisions.push(String(event.revision));
-      eventIds.push(event.metadata.eventId);
-      types.push(event.type);
-      data.push(event.encoded.data);
-      metadata.push(event.encoded.metadata);
+  private async insert(client: PoolClient, rows: InsertRows): Promise<void> {
+    if (rows.ids.length === 0) return;
+    await client.query({
+      name: 'mrw-append-insert',
+      text: this.sql.insert,
+      values: [rows.streams, rows.positions, rows.revisions, rows.ids, rows.types, rows.data, rows.metadata],
     });
-    await client.query({ name: 'mrw-append-insert', text: this.sql.insert, values: [streamName, positions, revisions, eventIds, types, data, metadata] });
-    const position = head + BigInt(chained.length);
-    const lastRevision = (chained[chained.length - 1] as (typeof chained)[number]).revision;
-    // Parsed back from the stored text, so the caller holds exactly what a read returns; a bulk import's are not worth it.
-    const recorded =
-      chained.length <= RECORDED_UP_TO
-        ? chained.map((event, index) => ({
-            streamName,
-            revision: event.revision,
-            position: head + BigInt(index + 1),
-            type: event.type,
-            data: JSON.parse(data[index] as string) as unknown,
-            metadata: JSON.parse(metadata[index] as string) as RecordedMetadata,
-          }))
-        : undefined;
-    return { nextExpectedRevision: lastRevision, position, appended: true, ...(recorded ? { recorded } : {}) };
   }
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -605,6 +495,78 @@ export class PostgresEventStore implements EventStore {
 const channelOf = (schema: string): string => `${schema}_appended`;
 
 /** The store's SQL, its tables qualified with the schema. */
+type AppendOutcome = { readonly result?: AppendResult; readonly error?: unknown };
+
+/** What the lookup found: each stream's last event, and the stored events of the ids asked about. */
+interface StoredFacts {
+  readonly heads: Map<string, { revision: number; hash: string | null }>;
+  readonly stored: Map<string, { streamName: string; revision: number; position: bigint }>;
+}
+
+/** Columns of the rows to insert, one array each (unnest on the server). */
+type InsertRows = Record<'streams' | 'positions' | 'revisions' | 'ids' | 'types' | 'data' | 'metadata', string[]>;
+
+/**
+ * The same decisions as the SQLite adapter, in the same order (replay, expected revision,
+ * duplicate ids), for appends in queue order: each sees the ones before it (`facts` is updated
+ * as it goes). Positions follow `head`. Pure: what to insert and what to answer each caller.
+ */
+function decideAppends(
+  appends: readonly PendingAppend[],
+  facts: StoredFacts,
+  startHead: bigint,
+): { readonly outcomes: AppendOutcome[]; readonly head: bigint; readonly rows: InsertRows } {
+  const { heads, stored } = facts;
+  let head = startHead;
+  const outcomes: AppendOutcome[] = [];
+  const rows: InsertRows = { streams: [], positions: [], revisions: [], ids: [], types: [], data: [], metadata: [] };
+  for (const { streamName, events, expected } of appends) {
+    try {
+      const ids = events.map((event) => event.metadata.eventId);
+      const firstId = ids[0] as string;
+      const first = stored.get(firstId);
+      if (first !== undefined) {
+        // A retried command: the whole batch stored, in order, in this stream, is answered as the first append was.
+        if (first.streamName !== streamName) throw new DuplicateEventIdError(firstId, streamName);
+        const replayed = ids.every((id, index) => {
+          const found = stored.get(id);
+          return found !== undefined && found.streamName === streamName && found.revision === first.revision + index;
+        });
+        if (!replayed) throw new DuplicateEventIdError(firstId, streamName);
+        const end = stored.get(ids[ids.length - 1] as string) as { revision: number; position: bigint };
+        outcomes.push({ result: { nextExpectedRevision: end.revision, position: end.position, appended: false } });
+        continue;
+      }
+      const last = heads.get(streamName);
+      const actual = last === undefined ? 'no_stream' : last.revision;
+      if (!expectedRevisionHolds(expected, actual)) throw new WrongExpectedRevisionError(streamName, expected, actual);
+      const reused = ids.find((id) => stored.has(id));
+      if (reused !== undefined) throw new DuplicateEventIdError(reused, streamName);
+      const chained = chainEncodedEvents(last?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events);
+      // Parsed back from the stored text, so the caller holds exactly what a read returns; a bulk import's are not worth it.
+      const recorded: RecordedEvent[] | undefined = chained.length <= RECORDED_UP_TO ? [] : undefined;
+      for (const { event, data, metadata } of chained) {
+        head += 1n;
+        rows.streams.push(streamName);
+        rows.positions.push(head.toString());
+        rows.revisions.push(String(event.revision));
+        rows.ids.push(event.metadata.eventId);
+        rows.types.push(event.type);
+        rows.data.push(data);
+        rows.metadata.push(metadata);
+        stored.set(event.metadata.eventId, { streamName, revision: event.revision, position: head });
+        recorded?.push({ streamName, revision: event.revision, position: head, type: event.type, data: JSON.parse(data) as unknown, metadata: JSON.parse(metadata) as RecordedMetadata });
+      }
+      const lastEvent = (chained[chained.length - 1] as (typeof chained)[number]).event;
+      heads.set(streamName, { revision: lastEvent.revision, hash: lastEvent.metadata.hash });
+      outcomes.push({ result: { nextExpectedRevision: lastEvent.revision, position: head, appended: true, ...(recorded ? { recorded } : {}) } });
+    } catch (error) {
+      outcomes.push({ error });
+    }
+  }
+  return { outcomes, head, rows };
+}
+
 function statements(schema: string) {
   const events = `${escapeIdentifier(schema)}.events`;
   const checkpoints = `${escapeIdentifier(schema)}.checkpoints`;
@@ -615,25 +577,16 @@ function statements(schema: string) {
     beginAppend: `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_CLASS.append}, ${schemaLockKey(schema)}); ${head}`,
     beginAppendTogether: `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_CLASS.append}, ${schemaLockKey(schema)}); ${head}; SAVEPOINT together`,
     // Each stream's last event (through the (stream_name, revision) index), and the ids already stored.
-    lookupGroup: `
+    lookup: `
       SELECT 'head' AS kind, s.name AS stream_name, last.revision::text, last.position::text, NULL AS event_id, last.metadata->>'hash' AS hash
         FROM unnest($1::text[]) AS s (name)
         CROSS JOIN LATERAL (SELECT revision, position, metadata FROM ${events} WHERE stream_name = s.name ORDER BY revision DESC LIMIT 1) AS last
       UNION ALL
       SELECT 'id', stream_name, revision::text, position::text, event_id, NULL FROM ${events} WHERE event_id = ANY($2::text[])`,
-    insertGroup: `
+    insert: `
       INSERT INTO ${events} (position, stream_name, revision, event_id, type, data, metadata)
       SELECT p, s, r, i, t, d::json, m::json
         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS batch (s, p, r, i, t, d, m)`,
-    lookup: `
-      SELECT 'head' AS kind, revision::text, position::text, NULL AS event_id, NULL AS stream_name, metadata->>'hash' AS hash
-        FROM (SELECT revision, position, metadata FROM ${events} WHERE stream_name = $1 ORDER BY revision DESC LIMIT 1) AS last
-      UNION ALL
-      SELECT 'id', revision::text, position::text, event_id, stream_name, NULL FROM ${events} WHERE event_id = ANY($2::text[])`,
-    insert: `
-      INSERT INTO ${events} (position, stream_name, revision, event_id, type, data, metadata)
-      SELECT p, $1, r, i, t, d::json, m::json
-        FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS batch (p, r, i, t, d, m)`,
     forwards: `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE stream_name = $1 AND revision >= $2 ORDER BY revision ASC LIMIT $3`,
     backwards: `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE stream_name = $1 AND revision <= $2 ORDER BY revision DESC LIMIT $3`,
     // starts_with is case-sensitive and literal (LIKE would need escaping); an empty list matches nothing.
