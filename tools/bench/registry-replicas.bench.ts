@@ -1,11 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { load, reportLoad as report } from './load';
 import { reachable } from './reachable';
 import { line, section } from './report';
-import { SuiteProcess } from './suite-process';
+import { distributedEnv, SuiteProcess } from './suite-process';
 
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 
@@ -32,12 +32,7 @@ export const benchRegistryReplicas = async (dir: string, seconds = 5): Promise<v
       MRW_STORE: 'postgres',
       MRW_POSTGRES_URL: url,
       MRW_POSTGRES_SCHEMA: schema,
-      MRW_BUS: 'kafka',
-      KAFKA_BROKERS: brokers,
-      KAFKA_NAMESPACE: `bench${randomUUID().slice(0, 8)}.`,
-      MRW_SECRET_KEY: randomUUID() + randomUUID(),
-      MRW_ARTIFACTS_DIR: join(root, 'artifacts'),
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...distributedEnv(brokers, root),
     };
     const processes: SuiteProcess[] = [];
     try {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { KeepAliveClient, type Response } from './http-client';
 
@@ -72,3 +73,16 @@ export class SuiteProcess {
     this.http.close();
   }
 }
+
+/**
+ * What every process of one distributed-mode deployment shares: the Kafka bus under a namespace
+ * of its own, the server secret, the artifacts folder (a volume in production) under `dir`.
+ */
+export const distributedEnv = (brokers: string, dir: string): Record<string, string> => ({
+  MRW_BUS: 'kafka',
+  KAFKA_BROKERS: brokers,
+  KAFKA_NAMESPACE: `bench${randomUUID().slice(0, 8)}.`,
+  MRW_SECRET_KEY: randomUUID() + randomUUID(),
+  MRW_ARTIFACTS_DIR: join(dir, 'artifacts'),
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
+});

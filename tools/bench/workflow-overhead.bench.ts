@@ -5,7 +5,7 @@ import { extname, join } from 'node:path';
 import { followRegistryEvents } from '@mrw/client';
 import { reachable } from './reachable';
 import { line, ms, percentile, section } from './report';
-import { SuiteProcess } from './suite-process';
+import { distributedEnv, SuiteProcess } from './suite-process';
 
 // From dist/tools/bench when built, from tools/bench when run as TypeScript.
 const FIXTURES = join(__dirname, extname(__filename) === '.ts' ? '../..' : '../../..', 'libs/evaluator/fixtures');
@@ -120,16 +120,7 @@ export const benchWorkflowOverhead = async (dir: string, rounds = 50): Promise<v
   const serviceToken = randomBytes(32).toString('base64url');
   const seeds = join(shared, 'seed-tokens.json');
   await writeFile(seeds, JSON.stringify([{ subject: 'evaluator', kind: 'service', roles: ['service'], token: serviceToken }]), { mode: 0o600 });
-  const common = {
-    MRW_BUS: 'kafka',
-    KAFKA_BROKERS: brokers,
-    KAFKA_NAMESPACE: `bench${randomUUID().slice(0, 8)}.`,
-    MRW_SECRET_KEY: randomUUID() + randomUUID(),
-    MRW_SQLITE_FILE: join(shared, 'events.sqlite'),
-    MRW_ARTIFACTS_DIR: join(shared, 'artifacts'),
-    MRW_EVALUATOR_THREADS: '1',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
-  };
+  const common = { ...distributedEnv(brokers, shared), MRW_SQLITE_FILE: join(shared, 'events.sqlite'), MRW_EVALUATOR_THREADS: '1' };
   const registry = await SuiteProcess.start(shared, TOKEN, { ...common, MRW_SEED_TOKENS_FILE: seeds }, 'registry');
   const evaluator = await SuiteProcess.start(shared, TOKEN, { ...common, MRW_SERVICE_TOKEN: serviceToken }, 'evaluator').catch(async (error: unknown) => {
     await registry.stop();
