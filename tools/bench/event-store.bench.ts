@@ -7,12 +7,12 @@ import { reachable } from './reachable';
 import { benchEvent, line, rate, section } from './report';
 
 /** `total` events in appends of `batch`, over 100 streams, `inFlight` appends awaited together (1: one after the other). */
-const measure = async (store: EventStore, total: number, batch: number, inFlight = 1): Promise<number> => {
-  const prefix = `bench-${batch}-${inFlight}`;
+const measure = async (store: EventStore, total: number, batch: number, inFlight = 1, ids: 'time-ordered' | 'random' = 'time-ordered'): Promise<number> => {
+  const prefix = `bench-${batch}-${inFlight}-${ids}`;
   const streams = 100;
   const revisions = new Array<number>(streams).fill(-1);
   const appendTo = async (s: number, first: number): Promise<void> => {
-    const events = Array.from({ length: batch }, (_, k) => benchEvent(first + k));
+    const events = Array.from({ length: batch }, (_, k) => benchEvent(first + k, ids));
     const expected = revisions[s] as number;
     const result = await store.appendToStream(`${prefix}-${s}`, events, { expectedRevision: expected < 0 ? 'no_stream' : expected });
     revisions[s] = result.nextExpectedRevision;
@@ -60,6 +60,8 @@ export const benchEventStore = async (dir: string): Promise<void> => {
     line(`single-event appends, 64 in flight (group commit), synchronous=${synchronous}`, rate(20_000, concurrent, 'events'));
     const batched = await measure(store, 200_000, 100);
     line(`batches of 100, synchronous=${synchronous}`, rate(200_000, batched, 'events'));
+    const randomIds = await measure(store, 200_000, 100, 1, 'random');
+    line(`batches of 100, random event ids, synchronous=${synchronous}`, rate(200_000, randomIds, 'events'));
     if (synchronous === 'FULL') line('$all read, pages of 1,000, synchronous=FULL', rate(...(await readAllOf(store))));
     await store.close();
   }

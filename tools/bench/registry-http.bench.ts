@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { load, reportLoad as report } from './load';
 import { section } from './report';
 import { SuiteProcess } from './suite-process';
@@ -37,6 +38,37 @@ export const benchRegistryHttp = async (dir: string, seconds = 5): Promise<void>
       'GET version (folded from its stream)',
       await load(32, seconds, (c, i) => call('GET', `/api/v1/models/${models[c]}/versions/${(i % (registered[c] || 1)) + 1}`), 200),
     );
+  } finally {
+    await suite.stop();
+  }
+};
+
+/**
+ * The read endpoints a dashboard polls, on a catalog of 4 models with 25 versions each (a board
+ * of 100 versions), under the same 32 clients: one version, a version list, the model list and
+ * the stage board.
+ */
+export const benchRegistryReads = async (dir: string, seconds = 5): Promise<void> => {
+  section('Registry read endpoints (4 models x 25 versions, 32 concurrent keep-alive clients)');
+  const suite = await SuiteProcess.start(join(dir, 'reads'), TOKEN);
+  const call = (method: string, path: string, body?: unknown) => suite.call(method, path, body);
+  try {
+    const uri = await suite.upload('m.onnx', Buffer.from('not a real model'));
+    for (let m = 0; m < 4; m += 1) {
+      await call('POST', '/api/v1/models', { name: `reads-${m}` });
+      for (let v = 0; v < 25; v += 1) await call('POST', `/api/v1/models/reads-${m}/versions`, { source: uri, metrics: { auc: 0.9 } });
+    }
+    // A few versions in Staging and Production, so every column of the board has rows.
+    for (let m = 0; m < 4; m += 1) {
+      await call('POST', `/api/v1/models/reads-${m}/versions/1/transitions`, { toStage: 'Staging' });
+    }
+    const reads: Array<[string, (client: number, i: number) => string]> = [
+      ['GET version', (c, i) => `/api/v1/models/reads-${c % 4}/versions/${(i % 25) + 1}`],
+      ['GET version list (25 versions)', (c) => `/api/v1/models/reads-${c % 4}/versions`],
+      ['GET model list', () => '/api/v1/models'],
+      ['GET stage board (100 versions)', () => '/api/v1/board'],
+    ];
+    for (const [label, path] of reads) report(label, await load(32, seconds, (c, i) => call('GET', path(c, i)), 200));
   } finally {
     await suite.stop();
   }

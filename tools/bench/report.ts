@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
+import { newId } from '@mrw/contracts';
 import type { EventToAppend } from '@mrw/event-store';
 /** Prints benchmark figures as aligned lines a person can read and paste into the README. */
 export const line = (label: string, value: string): void => {
@@ -23,11 +24,15 @@ export const percentile = (sorted: readonly number[], p: number): number =>
 export const ms = (value: number): string => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
 
 /** A small, realistic event to append in benchmarks. */
-export const benchEvent = (i: number): EventToAppend => ({
+/**
+ * A small event as the registry appends them. Its id is time-ordered like the ids the suite
+ * makes (`newId`), or random like the ids derived from a client's idempotency key.
+ */
+export const benchEvent = (i: number, ids: 'time-ordered' | 'random' = 'time-ordered'): EventToAppend => ({
   type: 'ModelVersionTagSet',
   data: { key: `k${i % 50}`, value: `value-${i}` },
   metadata: {
-    eventId: randomUUID(),
+    eventId: ids === 'random' ? randomUUID() : newId(),
     occurredAt: new Date().toISOString(),
     actor: { kind: 'user', id: 'bench' },
     correlationId: randomUUID(),

@@ -14,7 +14,7 @@ import type { EventToAppend, RecordedEvent, RecordedMetadata } from './event-sto
  * numbers, bigint, functions, symbols, Map/Set/typed arrays, cycles.
  */
 export function canonicalJson(value: unknown): string {
-  const encoded = encode(value, [], new Set<object>());
+  const encoded = encode(value, [], []);
   if (encoded === undefined) {
     throw new TypeError('canonicalJson: the top-level value is not representable in JSON');
   }
@@ -25,20 +25,21 @@ export function canonicalJson(value: unknown): string {
 const pathOf = (keys: ReadonlyArray<string | number>): string =>
   `$${keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('')}`;
 
-function encode(value: unknown, keys: Array<string | number>, ancestors: Set<object>): string | undefined {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as { toJSON: (key: string) => unknown }).toJSON(pathOf(keys));
-  }
+/**
+ * One value in canonical JSON. Written for the append path, where every event's data and
+ * metadata pass through it: primitives first, plain objects and arrays without the checks only
+ * exotic objects need, and the objects being encoded kept in an array (a cycle is at most as
+ * deep as the nesting, which is shallow).
+ */
+function encode(value: unknown, keys: Array<string | number>, ancestors: object[]): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number at ${pathOf(keys)}`);
+      return JSON.stringify(value);
     case 'boolean':
       return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) {
-        throw new TypeError(`canonicalJson: non-finite number at ${pathOf(keys)}`);
-      }
-      return JSON.stringify(value);
     case 'undefined':
       return undefined;
     case 'bigint':
@@ -46,43 +47,53 @@ function encode(value: unknown, keys: Array<string | number>, ancestors: Set<obj
     case 'function':
     case 'symbol':
       throw new TypeError(`canonicalJson: ${typeof value} at ${pathOf(keys)}`);
-    case 'object':
-      break;
   }
   if (value === null) return 'null';
   const object = value as object;
-  if (object instanceof Map || object instanceof Set || ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
-    throw new TypeError(`canonicalJson: ${object.constructor.name} at ${pathOf(keys)} has no faithful JSON form`);
+  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
+    return encode((object as { toJSON: (key: string) => unknown }).toJSON(pathOf(keys)), keys, ancestors);
   }
-  if (ancestors.has(object)) {
-    throw new TypeError(`canonicalJson: cycle at ${pathOf(keys)}`);
-  }
-  ancestors.add(object);
-  try {
-    if (Array.isArray(object)) {
-      let out = '[';
-      for (let index = 0; index < object.length; index += 1) {
-        keys.push(index);
-        out += `${index > 0 ? ',' : ''}${encode(object[index], keys, ancestors) ?? 'null'}`;
-        keys.pop();
-      }
-      return `${out}]`;
+  const isArray = Array.isArray(object);
+  if (!isArray) {
+    const prototype = Object.getPrototypeOf(object) as unknown;
+    if (prototype !== Object.prototype && prototype !== null && (object instanceof Map || object instanceof Set || ArrayBuffer.isView(object) || object instanceof ArrayBuffer)) {
+      throw new TypeError(`canonicalJson: ${object.constructor.name} at ${pathOf(keys)} has no faithful JSON form`);
     }
-    let out = '{';
-    let first = true;
-    for (const key of Object.keys(object).sort()) {
+  }
+  if (ancestors.includes(object)) throw new TypeError(`canonicalJson: cycle at ${pathOf(keys)}`);
+  ancestors.push(object);
+  let out: string;
+  if (isArray) {
+    const array = object as unknown[];
+    out = '[';
+    for (let index = 0; index < array.length; index += 1) {
+      keys.push(index);
+      out += `${index > 0 ? ',' : ''}${encode(array[index], keys, ancestors) ?? 'null'}`;
+      keys.pop();
+    }
+    out += ']';
+  } else {
+    const names = Object.keys(object);
+    if (!inOrder(names)) names.sort();
+    out = '{';
+    for (const key of names) {
       keys.push(key);
       const member = encode((object as Record<string, unknown>)[key], keys, ancestors);
       keys.pop();
       if (member === undefined) continue;
-      out += `${first ? '' : ','}${JSON.stringify(key)}:${member}`;
-      first = false;
+      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${member}`;
     }
-    return `${out}}`;
-  } finally {
-    ancestors.delete(object);
+    out += '}';
   }
+  ancestors.pop();
+  return out;
 }
+
+/** Whether keys are already in canonical (UTF-16 code unit) order, as most objects written in code are not, but stored ones are. */
+const inOrder = (names: readonly string[]): boolean => {
+  for (let i = 1; i < names.length; i += 1) if ((names[i - 1] as string) > (names[i] as string)) return false;
+  return true;
+};
 
 /** What the hash of one event covers: its place in the stream, its content and the link to its predecessor. */
 export interface HashableEvent {
@@ -106,7 +117,7 @@ export function computeEventHash(event: HashableEvent): string {
 }
 
 /** `data` in canonical JSON, or undefined where JSON has no value for it (a member that is left out). */
-const encodeMember = (value: unknown): string | undefined => encode(value, [], new Set<object>());
+const encodeMember = (value: unknown): string | undefined => encode(value, [], []);
 
 /**
  * The hash over an event whose data and metadata are already in canonical JSON: the canonical

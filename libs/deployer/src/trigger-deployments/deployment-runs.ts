@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { deploymentRunStream, SCHEMA_VERSION } from '@mrw/contracts';
+import { deploymentRunStream, newId, SCHEMA_VERSION } from '@mrw/contracts';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@mrw/event-store';
 import { CLOCK, type Clock } from '@mrw/platform';
 import { emptyRun, evolveRun, type RunEvent, type RunState } from './deployment-run';
@@ -49,7 +48,7 @@ export class DeploymentRuns {
             type: event.type,
             data: event.data,
             // A fresh id: a derived one would turn a racing writer's append into a replay, not a conflict.
-            metadata: { eventId: randomUUID(), occurredAt: at, actor: ACTOR, correlationId, causationId: null, schemaVersion: SCHEMA_VERSION },
+            metadata: { eventId: newId(), occurredAt: at, actor: ACTOR, correlationId, causationId: null, schemaVersion: SCHEMA_VERSION },
           })),
           { expectedRevision: state.revision < 0 ? 'no_stream' : state.revision },
         );

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   evaluationSetStream,
+  newId,
   SCHEMA_VERSION,
   type Actor,
   type EvaluationSetManifestData,
@@ -73,7 +73,7 @@ export class EvaluationSetCatalog {
           manifest: data,
         },
       };
-      const commandId = randomUUID();
+      const commandId = newId();
       try {
         await this.store.appendToStream(
           evaluationSetStream(name),

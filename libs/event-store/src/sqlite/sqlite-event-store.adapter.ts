@@ -308,23 +308,37 @@ export class SqliteEventStore implements EventStore {
     const holds = expectedRevisionHolds(expectedRevision, actual);
     if (!holds) throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
 
-    // The first id was looked up by findReplay already.
-    for (let i = 1; i < ids.length; i += 1) {
-      const id = ids[i] as string;
-      if (this.statements.eventById.get(id) !== undefined) throw new DuplicateEventIdError(id, streamName);
-    }
-
     const chained = chainEncodedEvents(head?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events);
     // A command's few events are handed back (and kept for subscriptions); a bulk import's are not worth parsing back.
     const recorded: RecordedEvent[] | undefined = chained.length <= RECORDED_UP_TO ? [] : undefined;
     let position = 0n;
     for (const { event, data, metadata } of chained) {
-      position = BigInt(this.statements.insert.run(streamName, event.revision, event.metadata.eventId, event.type, data, metadata).lastInsertRowid);
+      position = this.insert(streamName, event.revision, event.metadata.eventId, event.type, data, metadata);
       // Parsed back from what was stored, so the caller holds what a read would return.
       recorded?.push(toRecordedEvent({ stream_name: streamName, revision: BigInt(event.revision), position, event_id: event.metadata.eventId, type: event.type, data, metadata }));
     }
     const last = (chained[chained.length - 1] as (typeof chained)[number]).event;
     return { nextExpectedRevision: last.revision, position, appended: true, ...(recorded ? { recorded } : {}) };
+  }
+
+  /**
+   * Inserts one event and answers its position. An id stored before fails the event-id index:
+   * that is the duplicate check (no lookup per event), and the enclosing transaction or
+   * savepoint takes back what this append inserted before it.
+   */
+  private insert(streamName: string, revision: number, eventId: string, type: string, data: string, metadata: string): bigint {
+    try {
+      return BigInt(this.statements.insert.run(streamName, revision, eventId, type, data, metadata).lastInsertRowid);
+    } catch (error) {
+      // By its code, not `instanceof SqliteError`: the native module keeps the class it was first
+      // loaded with, which a second copy of better-sqlite3's JavaScript (a test runner's module
+      // registry) does not share.
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      if (code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && message.includes('events.event_id')) {
+        throw new DuplicateEventIdError(eventId, streamName);
+      }
+      throw error;
+    }
   }
 
   /**

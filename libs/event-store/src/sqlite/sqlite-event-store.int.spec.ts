@@ -147,6 +147,23 @@ describe('SqliteEventStore', () => {
       expect(verifyChain(await store.readStream('kept-a'))).toMatchObject({ valid: true, events: 2 });
     });
 
+    it('refuses an append in a group whose later event reuses a stored id, and keeps the rest of the group', async () => {
+      const store = open();
+      const stored = event('ThingCreated');
+      await store.appendToStream('dup-a', [stored], { expectedRevision: 'no_stream' });
+      const outcomes = await Promise.allSettled([
+        store.appendToStream('dup-b', [event('ThingCreated')], { expectedRevision: 'no_stream' }),
+        // Its first event is new, its second was stored in dup-a: the event-id index refuses it.
+        store.appendToStream('dup-c', [event('ThingCreated'), stored], { expectedRevision: 'no_stream' }),
+        store.appendToStream('dup-d', [event('ThingCreated')], { expectedRevision: 'no_stream' }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ name: 'DuplicateEventIdError', eventId: stored.metadata.eventId });
+      expect(await store.readStream('dup-c')).toEqual([]);
+      expect((await store.readStream('dup-b')).length + (await store.readStream('dup-d')).length).toBe(2);
+      expect(await store.headPosition()).toBe(3n);
+    });
+
     it('answers an append only once it is committed: another connection reads it at once', async () => {
       const store = open();
       const other = open();

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { SCHEMA_VERSION, type Actor } from '@mrw/contracts';
+import { newId, SCHEMA_VERSION, type Actor } from '@mrw/contracts';
 import type { EventToAppend } from '@mrw/event-store';
 import { currentCorrelationId } from '@mrw/logging';
 import type { Clock } from './clock';
@@ -10,6 +9,6 @@ import type { Clock } from './clock';
  * request's correlation id (or the event's own id when the request has none).
  */
 export const newEventMetadata = (clock: Clock, actor: Actor): EventToAppend['metadata'] => {
-  const eventId = randomUUID();
+  const eventId = newId();
   return { eventId, occurredAt: clock.now().toISOString(), actor, correlationId: currentCorrelationId(eventId), causationId: null, schemaVersion: SCHEMA_VERSION };
 };

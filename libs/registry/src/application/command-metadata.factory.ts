@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { deriveId, isUuid, type CommandMetadata } from '@mrw/contracts';
+import { deriveId, isUuid, newId, type CommandMetadata } from '@mrw/contracts';
 import { canonicalJson } from '@mrw/event-store';
 import { CLOCK, ProblemException, type AuthPrincipal, type Clock } from '@mrw/platform';
 import type { Request } from 'express';
@@ -32,7 +32,7 @@ export class CommandMetadataFactory {
       });
     }
     const route = `${request.method} ${request.originalUrl.split('?')[0] ?? ''}`;
-    const commandId = key ? deriveId(`${principal.actor.kind}:${principal.actor.id}|${route}`, key) : randomUUID();
+    const commandId = key ? deriveId(`${principal.actor.kind}:${principal.actor.id}|${route}`, key) : newId();
     const correlation = request.header('x-correlation-id');
     return {
       commandId,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { STAGES, type Stage } from '@mrw/contracts';
-import { READ_MODEL_DB } from '../projections/registry-projector';
+import { READ_MODEL_DB, RegistryProjector } from '../projections/registry-projector';
 
 interface ModelRow {
   name: string;
@@ -74,8 +74,18 @@ const versionSummary = (row: VersionRow) => ({
 export class CatalogQueries {
   /** Statements by their SQL, compiled once: the queries differ only by which filters are given. */
   private readonly statements = new Map<string, Database.Statement>();
+  /**
+   * Boards by scope, each with the read-model checkpoint it was built at. The projection is the
+   * read model's only writer and moves its checkpoint in the turn it commits, so a board built
+   * at the current checkpoint is the board a query would build now. Dashboards poll the board
+   * far more often than events arrive.
+   */
+  private readonly boards = new Map<string, { readonly at: bigint; readonly board: Board }>();
 
-  constructor(@Inject(READ_MODEL_DB) private readonly db: Database.Database) {}
+  constructor(
+    @Inject(READ_MODEL_DB) private readonly db: Database.Database,
+    private readonly projector: RegistryProjector,
+  ) {}
 
   private prepare(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
@@ -130,7 +140,19 @@ export class CatalogQueries {
    * stage, and each model with what it serves and its counts, so a model with only archived
    * versions, or none yet, is on the board too.
    */
-  board(scope?: readonly string[]) {
+  board(scope?: readonly string[]): Board {
+    const key = scope ? JSON.stringify(scope) : '';
+    const at = this.projector.checkpoint;
+    const kept = this.boards.get(key);
+    if (kept?.at === at) return kept.board;
+    const board = this.buildBoard(scope);
+    // Scopes are few (one per token's model list); a full map means many distinct scopes: start over.
+    if (this.boards.size >= BOARDS_KEPT) this.boards.clear();
+    this.boards.set(key, { at, board });
+    return board;
+  }
+
+  private buildBoard(scope: readonly string[] | undefined) {
     const inScope = scope ? `AND model IN (SELECT value FROM json_each(?))` : '';
     const params = scope ? [JSON.stringify(scope)] : [];
     const rows = this
@@ -154,6 +176,11 @@ export class CatalogQueries {
     };
   }
 }
+
+/** What the board answers; shared by every request at one checkpoint, so never changed in place. */
+type Board = Readonly<ReturnType<CatalogQueries['buildBoard']>>;
+
+const BOARDS_KEPT = 256;
 
 const splitTag = (tag: string): [string, string | undefined] => {
   const i = tag.indexOf(':');

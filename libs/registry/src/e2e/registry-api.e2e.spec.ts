@@ -80,6 +80,25 @@ describe('registry API', () => {
       ]);
     });
 
+    it('shows every change on the board it answers next (a board kept between requests is rebuilt once the read model moves)', async () => {
+      await createModel('boardwatch');
+      await registerVersion('boardwatch');
+      const stagesOf = async () => {
+        const board = await registry.http('GET', '/api/v1/board', { token: viewer });
+        expect(board.status).toBe(200);
+        const on = (stage: string) => board.body[stage].filter((v: { model: string }) => v.model === 'boardwatch').map((v: { version: number }) => v.version);
+        return { None: on('None'), Staging: on('Staging'), models: board.body.models.filter((m: { name: string }) => m.name === 'boardwatch') };
+      };
+      expect(await stagesOf()).toEqual({ None: [1], Staging: [], models: [{ name: 'boardwatch', servingVersion: null, counts: { None: 1, Staging: 0, Production: 0, Archived: 0 } }] });
+      expect(await stagesOf()).toEqual((await stagesOf()));
+
+      const moved = await registry.http('POST', '/api/v1/models/boardwatch/versions/1/transitions', { token: contributor, body: { toStage: 'Staging' } });
+      expect(moved.status).toBe(202);
+      expect(await stagesOf()).toEqual({ None: [], Staging: [1], models: [{ name: 'boardwatch', servingVersion: null, counts: { None: 0, Staging: 1, Production: 0, Archived: 0 } }] });
+      await registerVersion('boardwatch');
+      expect((await stagesOf()).None).toEqual([2]);
+    });
+
     it('answers what a version looked like at a past moment (?asOf=)', async () => {
       await createModel('timetravel');
       await registerVersion('timetravel');
