@@ -88,12 +88,19 @@ const plus = (at: string, duration: string): string | undefined => {
 const before = (a: ArchivalCandidate, b: ArchivalCandidate): number =>
   Date.parse(a.dueAt) - Date.parse(b.dueAt) || ARCHIVAL_RULES.indexOf(a.rule) - ARCHIVAL_RULES.indexOf(b.rule) || a.version - b.version;
 
-const protectionsOf = (facts: ModelFacts, v: VersionFacts, keepRollbackTarget: boolean): ProtectedVersion[] => {
+const UNPROTECTED: readonly ProtectedVersion[] = [];
+
+const protectionsOf = (facts: ModelFacts, v: VersionFacts, keepRollbackTarget: boolean): readonly ProtectedVersion[] => {
+  const serving = v.version === facts.servingVersion || v.serving;
+  // Most versions have no protection: answered without building anything (a plan passes over every version).
+  if (!serving && v.pendingApprovals.length === 0 && v.deploymentsInFlight.length === 0 && !(keepRollbackTarget && v.version === facts.rollbackTarget)) {
+    return UNPROTECTED;
+  }
   const found: ProtectedVersion[] = [];
   const add = (reason: ProtectionReason, rules: readonly ArchivalRule[], detail: string): void => {
     found.push({ version: v.version, reason, rules, detail });
   };
-  if (v.version === facts.servingVersion || v.serving) add('serving', ALL_RULES, `v${v.version} serves traffic`);
+  if (serving) add('serving', ALL_RULES, `v${v.version} serves traffic`);
   if (v.pendingApprovals.length > 0) add('approval-pending', ALL_RULES, `v${v.version} has an approval pending (${v.pendingApprovals.join(', ')})`);
   if (v.deploymentsInFlight.length > 0) {
     add('deployment-in-flight', ALL_RULES, `v${v.version} has a deployment in flight (${v.deploymentsInFlight.join(', ')})`);
@@ -130,8 +137,12 @@ export const archivalPlan = (facts: ModelFacts, samplesOf: SamplesOf, now: strin
   const archival = policy.archival ?? {};
   const keepRollbackTarget = archival.keepRollbackTarget !== false;
   const listed = [...facts.versions.values()].filter((v) => v.stage !== 'Archived');
-  const protections = new Map(listed.map((v) => [v.version, protectionsOf(facts, v, keepRollbackTarget)]));
-  const spared = (v: VersionFacts, rule: ArchivalRule): boolean => (protections.get(v.version) ?? []).some((p) => p.rules.includes(rule));
+  const protections = new Map<number, readonly ProtectedVersion[]>();
+  for (const v of listed) {
+    const found = protectionsOf(facts, v, keepRollbackTarget);
+    if (found.length > 0) protections.set(v.version, found);
+  }
+  const spared = (v: VersionFacts, rule: ArchivalRule): boolean => protections.get(v.version)?.some((p) => p.rules.includes(rule)) === true;
 
   const candidates: ArchivalCandidate[] = [];
   const breaches: LiveMetricAlarm[] = [];

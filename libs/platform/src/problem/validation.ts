@@ -1,4 +1,6 @@
-import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type Type, type ValidationError } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
 import { ProblemException, type FieldError } from './problem';
 
 const flatten = (errors: readonly ValidationError[], prefix = ''): FieldError[] =>
@@ -43,19 +45,38 @@ class RequestValidationPipe extends ValidationPipe {
         errors: [{ field: 'body', message: 'missing' }],
       });
     }
+    if (isEmptyObject(value) && metadata.metatype !== undefined && this.toValidate(metadata) && this.emptyIsValid(metadata.metatype)) {
+      // Most reads send no query at all: the DTO was checked against `{}` once, so only transform.
+      return plainToInstance(metadata.metatype, value);
+    }
     const result: unknown = await super.transform(value, metadata);
     if (dto) dropNulls(result);
     return result;
   }
+
+  /** Whether `{}` passes the DTO's validation, worked out the first time it is asked (class metadata does not change). */
+  private emptyIsValid(metatype: Type<unknown>): boolean {
+    let verdict = emptyVerdicts.get(metatype);
+    if (verdict === undefined) {
+      verdict = validateSync(plainToInstance(metatype, {}) as object, VALIDATOR_OPTIONS).length === 0;
+      emptyVerdicts.set(metatype, verdict);
+    }
+    return verdict;
+  }
 }
 
+const emptyVerdicts = new WeakMap<Type<unknown>, boolean>();
+
+const isEmptyObject = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+
 /** class-validator on every body and query: unknown fields refused, errors listed per field. */
+const VALIDATOR_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false } as const;
+
 export const createValidationPipe = (): ValidationPipe =>
   new RequestValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
+    ...VALIDATOR_OPTIONS,
     transform: true,
-    stopAtFirstError: false,
     exceptionFactory: (errors) => {
       const fieldErrors = flatten(errors);
       return new ProblemException(
