@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { EventMetadata } from '@mrw/contracts';
 import type { EventToAppend, RecordedEvent, RecordedMetadata } from './event-store.port';
 
@@ -127,8 +127,14 @@ const encodeMember = (value: unknown): string | undefined => encode(value, [], [
  */
 function hashOfEncoded(streamName: string, revision: number, type: string, data: string | undefined, metadata: string): string {
   const canonical = `{${data === undefined ? '' : `"data":${data},`}"metadata":${metadata},"revision":${JSON.stringify(revision)},"streamName":${JSON.stringify(streamName)},"type":${JSON.stringify(type)}}`;
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  return sha256Hex(canonical);
 }
+
+/** Hex sha256 of UTF-8 text: the one-shot `crypto.hash` (Node 20.12 and later), half the cost of a Hash object, where there is one. */
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** An event with its place in the stream and its hash-chain links filled in, ready to store. */
 export interface ChainedEvent {
