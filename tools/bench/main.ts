@@ -37,7 +37,8 @@ const main = async (): Promise<void> => {
   const names = process.argv.slice(2);
   const unknown = names.filter((name) => !BENCHMARKS.some(([known]) => known === name));
   if (unknown.length > 0) {
-    throw new Error(`no benchmark named ${unknown.join(', ')}; the benchmarks are: ${BENCHMARKS.map(([name]) => name).join(', ')}`);
+    process.stderr.write(`no benchmark named ${unknown.join(', ')}; name one or more of: ${BENCHMARKS.map(([name]) => name).join(', ')}\n`);
+    process.exit(2);
   }
   process.stdout.write(`model-registry-workflows benchmarks\n${machine()}\n`);
   const dir = await mkdtemp(join(tmpdir(), 'mrw-bench-'));
