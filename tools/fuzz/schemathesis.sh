@@ -66,8 +66,9 @@ api PUT /models/churn-classifier/aliases/champion '{"version": 1}'
 
 # Run from the scratch directory, so schemathesis' own files (.schemathesis/, .hypothesis/) go with it.
 status=0
+config="$PWD/tools/fuzz/schemathesis.toml"
 cd "$data"
-"$st" run "$base/api/docs/openapi.json" \
+"$st" --config-file "$config" run "$base/api/docs/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks all \
   --exclude-checks positive_data_acceptance \

@@ -1,3 +1,5 @@
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, type NextFunction, type Request, type Response } from 'express';
@@ -7,8 +9,33 @@ import { closeRequestSchemas, declareProblemResponses } from './problem/openapi-
 import { BodyRoutes, formBodyParser, jsonBodyGuard, MAX_BODY_BYTES, mediaTypeGuard, methodGuard, queryGuard, sendProblem } from './problem/request-guards';
 import { createValidationPipe } from './problem/validation';
 
+/**
+ * A request Node's HTTP parser refuses never reaches a route: its request line and headers over
+ * Node's limit (431), chunk extensions too large (413), anything else unparsable (400). Node would
+ * answer with an empty body; the suite answers a problem document, then closes the connection.
+ */
+export const answerUnparsableRequests = (server: Server): void => {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, code, detail] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'REQUEST_HEADERS_TOO_LARGE', 'the request line and headers are larger than the server takes (a query string that long belongs in a body)']
+        : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? [413, 'PAYLOAD_TOO_LARGE', 'the chunk extensions are larger than the server takes']
+          : [400, 'BAD_REQUEST', 'the request is not valid HTTP/1.1'];
+    const body = JSON.stringify(new ProblemException(code, detail, {}, status).toDocument());
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+};
+
 /** What every HTTP service applies: media types, JSON size and shape limits, validation, problem documents, OpenAPI, shutdown hooks. */
 export const configureHttpApp = (app: INestApplication, title: string): void => {
+  answerUnparsableRequests(app.getHttpServer() as Server);
   // Filled from the OpenAPI document below, before the first request arrives.
   const forms = new BodyRoutes();
   // A method the path does not take is answered 405 before anything looks at the body (a form

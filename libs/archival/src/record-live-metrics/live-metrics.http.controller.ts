@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiParam, ApiTags } from '@nestjs/swagger';
 import { MODEL_NAME_PATTERN } from '@mrw/contracts';
 import { CLOCK, ModelScope, ProblemException, RequireRole, type Clock } from '@mrw/platform';
 import { ArchivalScheduler, LIVE_METRIC_SAMPLES } from '../apply-policies/archival-scheduler';
@@ -48,7 +48,14 @@ export class LiveMetricsController {
       },
     },
   })
-  @ApiOkResponse({ description: 'Accepted: the samples are kept and the archival plan made again' })
+  @ApiAcceptedResponse({
+    description: 'Accepted: the samples are kept and the archival plan made again',
+    schema: {
+      type: 'object',
+      required: ['model', 'accepted'],
+      properties: { model: { type: 'string' }, accepted: { type: 'integer', minimum: 1, description: 'samples kept' } },
+    },
+  })
   async record(@Param('name') name: string, @Body() body: unknown) {
     if (!MODEL_NAME_PATTERN.test(name)) throw new ProblemException('MODEL_NOT_FOUND', `no model ${name}`, {}, 404);
     await this.book.caughtUp();

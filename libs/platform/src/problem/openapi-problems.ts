@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse, type OpenAPIObject } from '@nestjs/swagger';
+import { ApiResponse, type ContentObject, type OpenAPIObject, type SchemaObject } from '@nestjs/swagger';
+import { dialectFor, type ProblemDialect } from './problem-dialects';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './request-guards';
 
 const PROBLEM_REF = '#/components/schemas/Problem';
@@ -34,11 +35,14 @@ const WHY: Readonly<Record<number, string>> = {
   413: `The body or a multipart text part exceeds ${MAX_BODY_BYTES} bytes, a file exceeds its limit, or the events it would append exceed the store's limit`,
   415: 'The body is neither application/json nor (for uploads) multipart/form-data',
   422: 'Understood but refused: e.g. an invalid policy, alias, source or manifest, or an Idempotency-Key reused with a different body',
+  431: 'The request line and headers are larger than the HTTP server takes (16 KiB); answered before routing, always as a problem document',
 };
 
-const problemResponse = (status: number) => ({
+const problemResponse = (status: number, dialect?: ProblemDialect): { description: string; content: ContentObject } => ({
   description: WHY[status] ?? 'A problem document',
-  content: { 'application/problem+json': { schema: { $ref: PROBLEM_REF } } },
+  content: dialect
+    ? { 'application/json': { schema: dialect.schema as SchemaObject } }
+    : { 'application/problem+json': { schema: { $ref: PROBLEM_REF } } },
 });
 
 /** Declares problem responses a route answers beyond those its shape implies (see `declareProblemResponses`). */
@@ -68,11 +72,15 @@ export const declareProblemResponses = (document: OpenAPIObject): OpenAPIObject 
       if (operation.requestBody) statuses.add(400);
       // Any write may carry a body: too large or of the wrong type is refused before routing.
       if (method !== 'get') [409, 413, 415, 422].forEach((s) => statuses.add(s));
+      // Routes with a dialect of their own (MLflow's) document their refusals in it.
+      const dialect = dialectFor(path);
       const responses = { ...operation.responses };
-      for (const status of statuses) responses[String(status)] ??= problemResponse(status);
+      for (const status of statuses) responses[String(status)] ??= problemResponse(status, dialect);
+      // Refused by the HTTP parser, which knows no route and so no dialect.
+      responses['431'] = problemResponse(431);
       for (const [status, response] of Object.entries(responses)) {
-        if (/^4\d\d$/.test(status) && response && !('$ref' in response)) {
-          responses[status] = { ...response, description: response.description ?? '', content: problemResponse(Number(status)).content };
+        if (/^4\d\d$/.test(status) && status !== '431' && response && !('$ref' in response)) {
+          responses[status] = { ...response, description: response.description ?? '', content: problemResponse(Number(status), dialect).content };
         }
       }
       operation.responses = responses;

@@ -11,6 +11,8 @@ export interface ProblemDialect {
   /** Path prefixes, each starting with `/`; a path matches when it equals one or continues it with `/` or `-`. */
   readonly prefixes: readonly string[];
   render(problem: ProblemException): { readonly status: number; readonly body: unknown };
+  /** The JSON Schema of the body `render` writes (served as `application/json`), for the OpenAPI document. */
+  readonly schema: Readonly<Record<string, unknown>>;
 }
 
 const dialects = new Map<string, ProblemDialect>();
@@ -20,7 +22,8 @@ export const registerProblemDialect = (name: string, dialect: ProblemDialect): v
   dialects.set(name, dialect);
 };
 
-const dialectFor = (path: string): ProblemDialect | undefined => {
+/** The dialect a path's refusals are written in, if any: a request path or an OpenAPI template. */
+export const dialectFor = (path: string): ProblemDialect | undefined => {
   for (const dialect of dialects.values()) {
     if (dialect.prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}-`))) return dialect;
   }

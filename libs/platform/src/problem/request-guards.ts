@@ -95,9 +95,12 @@ const pathPattern = (template: string, lastSpans = false): RegExp => {
 /**
  * 405 with `Allow` for a method the OpenAPI document does not list on a path it knows (rather
  * than 404, which would say the resource does not exist). HEAD and OPTIONS pass to the router.
+ * A concrete path is matched before the templates it would also fit, as OpenAPI says: `DELETE
+ * /tokens/self` is a method `/tokens/self` does not take, not a token named `self`.
  */
 export const methodGuard = (paths: Readonly<Record<string, object>>): ((request: Request, response: Response, next: NextFunction) => void) => {
   const routes = Object.entries(paths).map(([template, item]) => ({
+    template,
     pattern: pathPattern(template),
     methods: Object.keys(item)
       .filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m))
@@ -111,11 +114,13 @@ export const methodGuard = (paths: Readonly<Record<string, object>>): ((request:
       return [method, sources.length > 0 ? new RegExp(sources.join('|')) : /(?!)/];
     }),
   );
+  const concrete = new Map(routes.filter((r) => !r.template.includes('{')).map((r) => [r.template, r.methods]));
   return (request: Request, response: Response, next: NextFunction): void => {
     if (request.method === 'HEAD' || request.method === 'OPTIONS') return next();
     const path = request.path;
-    if (takes.get(request.method)?.test(path)) return next();
-    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
+    const exact = concrete.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+    if (exact === undefined && takes.get(request.method)?.test(path)) return next();
+    const allowed = exact ?? [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
     if (allowed.length === 0 || allowed.includes(request.method)) return next();
     response.setHeader('Allow', [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].sort().join(', '));
     sendProblem(response, new ProblemException('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, {}, 405));

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import { startRegistry, type RegistryHarness } from '../testing/registry-harness';
 
@@ -203,12 +204,55 @@ describe('hostile input', () => {
   });
 
   describe('methods and media types', () => {
+    it('answers what the HTTP parser refuses with a problem document too: headers too large (431), not HTTP at all (400)', async () => {
+      const raw = (text: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(Number(new URL(registry.baseUrl).port), '127.0.0.1', () => socket.end(text));
+          const chunks: Buffer[] = [];
+          socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+          socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
+          socket.on('error', reject);
+        });
+      const before = await head();
+      const huge = await raw(`GET /api/v1/models?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${viewer}\r\n\r\n`);
+      expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+      expect(huge).toContain('Content-Type: application/problem+json');
+      expect(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, code: 'REQUEST_HEADERS_TOO_LARGE' });
+      const garbage = await raw('\u0001\u0002 nonsense\r\n\r\n');
+      expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+      expect(await head()).toBe(before);
+    });
+
+    it('answers a method an MLflow path does not take with 405 and Allow, in MLflow’s error shape', async () => {
+      const trace = await new Promise<{ status?: number; allow?: string; body: string }>((resolve, reject) => {
+        const sent = request(`${registry.baseUrl}/api/2.0/mlflow-artifacts/artifacts`, { method: 'TRACE', headers: { authorization: `Bearer ${contributor}` } }, (answer) => {
+          let body = '';
+          answer.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          answer.on('end', () => resolve({ status: answer.statusCode, allow: answer.headers.allow, body }));
+        });
+        sent.on('error', reject);
+        sent.end();
+      });
+      expect([trace.status, trace.allow]).toEqual([405, 'GET, HEAD']);
+      expect(JSON.parse(trace.body)).toEqual({ error_code: 'BAD_REQUEST', message: expect.stringContaining('TRACE is not allowed') });
+    });
+
     it('answers a method a known path does not support with 405 and Allow', async () => {
       const response = await registry.http('PUT', '/api/v1/models/target/versions', { token: contributor, body: {} });
       expect([response.status, response.body.code]).toEqual([405, 'METHOD_NOT_ALLOWED']);
       expect(response.headers.get('allow')).toBe('GET, HEAD, POST');
       expect(response.headers.get('content-type')).toContain('application/problem+json');
       expect((await registry.http('GET', '/api/v1/nothing-here', { token: viewer })).status).toBe(404);
+    });
+
+    it('matches a concrete path before a template it also fits: DELETE /tokens/self is 405, not a token named self', async () => {
+      const before = await head();
+      const response = await registry.http('DELETE', '/api/v1/tokens/self', { token: contributor });
+      expect([response.status, response.body.code, response.headers.get('allow')]).toEqual([405, 'METHOD_NOT_ALLOWED', 'GET, HEAD']);
+      expect((await registry.http('DELETE', '/api/v1/tokens/self/', { token: contributor })).status).toBe(405);
+      expect((await registry.http('GET', '/api/v1/tokens/self', { token: contributor })).status).toBe(200);
+      expect(await head()).toBe(before);
     });
 
     it('answers 405 for a method a path does not take before it looks at the body (a form, a non-object, TRACE)', async () => {
@@ -264,7 +308,10 @@ describe('hostile input', () => {
         const media = responses[status].content?.['application/json'] ?? responses[status].content?.['application/octet-stream'] ?? responses[status].content?.['text/event-stream'];
         if (status !== '204') expect({ name, schema: media?.schema }).toEqual({ name, schema: expect.any(Object) });
         const expected = ['400', '401', '403', ...(method === 'get' ? [] : ['409', '413', '415', '422'])];
-        for (const code of expected) expect({ name, code, content: responses[code]?.content }).toEqual({ name, code, content: problem });
+        // MLflow's paths refuse in MLflow's shape, `{error_code, message}` as application/json.
+        const refusal = name.includes(' /api/2.0/mlflow') ? { 'application/json': { schema: expect.objectContaining({ required: ['error_code', 'message'] }) } } : problem;
+        for (const code of expected) expect({ name, code, content: responses[code]?.content }).toEqual({ name, code, content: refusal });
+        expect({ name, content: responses['431']?.content }).toEqual({ name, content: problem });
       }
       const compare = document.paths['/api/v1/models/{name}/compare'].get.responses;
       expect(compare['409'].content).toEqual(problem);

@@ -374,5 +374,31 @@ describe('registry API', () => {
         expect.arrayContaining(['/api/v1/models', '/api/v1/models/{name}/versions/{version}/transitions', '/api/v1/audit']),
       );
     });
+
+    it('publishes an OpenAPI document a client can trust: every path parameter declared, refusals in the shape each route writes', async () => {
+      type Operation = { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { content?: Record<string, unknown> }> };
+      const openapi = (await registry.http('GET', '/api/docs/openapi.json', { token: null })).body as { paths: Record<string, Record<string, Operation>> };
+      const undeclared: string[] = [];
+      const wrongDialect: string[] = [];
+      for (const [path, item] of Object.entries(openapi.paths)) {
+        for (const [method, operation] of Object.entries(item)) {
+          for (const name of [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1])) {
+            if (!(operation.parameters ?? []).some((p) => p.in === 'path' && p.name === name)) undeclared.push(`${method} ${path} {${name}}`);
+          }
+          const expected = path.startsWith('/api/2.0/mlflow') ? 'application/json' : 'application/problem+json';
+          for (const [status, response] of Object.entries(operation.responses)) {
+            // 431 comes from the HTTP parser, before any route: always a problem document.
+            const shape = status === '431' ? 'application/problem+json' : expected;
+            if (/^4\d\d$/.test(status) && Object.keys(response.content ?? {}).join() !== shape) wrongDialect.push(`${method} ${path} ${status}`);
+          }
+        }
+      }
+      expect(undeclared).toEqual([]);
+      expect(wrongDialect).toEqual([]);
+      // The MLflow artifact proxy's refusals are MLflow's: `{error_code, message}`, as `application/json`.
+      const refused = await registry.http('GET', '/api/2.0/mlflow-artifacts/artifacts', { token: null });
+      expect([refused.status, refused.headers.get('content-type')]).toEqual([401, 'application/json; charset=utf-8']);
+      expect(refused.body).toEqual({ error_code: 'UNAUTHENTICATED', message: expect.any(String) });
+    });
   });
 });

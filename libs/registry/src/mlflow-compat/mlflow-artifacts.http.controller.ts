@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Controller, Get, HttpCode, Inject, Put, Query, Req, StreamableFile, UseFilters } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ModelScope, RAW_BODY_MEDIA_TYPE, RequireRole } from '@mrw/platform';
 import { MlflowArtifacts, type MlflowFileInfo } from './mlflow-artifacts';
@@ -11,6 +11,10 @@ const wildcardPath = (request: Request): string => {
   const value = (request.params as Record<string, string | string[] | undefined>)['path'];
   return Array.isArray(value) ? value.join('/') : (value ?? '');
 };
+
+/** The wildcard in the document: one template parameter whose value may span segments (`run/model/MLmodel`). */
+const ApiArtifactPath = (): MethodDecorator =>
+  ApiParam({ name: 'path', required: true, description: 'The artifact\'s path under the root; it may contain `/`', schema: { type: 'string', minLength: 1 } });
 
 const LISTING_SCHEMA = {
   type: 'object',
@@ -50,8 +54,10 @@ export class MlflowArtifactsController {
   @Put('*path')
   @HttpCode(200)
   @RequireRole('contributor')
+  @ApiArtifactPath()
   @ApiConsumes(RAW_BODY_MEDIA_TYPE)
-  @ApiBody({ description: 'The file\'s bytes, any media type', schema: { type: 'string', format: 'binary' } })
+  // An empty file is a file: MLflow uploads zero bytes for an empty artifact.
+  @ApiBody({ description: 'The file\'s bytes, any media type; none for an empty file', required: false, schema: { type: 'string', format: 'binary' } })
   @ApiOkResponse({ description: 'Stored (an empty object, as MLflow answers)', schema: { type: 'object', additionalProperties: false } })
   async upload(@Req() request: Request): Promise<Record<string, never>> {
     const length = request.headers['content-length'];
@@ -61,6 +67,7 @@ export class MlflowArtifactsController {
 
   @Get('*path')
   @RequireRole('viewer')
+  @ApiArtifactPath()
   @ApiOkResponse({ description: 'The file\'s bytes', content: { [RAW_BODY_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } } } })
   download(@Req() request: Request): StreamableFile {
     const path = wildcardPath(request);

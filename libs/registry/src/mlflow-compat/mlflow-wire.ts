@@ -24,6 +24,8 @@ const STATUS: Readonly<Record<string, number>> = {
   RESOURCE_DOES_NOT_EXIST: 404,
   INVALID_PARAMETER_VALUE: 400,
   INVALID_STATE: 400,
+  // A method the path does not take: HTTP's 405 with its Allow header, as MLflow's server answers it.
+  BAD_REQUEST: 405,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
   TEMPORARILY_UNAVAILABLE: 503,
@@ -36,6 +38,7 @@ export const mlflowCodeFor = (code: string, status: number): string => {
   if (code.endsWith('_NOT_FOUND') || status === 404) return 'RESOURCE_DOES_NOT_EXIST';
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 403) return 'PERMISSION_DENIED';
+  if (status === 405) return 'BAD_REQUEST';
   if (status === 503) return 'TEMPORARILY_UNAVAILABLE';
   if (status >= 500) return 'INTERNAL_ERROR';
   // Lifecycle rules and conflicts (409) are about the resource's state; the rest are the request's values.
@@ -53,6 +56,11 @@ export const MLFLOW_PROBLEM_DIALECT: ProblemDialect = {
   render: (problem) => {
     const code = mlflowCodeFor(problem.code, problem.status);
     return { status: STATUS[code] ?? 400, body: { error_code: code, message: problem.message } };
+  },
+  schema: {
+    type: 'object',
+    required: ['error_code', 'message'],
+    properties: { error_code: { type: 'string', example: 'RESOURCE_DOES_NOT_EXIST' }, message: { type: 'string' } },
   },
 };
 

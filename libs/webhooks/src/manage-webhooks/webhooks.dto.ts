@@ -34,7 +34,8 @@ export class CreateWebhookDto {
   @IsIn(WEBHOOK_EVENT_NAMES as unknown as string[], { each: true })
   events!: string[];
 
-  @ApiPropertyOptional({ example: 'churn', nullable: true, description: "only this model's events; absent or null: every model (admins only)" })
+  // `type` spelled out: `string | null` reflects as Object, which the document would then call an object.
+  @ApiPropertyOptional({ type: String, pattern: MODEL_NAME_PATTERN.source, example: 'churn', nullable: true, description: "only this model's events; absent or null: every model (admins only)" })
   @IsOptional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
@@ -75,7 +76,7 @@ export class UpdateWebhookDto {
   @IsIn(WEBHOOK_EVENT_NAMES as unknown as string[], { each: true })
   events?: string[];
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, pattern: MODEL_NAME_PATTERN.source, nullable: true, description: "only this model's events; null: every model (admins only)" })
   @IsOptional()
   @ValidateIf((_, value) => value !== null)
   @IsString()
