@@ -113,8 +113,13 @@ export interface SubscriptionStatus {
 }
 
 export interface Subscription {
-  /** Resolves once the subscription has handled every event that existed when it was called. */
-  caughtUp(): Promise<void>;
+  /**
+   * Resolves once the subscription has handled (or its filter passed over) every event that
+   * existed when it was called; with `upTo`, every event up to that position, which spares the
+   * read of the head for a caller that has just read it (an adapter may still wait for a later
+   * position of its own).
+   */
+  caughtUp(upTo?: bigint): Promise<void>;
   /** Last position whose handler completed (and was checkpointed), or undefined. */
   readonly checkpoint: bigint | undefined;
   /** Its health now, cheap to call (no I/O): `reconnecting` and `failed` mean not ready. */

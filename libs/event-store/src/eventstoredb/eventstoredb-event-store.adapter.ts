@@ -549,7 +549,8 @@ class EventStoreDbSubscription implements Subscription {
    * that the server will deliver to it (found by reading `$all` backwards down to the current
    * position). Events the server filters out never reach the subscription and are not waited
    * for. While the subscription is reconnecting the promise waits for it (or rejects if this
-   * read itself fails).
+   * read itself fails). A caller's `upTo` is not taken: a position the filter passes over would
+   * never be reached here, so the target is always this read's.
    */
   async caughtUp(): Promise<void> {
     await this.ready;

@@ -82,7 +82,7 @@ if (source.kind === 'none') {
         reopen: () => openEventStoreDb(url),
         cleanup: async () => undefined,
       }),
-      { detectsCrossStreamDuplicateIds: false },
+      { detectsCrossStreamDuplicateIds: false, caughtUpToAGivenPosition: false },
     );
 
     describe('EventStoreDB specifics', () => {

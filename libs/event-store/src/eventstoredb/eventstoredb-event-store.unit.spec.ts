@@ -30,7 +30,7 @@ describeEventStoreConformance('EventStoreDB adapter on an in-memory client stand
     },
     cleanup: async () => undefined,
   };
-}, { detectsCrossStreamDuplicateIds: false });
+}, { detectsCrossStreamDuplicateIds: false, caughtUpToAGivenPosition: false });
 
 describe('EventStoreDbEventStore (adapter logic, in-memory client stand-in)', () => {
   let fake: InMemoryEsdbClient;

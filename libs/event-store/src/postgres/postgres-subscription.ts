@@ -219,11 +219,11 @@ export class PostgresSubscription implements Subscription, ListenerMember {
       });
   }
 
-  /** Resolves once every event in the log when it was called is handled (or passed over by the filter). */
-  async caughtUp(): Promise<void> {
+  /** Resolves once every event in the log when it was called (or up to `upTo`) is handled (or passed over by the filter). */
+  async caughtUp(upTo?: bigint): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     if (this.host.isClosed() && this.finished) throw new Error(`subscription ${this.name}: the store is closed`);
-    const target = await this.host.head();
+    const target = upTo ?? (await this.host.head());
     if (this.failure !== undefined) throw this.failure;
     if ((this.position ?? 0n) >= target) return;
     if (this.finished || this.stopping) throw new Error(`subscription ${this.name} is stopped`);

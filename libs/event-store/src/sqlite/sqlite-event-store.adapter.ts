@@ -614,9 +614,9 @@ class SqliteSubscription implements Subscription {
       });
   }
 
-  caughtUp(): Promise<void> {
+  caughtUp(upTo?: bigint): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    const target = this.store.isClosed() ? 0n : this.store.head();
+    const target = upTo ?? (this.store.isClosed() ? 0n : this.store.head());
     if ((this.position ?? 0n) >= target) return Promise.resolve();
     if (this.finished || this.stopping) {
       return Promise.reject(new Error(`subscription ${this.name} is stopped`));

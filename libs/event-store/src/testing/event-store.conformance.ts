@@ -31,6 +31,11 @@ export interface EventStoreFixture {
 export interface EventStoreCapabilities {
   /** Defaults to true. EventStoreDB has no index by event id, so its adapter declares false. */
   readonly detectsCrossStreamDuplicateIds?: boolean;
+  /**
+   * Defaults to true. EventStoreDB declares false: its filtered subscriptions never reach a
+   * position the server filters out, so `caughtUp(upTo)` reads its own target instead.
+   */
+  readonly caughtUpToAGivenPosition?: boolean;
 }
 
 /**
@@ -470,18 +475,51 @@ export function describeEventStoreConformance(
         expect(second.subscription.checkpoint).toBeGreaterThan(checkpoint ?? Infinity);
       });
 
-      it('stop() waits for the in-flight handler, whose event then counts as handled', async () => {
-        await appendNumbered('a', 0, 2);
+      /** A subscription whose handler waits, for the events `holds` picks, until `release()`. */
+      const gatedSubscription = (
+        subscriptionName: string,
+        holds: (event: RecordedEvent) => boolean,
+        around: { before?: (event: RecordedEvent) => void; after?: (event: RecordedEvent) => void },
+      ): { subscription: Subscription; release: () => void } => {
         let release!: () => void;
         const gate = new Promise<void>((resolve) => (release = resolve));
-        const started: number[] = [];
         const subscription = subscribe(store, {
-          name: `${category}-inflight`,
+          name: subscriptionName,
           filter: ownFilter(),
           handler: async (event) => {
-            started.push((event.data as { n: number }).n);
-            await gate;
+            around.before?.(event);
+            if (holds(event)) await gate;
+            around.after?.(event);
           },
+        });
+        return { subscription, release };
+      };
+
+      const honoursUpTo = capabilities.caughtUpToAGivenPosition !== false;
+      if (!honoursUpTo) {
+        console.warn(`EventStore conformance (${name}): SKIPPED caughtUp(upTo): the adapter declares it reads its own target`);
+      }
+      (honoursUpTo ? it : it.skip)('caughtUp(upTo) resolves once the events up to that position are handled, not the ones after', async () => {
+        await appendNumbered('a', 0, 2);
+        const [first, second] = (await store.readAll({ filter: ownFilter() })) as [RecordedEvent, RecordedEvent];
+        const handled: number[] = [];
+        // The second event's handler holds on: caughtUp up to the first must not wait for it.
+        const { subscription, release } = gatedSubscription(`${category}-upto`, (event) => event.position === second.position, {
+          after: (event) => handled.push((event.data as { n: number }).n),
+        });
+        await subscription.caughtUp(first.position);
+        expect(handled).toEqual([0]);
+        release();
+        await subscription.caughtUp(second.position);
+        expect(handled).toEqual([0, 1]);
+        await subscription.stop();
+      });
+
+      it('stop() waits for the in-flight handler, whose event then counts as handled', async () => {
+        await appendNumbered('a', 0, 2);
+        const started: number[] = [];
+        const { subscription, release } = gatedSubscription(`${category}-inflight`, () => true, {
+          before: (event) => started.push((event.data as { n: number }).n),
         });
         await waitFor(() => started.length === 1, 3_000, 'the first handler started');
 

@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import { PostgresEventStore } from '@mrw/event-store';
 import { describeWithPostgres, testEvent, uniqueSchema } from '@mrw/event-store/testing';
 import { Readiness } from '../observability/readiness';
+import { noteLogHead } from '../persistence/request-log-head';
 import { ServerSecrets } from '../secrets/server-secrets';
 import { AuthGuard } from './auth.guard';
 import { generateSecret, TokenDirectory } from './token-directory';
@@ -85,6 +86,18 @@ describeWithPostgres('AuthGuard across processes sharing the log', (url) => {
     await expect(guard.canActivate(requestWith(secret).context)).resolves.toBe(true);
     await issuing.appendToStream(`accessToken-${tokenId}`, [testEvent('AccessTokenRevoked', { tokenId }, 'admin')], { expectedRevision: 0 });
     await expect(guard.canActivate(requestWith(secret).context)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('catches up to the head the request noted already (one head read per request), and sees every token up to it', async () => {
+    const secret = generateSecret();
+    await issueElsewhere(secret, 'carol');
+    const { context, request } = requestWith(secret);
+    const head = await issuing.headPosition();
+    noteLogHead(request, head);
+    const catchingUp = jest.spyOn(feed, 'caughtUp');
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(request.principal).toMatchObject({ actor: { kind: 'user', id: 'carol' } });
+    expect(catchingUp.mock.calls).toEqual([[head]]);
   });
 
   it('still refuses a token nobody issued, once it has read the log', async () => {

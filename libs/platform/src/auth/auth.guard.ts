@@ -2,6 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@mrw/contracts';
 import { SUITE_CONFIG, type SuiteConfig } from '../config/config';
+import { logHeadOf } from '../persistence/request-log-head';
 import { ProblemException } from '../problem/problem';
 import { MODEL_SCOPE, PUBLIC_ROUTE, REQUIRED_ROLE, type ModelScopeSource } from './auth.decorators';
 import { hasRole, inScope, type AuthPrincipal } from './principal';
@@ -44,7 +45,7 @@ export class AuthGuard implements CanActivate {
     // A token this process knows is checked at once (no promise, no turn of the event loop).
     const known = this.catchUpFirst ? undefined : this.tokens.authenticate(secret);
     if (known) return this.admit(known, targets, request);
-    return this.afterCatchingUp(secret).then((principal) => this.admit(principal, targets, request));
+    return this.afterCatchingUp(secret, logHeadOf(request)).then((principal) => this.admit(principal, targets, request));
   }
 
   private admit(principal: AuthPrincipal | undefined, targets: Parameters<Reflector['getAllAndOverride']>[1], request: ScopedRequest): boolean {
@@ -58,11 +59,12 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private async afterCatchingUp(secret: string): Promise<AuthPrincipal | undefined> {
+  /** `upTo`: the log head this request's read-your-writes check read already, if one did. */
+  private async afterCatchingUp(secret: string, upTo: bigint | undefined): Promise<AuthPrincipal | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CATCH_UP_MS)));
     // An unreachable store answers no sooner: the token stays unknown, and the request is refused.
-    await Promise.race([this.feed.caughtUp().catch(() => undefined), gaveUp]);
+    await Promise.race([this.feed.caughtUp(upTo).catch(() => undefined), gaveUp]);
     clearTimeout(timer);
     return this.tokens.authenticate(secret);
   }

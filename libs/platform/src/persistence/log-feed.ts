@@ -39,9 +39,9 @@ export abstract class LogFeed implements OnModuleInit, OnApplicationShutdown {
     await this.subscription.caughtUp();
   }
 
-  /** Resolves once every event in the log now is folded. */
-  async caughtUp(): Promise<void> {
-    await this.subscription?.caughtUp();
+  /** Resolves once every event in the log now (or up to `upTo`, a head the caller read) is folded. */
+  async caughtUp(upTo?: bigint): Promise<void> {
+    await this.subscription?.caughtUp(upTo);
   }
 
   async onApplicationShutdown(): Promise<void> {
