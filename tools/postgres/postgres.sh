@@ -188,14 +188,19 @@ print_failure() {
   fi
 }
 
-cmd_up() {
+# What `up` and `down` both need first: the binaries, the user to run them as, and the lock
+# that lets one `up`/`down` at a time work on a port.
+prepare_and_lock() {
   check_port_number
   find_binaries
   find_run_as
   mkdir -p -- "$RUN_DIR"
-  # One `up`/`down` at a time per port.
   exec 9>"$LOCK_FILE"
   flock 9
+}
+
+cmd_up() {
+  prepare_and_lock
 
   local dir sockets logfile
   dir="$(data_dir)"
@@ -268,12 +273,7 @@ cmd_down() {
       *) die "unknown option for down: $arg" ;;
     esac
   done
-  check_port_number
-  find_binaries
-  find_run_as
-  mkdir -p -- "$RUN_DIR"
-  exec 9>"$LOCK_FILE"
-  flock 9
+  prepare_and_lock
 
   local dir
   dir="$(data_dir)"
