@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -17,6 +18,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { LIVE_METRIC_NAME_PATTERN, NOTIFY_CHANNEL_KINDS, type NotifyChannel } from '@mrw/contracts';
+
+/**
+ * A nested part of the policy (or, with `each`, every item of a list of them): an object of
+ * `type`, validated as such. `ValidateNested` alone takes an array in an object's place and
+ * checks its items, so `"approval": [{}]` would pass and reach the policy rules as a list.
+ */
+const Nested = (type: () => new () => object, options: { readonly each?: boolean } = {}): PropertyDecorator =>
+  applyDecorators(IsObject({ each: options.each === true, message: `$property must be ${options.each ? 'a list of objects' : 'an object'}` }), ValidateNested({ each: options.each === true }), Type(type));
 
 export class EvaluationPolicyDto {
   @ApiProperty({ example: 'churn-holdout', description: 'Name of the standard evaluation set', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' })
@@ -95,8 +104,7 @@ export class ApprovalRuleDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(10)
-  @ValidateNested({ each: true })
-  @Type(() => NotifyChannelDto)
+  @Nested(() => NotifyChannelDto, { each: true })
   notify?: NotifyChannelDto[];
 
   @ApiPropertyOptional({ example: 'P1D', description: 'ISO 8601 duration between reminders' })
@@ -115,14 +123,12 @@ export class ApprovalRuleDto {
 export class ApprovalPolicyDto {
   @ApiPropertyOptional({ type: ApprovalRuleDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => ApprovalRuleDto)
+  @Nested(() => ApprovalRuleDto)
   Production?: ApprovalRuleDto;
 
   @ApiPropertyOptional({ type: ApprovalRuleDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => ApprovalRuleDto)
+  @Nested(() => ApprovalRuleDto)
   Rollback?: ApprovalRuleDto;
 }
 
@@ -146,8 +152,7 @@ export class DeploymentTargetDto {
 export class DeploymentPolicyDto {
   @ApiProperty({ type: [DeploymentTargetDto] })
   @IsArray()
-  @ValidateNested({ each: true })
-  @Type(() => DeploymentTargetDto)
+  @Nested(() => DeploymentTargetDto, { each: true })
   targets!: DeploymentTargetDto[];
 
   @ApiPropertyOptional({ example: 'PT30M', description: 'ISO 8601: a deployment with no outcome by then has failed (default PT30M)' })
@@ -222,8 +227,7 @@ export class ArchivalPolicyDto {
 
   @ApiPropertyOptional({ type: LiveMetricRuleDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => LiveMetricRuleDto)
+  @Nested(() => LiveMetricRuleDto)
   liveMetric?: LiveMetricRuleDto;
 
   @ApiPropertyOptional({ example: true, description: 'Default true: staleAfter, keepAtMost and liveMetric never archive the rollback target' })
@@ -255,32 +259,27 @@ export class RollbackPolicyDto {
 export class SetPolicyDto {
   @ApiPropertyOptional({ type: EvaluationPolicyDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => EvaluationPolicyDto)
+  @Nested(() => EvaluationPolicyDto)
   evaluation?: EvaluationPolicyDto;
 
   @ApiPropertyOptional({ type: ApprovalPolicyDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => ApprovalPolicyDto)
+  @Nested(() => ApprovalPolicyDto)
   approval?: ApprovalPolicyDto;
 
   @ApiPropertyOptional({ type: DeploymentPolicyDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => DeploymentPolicyDto)
+  @Nested(() => DeploymentPolicyDto)
   deployment?: DeploymentPolicyDto;
 
   @ApiPropertyOptional({ type: ArchivalPolicyDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => ArchivalPolicyDto)
+  @Nested(() => ArchivalPolicyDto)
   archival?: ArchivalPolicyDto;
 
   @ApiPropertyOptional({ type: RollbackPolicyDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => RollbackPolicyDto)
+  @Nested(() => RollbackPolicyDto)
   rollback?: RollbackPolicyDto;
 
   @ApiPropertyOptional({

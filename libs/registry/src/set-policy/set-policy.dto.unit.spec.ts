@@ -51,4 +51,15 @@ describe('PUT /models/{name}/policy: the archival part', () => {
       'archival.liveMetric.minSamples',
     ]);
   });
+
+  it('refuses a list where a part of the policy is an object, and anything but objects in a list of them (a fuzzer found `"approval": [{}]` reaching the rules)', async () => {
+    expect(await fieldsOf({ approval: [{}] })).toEqual(['approval']);
+    expect(await fieldsOf({ archival: { liveMetric: [] } })).toEqual(['archival.liveMetric']);
+    // The list's items are still checked, and their problems listed too.
+    expect(await fieldsOf({ approval: { Production: [{ required: 1 }] } })).toEqual(expect.arrayContaining(['approval.Production']));
+    expect(await fieldsOf({ deployment: { targets: [[{ kind: 'http', environment: 'prod' }]] } })).toEqual(['deployment.targets']);
+    expect(await fieldsOf({ approval: { Production: { required: 1, reviewers: ['role:reviewer'], expiresIn: 'P1D', notify: ['slack'] } } })).toEqual(
+      expect.arrayContaining(['approval.Production.notify']),
+    );
+  });
 });
