@@ -84,11 +84,11 @@ const readAllOf = async (store: EventStore): Promise<[number, number, string]> =
 
 /**
  * The same appends and reads on the PostgreSQL store (MRW_POSTGRES_URL, else the server of
- * `npm run infra:up` on 127.0.0.1:55432), in a schema of its own that is dropped afterwards.
+ * `npm run infra:up` on 127.0.0.1:15432), in a schema of its own that is dropped afterwards.
  * Fewer events than on SQLite: each commit is a round trip to the server and its fsync.
  */
 const benchPostgres = async (): Promise<void> => {
-  const url = process.env['MRW_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:55432/mrw';
+  const url = process.env['MRW_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:15432/mrw';
   section('PostgreSQL event store (same appends; one writer at a time by advisory lock, group commit, fsync on)');
   const { hostname, port } = new URL(url);
   if (!(await reachable(`${hostname}:${port || 5432}`))) {

@@ -12,12 +12,12 @@ const TOKEN = 'bench-admin-token-0123456789abcdef';
 /**
  * Registry HTTP throughput in distributed mode on PostgreSQL: one registry process, then two
  * replicas on the same log (no shared memory, each its own read model), 32 clients split
- * between them. Needs PostgreSQL (MRW_POSTGRES_URL, else `npm run infra:up`'s on 127.0.0.1:55432)
+ * between them. Needs PostgreSQL (MRW_POSTGRES_URL, else `npm run infra:up`'s on 127.0.0.1:15432)
  * and Kafka (KAFKA_BROKERS, else 127.0.0.1:9092); says SKIPPED without them.
  */
 export const benchRegistryReplicas = async (dir: string, seconds = 5): Promise<void> => {
   section('Registry replicas on PostgreSQL (distributed mode, 32 keep-alive clients, register-version on 32 models)');
-  const url = process.env['MRW_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:55432/mrw';
+  const url = process.env['MRW_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:15432/mrw';
   const { hostname, port } = new URL(url);
   const brokers = process.env['KAFKA_BROKERS']?.split(',')[0] ?? '127.0.0.1:9092';
   if (!(await reachable(`${hostname}:${port || 5432}`)) || !(await reachable(brokers))) {

@@ -11,7 +11,7 @@
 //
 // PostgreSQL (MRW_POSTGRES_URL, for the PostgreSQL event store), in the same order:
 //   1. MRW_POSTGRES_URL from the environment;
-//   2. a server already answering on 127.0.0.1:${POSTGRES_PORT:-55432} (`npm run infra:up`
+//   2. a server already answering on 127.0.0.1:${POSTGRES_PORT:-15432} (`npm run infra:up`
 //      starts one: user postgres, database mrw, no password);
 //   3. where a container engine answers and @testcontainers/postgresql is installed: a container;
 //   4. otherwise a throwaway cluster from Debian's postgresql package (tools/postgres/postgres.sh).
@@ -119,7 +119,7 @@ const startPostgres = (port) => {
 
 const setUpPostgres = async () => {
   if (process.env.MRW_POSTGRES_URL) return;
-  const port = Number(process.env.POSTGRES_PORT || 55432);
+  const port = Number(process.env.POSTGRES_PORT || 15432);
   if (await reachable('127.0.0.1', port)) {
     process.env.MRW_POSTGRES_URL = scriptPostgresUrl(port);
     return;

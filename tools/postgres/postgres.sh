@@ -13,7 +13,7 @@
 # Run as root, the server runs as POSTGRES_RUN_AS (`postgres` when that user exists, else
 # `nobody`): initdb and postgres refuse root.
 #
-# Environment: POSTGRES_PORT (55432), POSTGRES_DATA_DIR (tools/postgres/.cache/data-$POSTGRES_PORT),
+# Environment: POSTGRES_PORT (15432), POSTGRES_DATA_DIR (tools/postgres/.cache/data-$POSTGRES_PORT),
 # POSTGRES_RUN_AS (see above), POSTGRES_START_TIMEOUT (60 seconds). See README.md beside this file.
 set -euo pipefail
 
@@ -22,7 +22,7 @@ CACHE_DIR="$SCRIPT_DIR/.cache"
 RUN_DIR="$CACHE_DIR/run"
 
 PG_HOST=127.0.0.1
-POSTGRES_PORT="${POSTGRES_PORT:-55432}"
+POSTGRES_PORT="${POSTGRES_PORT:-15432}"
 POSTGRES_START_TIMEOUT="${POSTGRES_START_TIMEOUT:-60}"
 PG_SUPERUSER=postgres
 PG_DATABASE=mrw

@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL adapter against a real server: MRW_POSTGRES_URL, which tools/jest/global-setup.js
- * sets (a server given, one already on 127.0.0.1:55432, or a throwaway cluster it starts from
+ * sets (a server given, one already on 127.0.0.1:15432, or a throwaway cluster it starts from
  * Debian's postgresql package). Each test works in a schema of its own, dropped afterwards.
  * Without a server every test here is reported SKIPPED, with the reason.
  */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 export const testPostgresUrl = (): string | undefined => process.env['MRW_POSTGRES_URL']?.trim() || undefined;
 
 export const POSTGRES_SKIP_REASON =
-  'SKIPPED: no PostgreSQL (set MRW_POSTGRES_URL, or run `npm run infra:up` to start one on 127.0.0.1:55432)';
+  'SKIPPED: no PostgreSQL (set MRW_POSTGRES_URL, or run `npm run infra:up` to start one on 127.0.0.1:15432)';
 
 /**
  * `describe` when a PostgreSQL server is there; otherwise `describe.skip` with the reason in the
