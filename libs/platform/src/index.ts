@@ -32,6 +32,7 @@ export * from './leadership/postgres-leadership';
 export * from './leadership/open-leadership';
 export * from './bootstrap';
 export * from './start-service';
+export * from './express-adapter';
 export * from './logging/nest-pino.logger';
 export * from './logging/request-logging.middleware';
 export * from './messaging/bus-transport';

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { configureLogging } from '@mrw/logging';
 import { configureHttpApp } from './bootstrap';
+import { ExpressAdapterWithStablePrototypes } from './express-adapter';
 import { connectBusTransport } from './messaging/bus-transport';
 import { ConfigError, loadConfig, type SuiteConfig } from './config/config';
 import { NestPinoLogger } from './logging/nest-pino.logger';
@@ -27,6 +28,22 @@ const orExit = <T>(work: () => T): T => {
 
 const orExitAsync = <T>(work: () => Promise<T>): Promise<T> => work().catch(exitOnConfigError);
 
+/**
+ * A service's HTTP application, as every process and test harness builds it: the Express adapter
+ * that keeps prototypes stable, pino for Nest's own lines, an access line per request (first, so
+ * that even a request the body parser refuses gets its correlation id), then the guards, limits,
+ * validation and OpenAPI document of `configureHttpApp`.
+ */
+export const createHttpApp = async (root: Type<unknown> | DynamicModule, title: string): Promise<NestExpressApplication> => {
+  const app = await NestFactory.create<NestExpressApplication>(root, new ExpressAdapterWithStablePrototypes(), {
+    bodyParser: false,
+    logger: new NestPinoLogger(),
+  });
+  app.use(requestLogging());
+  configureHttpApp(app, title);
+  return app;
+};
+
 /** Boots a service process: reads the configuration, builds the root module, listens. */
 export const startService = async (
   title: string,
@@ -36,10 +53,7 @@ export const startService = async (
   const config = orExit(() => loadConfig());
   configureLogging({ service: options.service ?? title, level: config.logLevel, format: config.logFormat });
   // Some settings are only checked as the modules start (the server secret file, seed tokens).
-  const app = await orExitAsync(() => NestFactory.create<NestExpressApplication>(rootModule(config), { bodyParser: false, logger: new NestPinoLogger() }));
-  // First, so that even a request refused by the body parser gets its correlation id and access line.
-  app.use(requestLogging());
-  configureHttpApp(app, title);
+  const app = await orExitAsync(() => createHttpApp(rootModule(config), title));
   await orExitAsync(() => app.listen(config.port, config.host));
   await connectBusTransport(app);
   new Logger(title).log(

@@ -3,17 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { configureLogging } from '@mrw/logging';
 import {
-  configureHttpApp,
   connectBusTransport,
+  createHttpApp,
   loadConfig,
-  NestPinoLogger,
   PlatformModule,
   RegistryCommands,
-  requestLogging,
   type Clock,
   type SuiteConfig,
 } from '@mrw/platform';
@@ -89,9 +86,7 @@ export const startRegistry = async (options: HarnessOptions = {}): Promise<Regis
     format: config.logFormat,
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
-  const app = await NestFactory.create<NestExpressApplication>(root, { bodyParser: false, logger: new NestPinoLogger() });
-  app.use(requestLogging());
-  configureHttpApp(app, 'registry (test)');
+  const app = await createHttpApp(root, 'registry (test)');
   await app.listen(0, '127.0.0.1');
   await connectBusTransport(app);
   const address = app.getHttpServer().address() as { port: number };
