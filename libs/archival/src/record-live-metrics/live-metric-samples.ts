@@ -36,7 +36,7 @@ export class LiveMetricSamples {
   /** One series, oldest first (at most the newest `limit` samples). */
   series(model: string, version: number, metric: string, limit = 100_000): LiveSample[] {
     const rows = this.db
-      .prepare('SELECT at, value, count FROM (SELECT at, value, count FROM samples WHERE model = ? AND version = ? AND metric = ? ORDER BY at DESC LIMIT ?) ORDER BY at')
+      .prepare('SELECT at, value, count FROM (SELECT at, value, count FROM samples WHERE model = ? AND version = ? AND metric = ? ORDER BY at DESC LIMIT +?) ORDER BY at')
       .all(model, version, metric, limit) as Array<{ at: number; value: number; count: number }>;
     return rows.map((r) => ({ version, metric, value: r.value, at: new Date(r.at).toISOString(), count: r.count }));
   }

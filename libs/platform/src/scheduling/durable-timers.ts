@@ -273,7 +273,7 @@ export class DurableTimers {
     return this.db
       .prepare(
         `SELECT id, due_at FROM timers WHERE status = 'pending' AND kind IN (SELECT value FROM json_each(?))
-         ORDER BY due_at, id LIMIT ?`,
+         ORDER BY due_at, id LIMIT +?`,
       )
       .all(JSON.stringify([...this.handlers.keys()]), limit) as Array<Pick<TimerRow, 'id' | 'due_at'>>;
   }

@@ -46,7 +46,7 @@ export class AuditQueries {
     if (filter.since) (where.push('occurred_at >= ?'), params.push(filter.since));
     if (filter.until) (where.push('occurred_at <= ?'), params.push(filter.until));
     const rows = this.db
-      .prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`)
+      .prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY position LIMIT +?`)
       .all(...params, filter.limit) as AuditRow[];
     const items = rows.map((r) =>
       auditEntry({

@@ -87,6 +87,10 @@ export class CatalogQueries {
     private readonly projector: RegistryProjector,
   ) {}
 
+  /**
+   * Statements are kept per SQL text. Their limits are written `LIMIT +? OFFSET +?`: SQLite would
+   * prepare a statement with a bare `LIMIT ?` again on every run (see the SQLite event store).
+   */
   private prepare(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
     if (statement === undefined) {
@@ -120,7 +124,7 @@ export class CatalogQueries {
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const total = (this.prepare(`SELECT COUNT(*) AS n FROM models m ${clause}`).get(...params) as { n: number }).n;
     const rows = this
-      .prepare(`SELECT * FROM models m ${clause} ORDER BY m.name LIMIT ? OFFSET ?`)
+      .prepare(`SELECT * FROM models m ${clause} ORDER BY m.name LIMIT +? OFFSET +?`)
       .all(...params, filter.limit, filter.offset) as ModelRow[];
     return { total, items: rows.map(modelSummary) };
   }
@@ -130,7 +134,7 @@ export class CatalogQueries {
     const params = stage ? [model, stage] : [model];
     const total = (this.prepare(`SELECT COUNT(*) AS n FROM versions ${clause}`).get(...params) as { n: number }).n;
     const rows = this
-      .prepare(`SELECT * FROM versions ${clause} ORDER BY version DESC LIMIT ? OFFSET ?`)
+      .prepare(`SELECT * FROM versions ${clause} ORDER BY version DESC LIMIT +? OFFSET +?`)
       .all(...params, limit, offset) as VersionRow[];
     return { total, items: rows.map(versionSummary) };
   }

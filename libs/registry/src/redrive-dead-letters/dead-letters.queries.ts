@@ -58,7 +58,7 @@ export class DeadLetterQueries {
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM dead_letters ${clause}`).get(...params) as { n: number }).n;
     const rows = this.db
-      .prepare(`SELECT * FROM dead_letters ${clause} ORDER BY position LIMIT ? OFFSET ?`)
+      .prepare(`SELECT * FROM dead_letters ${clause} ORDER BY position LIMIT +? OFFSET +?`)
       .all(...params, filter.limit, filter.offset) as DeadLetterRow[];
     return { total, items: rows.map(summary) };
   }

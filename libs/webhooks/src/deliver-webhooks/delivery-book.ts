@@ -267,7 +267,7 @@ export class SqliteDeliveryBook implements DeliveryBook {
     const args: unknown[] = options.status ? [subscription, options.status] : [subscription];
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE ${where}`).get(...args) as { n: number }).n;
     const rows = this.db
-      .prepare(`SELECT * FROM deliveries WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
+      .prepare(`SELECT * FROM deliveries WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT +? OFFSET +?`)
       .all(...args, options.limit, options.offset) as DeliveryRow[];
     return { total, items: rows.map(deliveryFromRow) };
   }
