@@ -15,6 +15,8 @@ export const MAX_JSON_DEPTH = 64;
 /** Keys that reach an object's prototype when a value is merged or assigned naively. */
 const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
+
 interface Pending {
   readonly value: unknown;
   readonly depth: number;
@@ -31,7 +33,13 @@ const pathOf = (node: Pending, root: string): string => {
 /**
  * Checks parsed JSON without recursion, before anything recursive sees it: more than
  * `MAX_JSON_DEPTH` levels is `NESTING_TOO_DEEP`; a `__proto__`, `constructor` or
- * `prototype` key at any depth is `VALIDATION_FAILED` naming every such field.
+ * `prototype` key at any depth, or a key or a string that is not well-formed Unicode, is
+ * `VALIDATION_FAILED` naming every such field.
+ *
+ * Not well-formed: a lone UTF-16 surrogate, which only JSON's `\udfff` escape can make (a
+ * query string, a path or a multipart part is decoded from UTF-8 bytes, where a bad sequence
+ * becomes U+FFFD or a 400). No mail, chat message or log line can carry it, and some validators
+ * throw on it (`IsEmail` runs `encodeURI`: CI's fuzzer found that 500).
  */
 export const assertSafeJson = (value: unknown, root = ''): void => {
   const errors: FieldError[] = [];
@@ -49,10 +57,13 @@ export const assertSafeJson = (value: unknown, root = ''): void => {
     // JSON.parse keeps `__proto__` as an own key, so Object.keys sees it.
     for (const key of Object.keys(node.value)) {
       const value = (node.value as Record<string, unknown>)[key];
+      const child = { value, depth: node.depth + 1, key, parent: node };
       if (PROTOTYPE_KEYS.has(key)) {
-        errors.push({ field: pathOf({ value, depth: node.depth + 1, key, parent: node }, root), message: `the key ${key} is not allowed` });
+        errors.push({ field: pathOf(child, root), message: `the key ${key} is not allowed` });
+      } else if (!isWellFormed(key) || (typeof value === 'string' && !isWellFormed(value))) {
+        errors.push({ field: pathOf(child, root), message: 'must be well-formed Unicode text (no lone surrogate)' });
       } else if (typeof value === 'object' && value !== null) {
-        stack.push({ value, depth: node.depth + 1, key, parent: node });
+        stack.push(child);
       }
     }
   }

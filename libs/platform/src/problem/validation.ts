@@ -30,39 +30,12 @@ const dropNulls = (value: unknown): void => {
 };
 
 /**
- * Where in a request's input a string is not well-formed Unicode (a lone UTF-16 surrogate, as
- * JSON's `"\udfff"` escape makes), or `undefined`. Such text cannot be written as UTF-8 to a
- * mail, a chat message or a log, and some validators throw on it (`IsEmail` runs `encodeURI`).
- */
-const illFormedText = (value: unknown, at: string): string | undefined => {
-  if (typeof value === 'string') return isWellFormed(value) ? undefined : at;
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, field] of Object.entries(value)) {
-    const path = at ? `${at}.${key}` : key;
-    if (!isWellFormed(key)) return path;
-    const found = illFormedText(field, path);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-};
-
-const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
-
-/**
  * A body-taking route refuses a request without one (rather than validating `{}` in its
  * place), unless its DTO says every field is optional (`static readonly bodyOptional = true`:
  * an approval's comment, say), where no body means `{}`.
  */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type !== 'custom') {
-      const field = illFormedText(value, metadata.type === 'param' ? (metadata.data ?? 'param') : '');
-      if (field !== undefined) {
-        throw new ProblemException('VALIDATION_FAILED', `the request is invalid: ${field || metadata.type}: must be well-formed Unicode text (no lone surrogate)`, {
-          errors: [{ field: field || metadata.type, message: 'must be well-formed Unicode text (no lone surrogate)' }],
-        });
-      }
-    }
     const dto = metadata.type === 'body' && typeof metadata.metatype === 'function' && metadata.metatype !== Object;
     if (dto && value === undefined && (metadata.metatype as { bodyOptional?: boolean }).bodyOptional === true) {
       value = {};

@@ -149,6 +149,14 @@ describe('hostile input', () => {
       await refused('POST', '/api/v1/models', { rawBody: 'null' }, 400, 'MALFORMED_JSON');
     });
 
+    it('refuses a lone UTF-16 surrogate anywhere in a JSON body with 400 naming the field, before any validator sees it', async () => {
+      const body = await refused('POST', '/api/v1/models', { rawBody: '{"name":"lone","tags":{"team":"\\udfff"}}' }, 400, 'VALIDATION_FAILED');
+      expect(body.errors).toEqual([{ field: 'tags.team', message: expect.stringContaining('well-formed Unicode') }]);
+      // Percent-encoded bytes of a surrogate are not UTF-8: a query string decodes them to U+FFFD, never to a lone surrogate.
+      const query = await registry.http('GET', '/api/v1/models?q=%ED%A0%80', { token: viewer });
+      expect(query.status).toBe(200);
+    });
+
     it('refuses a missing body on a route that takes one, rather than taking it for {}', async () => {
       const before = await head();
       const response = await fetch(`${registry.baseUrl}/api/v1/models/target/policy`, {
