@@ -1,4 +1,5 @@
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { failureKind, retry } from '@mrw/resilience';
 import { redriveMessage, type DeadLetter } from '../dead-letters';
 import { deadLetterOf, deliver } from '../delivery';
 import type {
@@ -20,6 +21,9 @@ export interface KafkaBusOptions {
    */
   readonly namespace?: string;
 }
+
+/** Tries at creating or finding the topics before the failure is the caller's. */
+const TOPIC_ATTEMPTS = 12;
 
 const headersOf = (raw: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Record<string, string> =>
   Object.fromEntries(
@@ -83,7 +87,19 @@ export class KafkaMessageBus implements MessageBus {
     await pending;
   }
 
-  private async createTopics(topics: ReadonlyArray<{ topic: string; partitions: number }>): Promise<void> {
+  /**
+   * A broker that has just started may not serve the topics' metadata yet ("does not host this
+   * topic-partition", retriable): that is waited out, 200 ms doubling to 5 s, for 12 attempts
+   * (about 35 s), after which the failure is the caller's; a permanent refusal is at once.
+   */
+  private createTopics(topics: ReadonlyArray<{ topic: string; partitions: number }>): Promise<void> {
+    return retry(() => this.createTopicsOnce(topics), {
+      shouldRetry: (error, attempt) => attempt < TOPIC_ATTEMPTS && failureKind(error) !== 'permanent',
+      backoff: { initialMs: 200, maxMs: 5_000 },
+    });
+  }
+
+  private async createTopicsOnce(topics: ReadonlyArray<{ topic: string; partitions: number }>): Promise<void> {
     const admin: Admin = this.kafka.admin();
     await admin.connect();
     try {

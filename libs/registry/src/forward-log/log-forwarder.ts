@@ -3,12 +3,10 @@ import { PUBLISHED_STREAM_PREFIXES, TOPIC_PARTITIONS, TOPICS } from '@mrw/contra
 import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@mrw/event-store';
 import { inNewLogContext } from '@mrw/logging';
 import { encodeEvent, MESSAGE_BUS, type MessageBus } from '@mrw/messaging';
-import { failureKind, retry } from '@mrw/resilience';
+import { retry } from '@mrw/resilience';
 import { LEADERSHIP, Metrics, Readiness, SoloLeadership, SUITE_CONFIG, type Leadership, type SuiteConfig } from '@mrw/platform';
 
 const MAX_BACKOFF_MS = 5_000;
-/** Tries at making sure of the topics at start: 200 ms doubling to 5 s between them, about 35 s in all. */
-const TOPIC_ATTEMPTS = 12;
 /** Events per Kafka request: one acknowledgement covers the whole batch. */
 const BATCH = 200;
 
@@ -66,20 +64,9 @@ export class LogForwarder implements OnApplicationBootstrap, OnApplicationShutdo
   private async start(): Promise<void> {
     this.stopping = false;
     this.failure = undefined;
-    // A broker that has just started may not serve the topics' metadata yet ("does not host this
-    // topic-partition"): waited out for about half a minute, after which the start fails as before.
-    await retry(
-      () => this.bus.ensureTopics([TOPICS.events, TOPICS.commands].map((topic) => ({ topic, partitions: TOPIC_PARTITIONS[topic] ?? 6 }))),
-      {
-        shouldRetry: (error, attempt) => !this.stopping && attempt < TOPIC_ATTEMPTS && failureKind(error) !== 'permanent',
-        backoff: { initialMs: 200, maxMs: MAX_BACKOFF_MS },
-        onRetry: (error, attempt, delay) => {
-          this.failure = error;
-          this.logger.warn(`cannot make sure of the Kafka topics yet (attempt ${attempt}, ${String(error)}); trying again in ${delay} ms`);
-        },
-      },
+    await this.bus.ensureTopics(
+      [TOPICS.events, TOPICS.commands].map((topic) => ({ topic, partitions: TOPIC_PARTITIONS[topic] ?? 6 })),
     );
-    this.failure = undefined;
     this.subscription = this.store.subscribeToAll({
       name: 'kafka-forwarder',
       filter: { streamPrefixes: PUBLISHED_STREAM_PREFIXES },
