@@ -1,99 +1,8 @@
 import * as crypto from 'node:crypto';
 import type { EventMetadata } from '@mrw/contracts';
 import type { EventToAppend, RecordedEvent, RecordedMetadata } from './event-store.port';
-
-/**
- * Canonical JSON: object keys sorted (UTF-16 code unit order) at every depth, no
- * whitespace, numbers and strings as `JSON.stringify` writes them, so it matches
- * RFC 8785 (JCS) for ordinary input.
- *
- * It follows JSON's own conversions where they are lossless on a round trip through
- * storage (`toJSON()`, `undefined` properties dropped, `undefined` array items as
- * `null`), so the hash of an event before it is stored equals the hash recomputed from
- * what is read back. Where JSON would silently lose data it throws instead: non-finite
- * numbers, bigint, functions, symbols, Map/Set/typed arrays, cycles.
- */
-export function canonicalJson(value: unknown): string {
-  const encoded = encode(value, [], []);
-  if (encoded === undefined) {
-    throw new TypeError('canonicalJson: the top-level value is not representable in JSON');
-  }
-  return encoded;
-}
-
-/** `$.a[2].b`, built only when an error needs it: the hot path keeps a stack of keys, not strings. */
-const pathOf = (keys: ReadonlyArray<string | number>): string =>
-  `$${keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('')}`;
-
-/**
- * One value in canonical JSON. Written for the append path, where every event's data and
- * metadata pass through it: primitives first, plain objects and arrays without the checks only
- * exotic objects need, and the objects being encoded kept in an array (a cycle is at most as
- * deep as the nesting, which is shallow).
- */
-function encode(value: unknown, keys: Array<string | number>, ancestors: object[]): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number at ${pathOf(keys)}`);
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'undefined':
-      return undefined;
-    case 'bigint':
-      throw new TypeError(`canonicalJson: bigint at ${pathOf(keys)} (encode it as a string)`);
-    case 'function':
-    case 'symbol':
-      throw new TypeError(`canonicalJson: ${typeof value} at ${pathOf(keys)}`);
-  }
-  if (value === null) return 'null';
-  const object = value as object;
-  if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
-    return encode((object as { toJSON: (key: string) => unknown }).toJSON(pathOf(keys)), keys, ancestors);
-  }
-  const isArray = Array.isArray(object);
-  if (!isArray) {
-    const prototype = Object.getPrototypeOf(object) as unknown;
-    if (prototype !== Object.prototype && prototype !== null && (object instanceof Map || object instanceof Set || ArrayBuffer.isView(object) || object instanceof ArrayBuffer)) {
-      throw new TypeError(`canonicalJson: ${object.constructor.name} at ${pathOf(keys)} has no faithful JSON form`);
-    }
-  }
-  if (ancestors.includes(object)) throw new TypeError(`canonicalJson: cycle at ${pathOf(keys)}`);
-  ancestors.push(object);
-  let out: string;
-  if (isArray) {
-    const array = object as unknown[];
-    out = '[';
-    for (let index = 0; index < array.length; index += 1) {
-      keys.push(index);
-      out += `${index > 0 ? ',' : ''}${encode(array[index], keys, ancestors) ?? 'null'}`;
-      keys.pop();
-    }
-    out += ']';
-  } else {
-    const names = Object.keys(object);
-    if (!inOrder(names)) names.sort();
-    out = '{';
-    for (const key of names) {
-      keys.push(key);
-      const member = encode((object as Record<string, unknown>)[key], keys, ancestors);
-      keys.pop();
-      if (member === undefined) continue;
-      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${member}`;
-    }
-    out += '}';
-  }
-  ancestors.pop();
-  return out;
-}
-
-/** Whether keys are already in canonical (UTF-16 code unit) order, as most objects written in code are not, but stored ones are. */
-const inOrder = (names: readonly string[]): boolean => {
-  for (let i = 1; i < names.length; i += 1) if ((names[i - 1] as string) > (names[i] as string)) return false;
-  return true;
-};
+import { canonicalJson, encode } from './canonical-json';
+import { encodeAppend, type EncodedEvent } from './encode-append';
 
 /** What the hash of one event covers: its place in the stream, its content and the link to its predecessor. */
 export interface HashableEvent {
@@ -136,7 +45,7 @@ const sha256Hex: (text: string) => string =
     ? (text) => crypto.hash('sha256', text, 'hex')
     : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** An event with its place in the stream and its hash-chain links filled in, ready to store. */
+/** An event with its place in the stream and its hash-chain links filled in, as objects. */
 export interface ChainedEvent {
   readonly streamName: string;
   readonly revision: number;
@@ -145,32 +54,52 @@ export interface ChainedEvent {
   readonly metadata: RecordedMetadata;
 }
 
-/** A chained event with the JSON text to store for its data and metadata (what a read parses back). */
-export interface EncodedChainedEvent {
-  readonly event: ChainedEvent;
-  /** Canonical JSON of `data`. */
+/** One event chained, in the text a store writes: what a read parses back, and exactly what its hash covers. */
+export interface ChainedRow {
+  readonly revision: number;
+  readonly eventId: string;
+  readonly type: string;
+  /** Canonical JSON of the data. */
   readonly data: string;
-  /** JSON of the metadata: canonical, then `hash` as its last member. */
+  /** JSON of the metadata: canonical with `prevHash`, then `hash` as its last member. */
   readonly metadata: string;
+  readonly prevHash: string | null;
+  readonly hash: string;
 }
 
-/** Assigns revisions from `startRevision` and links each event to the previous one's hash. */
+/** Assigns revisions from `startRevision` and links each event to the previous one's hash (the object form, for stores that take objects). */
 export function chainEvents(
   prevHash: string | null,
   startRevision: number,
   streamName: string,
   events: readonly EventToAppend[],
 ): ChainedEvent[] {
-  return chainEncodedEvents(prevHash, startRevision, streamName, events).map((encoded) => encoded.event);
+  return chainEncodedEvents(prevHash, startRevision, streamName, encodeAppend(streamName, events)).map((row, index) => {
+    const { hash: _staleHash, prevHash: _stalePrevHash, ...metadata } = (events[index] as EventToAppend).metadata as EventToAppend['metadata'] & {
+      hash?: unknown;
+      prevHash?: unknown;
+    };
+    return {
+      streamName,
+      revision: row.revision,
+      type: row.type,
+      data: (events[index] as EventToAppend).data,
+      metadata: { ...metadata, prevHash: row.prevHash, hash: row.hash },
+    };
+  });
 }
 
-/** `chainEvents`, with each event's data and metadata encoded once: the text its hash covers is the text stored. */
+/**
+ * Chains events encoded by `encodeAppend`: revisions from `startRevision`, each event's
+ * `prevHash` the hash of the one before. Only text is put together here, so a store can chain
+ * inside its write transaction at little cost, after reading the stream's head.
+ */
 export function chainEncodedEvents(
   prevHash: string | null,
   startRevision: number,
   streamName: string,
-  events: readonly EventToAppend[],
-): EncodedChainedEvent[] {
+  events: readonly EncodedEvent[],
+): ChainedRow[] {
   if (!Number.isSafeInteger(startRevision) || startRevision < 0) {
     throw new RangeError(`chainEvents: invalid start revision ${startRevision}`);
   }
@@ -179,21 +108,14 @@ export function chainEncodedEvents(
   }
   let previous = prevHash;
   return events.map((event, index) => {
-    // Spread first so a stale prevHash/hash on a copied event can never survive.
-    const { hash: _stale, ...rest } = event.metadata as EventToAppend['metadata'] & { hash?: unknown };
-    const metadata = { ...rest, prevHash: previous };
     const revision = startRevision + index;
-    const data = encodeMember(event.data);
-    if (data === undefined) throw new TypeError(`chainEvents: the data of event ${index} has no JSON value`);
-    const metadataJson = canonicalJson(metadata);
-    const hash = hashOfEncoded(streamName, revision, event.type, data, metadataJson);
+    const link = `"prevHash":${previous === null ? 'null' : JSON.stringify(previous)}`;
+    // The metadata without its closing brace: canonical (keys in order, `prevHash` among them), ready for `}` or for `hash`.
+    const open = `{${event.metadataBefore === '' ? '' : `${event.metadataBefore},`}${link}${event.metadataAfter === '' ? '' : `,${event.metadataAfter}`}`;
+    const hash = hashOfEncoded(streamName, revision, event.type, event.data, `${open}}`);
+    const row: ChainedRow = { revision, eventId: event.eventId, type: event.type, data: event.data, metadata: `${open},"hash":"${hash}"}`, prevHash: previous, hash };
     previous = hash;
-    return {
-      event: { streamName, revision, type: event.type, data: event.data, metadata: { ...metadata, hash } },
-      data,
-      // The metadata is a non-empty object (it has an eventId), so `hash` goes in before its closing brace.
-      metadata: `${metadataJson.slice(0, -1)},"hash":${JSON.stringify(hash)}}`,
-    };
+    return row;
   });
 }
 

@@ -1,14 +1,10 @@
 import type { EventToAppend, RecordedEvent } from './event-store.port';
-import { canonicalJson, chainEncodedEvents, chainEvents, computeEventHash, verifyChain, type ChainedEvent } from './hash-chain';
+import { canonicalJson } from './canonical-json';
+import { encodeAppend } from './encode-append';
+import { chainEncodedEvents, chainEvents, computeEventHash, verifyChain, type ChainedEvent } from './hash-chain';
+import { fixedMetadata } from './testing/test-event';
 
-const metadata = (eventId: string): EventToAppend['metadata'] => ({
-  eventId,
-  occurredAt: '2030-01-01T00:00:00.000Z',
-  actor: { kind: 'user', id: 'alice' },
-  correlationId: 'c-1',
-  causationId: null,
-  schemaVersion: 1,
-});
+const metadata = fixedMetadata;
 
 const STREAM = 'modelVersion-churn@7';
 
@@ -19,47 +15,6 @@ const chained = (count: number): ChainedEvent[] =>
     STREAM,
     Array.from({ length: count }, (_, index) => ({ type: `Step${index}`, data: { index }, metadata: metadata(`e-${index}`) })),
   );
-
-describe('canonicalJson', () => {
-  it('sorts keys at every depth and writes no whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { z: [3, { y: 1, x: 2 }], c: null } })).toBe('{"a":{"c":null,"z":[3,{"x":2,"y":1}]},"b":1}');
-  });
-
-  it('does not depend on key insertion order', () => {
-    expect(canonicalJson({ a: 1, b: { c: 2, d: 3 } })).toBe(canonicalJson({ b: { d: 3, c: 2 }, a: 1 }));
-  });
-
-  it('sorts by UTF-16 code units and escapes strings as JSON does', () => {
-    expect(canonicalJson({ é: 1, Z: 2, a: 3, '\u0000': 4 })).toBe('{"\\u0000":4,"Z":2,"a":3,"é":1}');
-    expect(canonicalJson('line\n"quote"')).toBe('"line\\n\\"quote\\""');
-  });
-
-  it('follows JSON for numbers, undefined properties, undefined array items and toJSON', () => {
-    expect(canonicalJson([1e21, 0.1, -0, 5])).toBe('[1e+21,0.1,0,5]');
-    expect(canonicalJson({ kept: 1, gone: undefined })).toBe('{"kept":1}');
-    expect(canonicalJson([undefined])).toBe('[null]');
-    expect(canonicalJson({ at: new Date('2030-01-01T00:00:00Z') })).toBe('{"at":"2030-01-01T00:00:00.000Z"}');
-  });
-
-  it.each([
-    ['NaN', { x: Number.NaN }, /non-finite number at \$\.x/],
-    ['Infinity', [Number.POSITIVE_INFINITY], /non-finite number at \$\[0\]/],
-    ['bigint', { n: 1n }, /bigint at \$\.n/],
-    ['function', { f: () => 1 }, /function/],
-    ['Map', { m: new Map() }, /Map/],
-    ['top-level undefined', undefined, /top-level/],
-  ])('rejects %s', (_label, value, message) => {
-    expect(() => canonicalJson(value)).toThrow(message);
-  });
-
-  it('rejects cycles but accepts shared (non-cyclic) references', () => {
-    const cyclic: Record<string, unknown> = {};
-    cyclic['self'] = cyclic;
-    expect(() => canonicalJson(cyclic)).toThrow(/cycle/);
-    const shared = { v: 1 };
-    expect(canonicalJson({ a: shared, b: shared })).toBe('{"a":{"v":1},"b":{"v":1}}');
-  });
-});
 
 describe('computeEventHash', () => {
   const registered = {
@@ -193,29 +148,41 @@ describe('verifyChain', () => {
 
 describe('chainEncodedEvents', () => {
   const input = [
-    { type: 'Registered', data: { z: 1, a: [{ y: 'é', x: null }] }, metadata: { ...metadata('e-0'), requestHash: 'r' } },
+    { type: 'Registered', data: { z: 1, a: [{ y: 'é', x: null }] }, metadata: { ...metadata('e-0'), requestHash: 'r', zeta: { b: 2, a: 1 } } },
     { type: 'Tagged', data: 'a string', metadata: metadata('e-1') },
   ];
 
   it('stores text that parses back to the chained event, whose hash covers exactly that content', () => {
-    const encoded = chainEncodedEvents(null, 0, STREAM, input);
-    expect(encoded.map((e) => e.event)).toEqual(chainEvents(null, 0, STREAM, input));
-    for (const { event, data, metadata: stored } of encoded) {
-      expect(data).toBe(canonicalJson(event.data));
-      expect(JSON.parse(stored)).toEqual(event.metadata);
-      expect(computeEventHash({ ...event, data: JSON.parse(data) as unknown, metadata: JSON.parse(stored) })).toBe(event.metadata.hash);
-    }
-    const read = encoded.map(({ event, data, metadata: stored }) => ({ ...event, position: 0n, data: JSON.parse(data) as unknown, metadata: JSON.parse(stored) }));
-    expect(verifyChain(read)).toEqual({ valid: true, events: 2, head: encoded[1]?.event.metadata.hash });
+    const rows = chainEncodedEvents(null, 0, STREAM, encodeAppend(STREAM, input));
+    const events = chainEvents(null, 0, STREAM, input);
+    rows.forEach((row, index) => {
+      const event = events[index] as ChainedEvent;
+      expect(row).toMatchObject({ revision: event.revision, eventId: event.metadata.eventId, type: event.type, hash: event.metadata.hash, prevHash: event.metadata.prevHash });
+      expect(row.data).toBe(canonicalJson(event.data));
+      expect(JSON.parse(row.metadata)).toEqual(event.metadata);
+      // Canonical up to the hash, which comes last.
+      const { hash, ...unhashed } = event.metadata;
+      expect(row.metadata).toBe(`${canonicalJson(unhashed).slice(0, -1)},"hash":"${hash}"}`);
+      expect(computeEventHash({ ...event, data: JSON.parse(row.data) as unknown, metadata: JSON.parse(row.metadata) })).toBe(row.hash);
+    });
+    const read = rows.map((row) => ({ streamName: STREAM, revision: row.revision, type: row.type, position: 0n, data: JSON.parse(row.data) as unknown, metadata: JSON.parse(row.metadata) }));
+    expect(verifyChain(read)).toEqual({ valid: true, events: 2, head: rows[1]?.hash });
   });
 
   it('hashes what computeEventHash hashes for the same event, field for field', () => {
-    const [first] = chainEncodedEvents(null, 0, STREAM, input);
-    const { hash, ...rest } = first?.event.metadata ?? ({} as ChainedEvent['metadata']);
-    expect(hash).toBe(computeEventHash({ streamName: STREAM, revision: 0, type: 'Registered', data: input[0]?.data, metadata: rest as ChainedEvent['metadata'] }));
+    const [first] = chainEncodedEvents(null, 0, STREAM, encodeAppend(STREAM, input));
+    expect(first?.hash).toBe(
+      computeEventHash({ streamName: STREAM, revision: 0, type: 'Registered', data: input[0]?.data, metadata: { ...(input[0]?.metadata as ChainedEvent['metadata']), prevHash: null } }),
+    );
   });
 
-  it('refuses data with no JSON value rather than store one it did not hash', () => {
-    expect(() => chainEncodedEvents(null, 0, STREAM, [{ type: 'Nothing', data: undefined, metadata: metadata('e-0') }])).toThrow(TypeError);
+  it('puts prevHash in its sorted place whatever the metadata holds around it', () => {
+    for (const extra of [{}, { a: 1 }, { zz: 1 }, { a: 1, zz: [2] }, { prevHasg: 1, prevHasi: 2 }]) {
+      const event = { type: 'T', data: {}, metadata: { ...metadata('e-0'), ...extra } };
+      const [row] = chainEncodedEvents('f'.repeat(64), 4, STREAM, encodeAppend(STREAM, [event]));
+      const { hash: _hash, ...unhashed } = JSON.parse(row?.metadata ?? '{}') as Record<string, unknown>;
+      expect(`${row?.metadata.slice(0, row.metadata.lastIndexOf(',"hash"'))}}`).toBe(canonicalJson(unhashed));
+      expect(unhashed['prevHash']).toBe('f'.repeat(64));
+    }
   });
 });

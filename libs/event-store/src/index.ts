@@ -1,15 +1,15 @@
 export * from './event-store.port';
-export { assertAppendFits, MAX_APPEND_BYTES, MAX_EVENT_DEPTH } from './append-limits';
+export { assertAppendFits, encodeAppend, MAX_APPEND_BYTES, MAX_EVENT_DEPTH, type EncodedEvent } from './encode-append';
 export { backoffDelayMs, type BackoffOptions } from './backoff';
+export { canonicalJson } from './canonical-json';
 export {
-  canonicalJson,
   chainEncodedEvents,
   chainEvents,
   computeEventHash,
   verifyChain,
   type ChainedEvent,
   type ChainVerification,
-  type EncodedChainedEvent,
+  type ChainedRow,
   type HashableEvent,
 } from './hash-chain';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.adapter';

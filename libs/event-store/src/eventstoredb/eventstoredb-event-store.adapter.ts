@@ -32,7 +32,7 @@ import {
   type SubscriptionState,
   type SubscriptionStatus,
 } from '../event-store.port';
-import { assertAppendFits } from '../append-limits';
+import { assertAppendFits } from '../encode-append';
 import { backoffDelayMs, sleepUnless, validateBackoffOptions, type BackoffOptions } from '../backoff';
 import { chainEvents } from '../hash-chain';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';

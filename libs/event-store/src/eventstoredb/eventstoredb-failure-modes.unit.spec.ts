@@ -4,7 +4,7 @@
  * is not the leader, an unavailable server, access denied, tombstoned streams, appends over the
  * server's MaxAppendSize, and lost expected-version races.
  */
-import { MAX_APPEND_BYTES, assertAppendFits } from '../append-limits';
+import { MAX_APPEND_BYTES, assertAppendFits } from '../encode-append';
 import {
   EventStoreAccessDeniedError,
   EventStoreUnavailableError,

@@ -34,7 +34,8 @@ import {
   type RecordedEvent,
   type RecordedMetadata,
 } from '../event-store.port';
-import { canonicalJson, type ChainedEvent } from '../hash-chain';
+import { canonicalJson } from '../canonical-json';
+import type { ChainedEvent } from '../hash-chain';
 
 /**
  * Subscription checkpoints live in ordinary streams `mrwCheckpoint-<name>` (category

@@ -15,7 +15,7 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '../event-store.port';
-import { assertAppendFits } from '../append-limits';
+import { encodeAppend, type EncodedEvent } from '../encode-append';
 import { expectedRevisionHolds, validateAppend } from '../append-rules';
 import { validateBackoffOptions, type BackoffOptions } from '../backoff';
 import { chainEncodedEvents } from '../hash-chain';
@@ -78,7 +78,8 @@ interface LookupRow {
 
 interface PendingAppend {
   readonly streamName: string;
-  readonly events: readonly EventToAppend[];
+  /** Encoded before the append waits its turn: the commit only chains and writes. */
+  readonly events: readonly EncodedEvent[];
   readonly expected: ExpectedRevision;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
@@ -192,9 +193,9 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     this.assertOpen();
     validateAppend(streamName, events, options.expectedRevision);
-    assertAppendFits(streamName, events);
+    const encoded = encodeAppend(streamName, events);
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ streamName, events, expected: options.expectedRevision, resolve, reject });
+      this.pending.push({ streamName, events: encoded, expected: options.expectedRevision, resolve, reject });
       this.startCommit();
     });
   }
@@ -320,7 +321,7 @@ export class PostgresEventStore implements EventStore {
   /** Each stream's last event and the event ids already stored, for the appends about to be decided. */
   private async lookup(client: PoolClient, appends: readonly PendingAppend[]): Promise<StoredFacts> {
     const streams = [...new Set(appends.map((item) => item.streamName))];
-    const ids = appends.flatMap((item) => item.events.map((event) => event.metadata.eventId));
+    const ids = appends.flatMap((item) => item.events.map((event) => event.eventId));
     const { rows } = await client.query<LookupRow>({ name: 'mrw-append-lookup', text: this.sql.lookup, values: [streams, ids] });
     const facts: StoredFacts = { heads: new Map(), stored: new Map() };
     for (const row of rows) {
@@ -522,7 +523,7 @@ function decideAppends(
   const rows: InsertRows = { streams: [], positions: [], revisions: [], ids: [], types: [], data: [], metadata: [] };
   for (const { streamName, events, expected } of appends) {
     try {
-      const ids = events.map((event) => event.metadata.eventId);
+      const ids = events.map((event) => event.eventId);
       const firstId = ids[0] as string;
       const first = stored.get(firstId);
       if (first !== undefined) {
@@ -545,20 +546,20 @@ function decideAppends(
       const chained = chainEncodedEvents(last?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events);
       // Parsed back from the stored text, so the caller holds exactly what a read returns; a bulk import's are not worth it.
       const recorded: RecordedEvent[] | undefined = chained.length <= RECORDED_UP_TO ? [] : undefined;
-      for (const { event, data, metadata } of chained) {
+      for (const { revision, eventId, type, data, metadata } of chained) {
         head += 1n;
         rows.streams.push(streamName);
         rows.positions.push(head.toString());
-        rows.revisions.push(String(event.revision));
-        rows.ids.push(event.metadata.eventId);
-        rows.types.push(event.type);
+        rows.revisions.push(String(revision));
+        rows.ids.push(eventId);
+        rows.types.push(type);
         rows.data.push(data);
         rows.metadata.push(metadata);
-        stored.set(event.metadata.eventId, { streamName, revision: event.revision, position: head });
-        recorded?.push({ streamName, revision: event.revision, position: head, type: event.type, data: JSON.parse(data) as unknown, metadata: JSON.parse(metadata) as RecordedMetadata });
+        stored.set(eventId, { streamName, revision, position: head });
+        recorded?.push({ streamName, revision, position: head, type, data: JSON.parse(data) as unknown, metadata: JSON.parse(metadata) as RecordedMetadata });
       }
-      const lastEvent = (chained[chained.length - 1] as (typeof chained)[number]).event;
-      heads.set(streamName, { revision: lastEvent.revision, hash: lastEvent.metadata.hash });
+      const lastEvent = chained[chained.length - 1] as (typeof chained)[number];
+      heads.set(streamName, { revision: lastEvent.revision, hash: lastEvent.hash });
       outcomes.push({ result: { nextExpectedRevision: lastEvent.revision, position: head, appended: true, ...(recorded ? { recorded } : {}) } });
     } catch (error) {
       outcomes.push({ error });

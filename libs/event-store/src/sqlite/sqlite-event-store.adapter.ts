@@ -18,9 +18,9 @@ import {
   type SubscriptionOptions,
   type SubscriptionStatus,
 } from '../event-store.port';
-import { assertAppendFits } from '../append-limits';
+import { encodeAppend, type EncodedEvent } from '../encode-append';
 import { expectedRevisionHolds, validateAppend } from '../append-rules';
-import { chainEncodedEvents } from '../hash-chain';
+import { chainEncodedEvents, type ChainedRow } from '../hash-chain';
 import { backoffDelayMs, sleepUnless } from '../backoff';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 
@@ -109,7 +109,8 @@ export class SqliteEventStore implements EventStore {
   /** Appends waiting for the next group commit (see commitPending). */
   private readonly pending: Array<{
     readonly streamName: string;
-    readonly events: readonly EventToAppend[];
+    /** Encoded before the append waits for the commit: the commit only chains and writes. */
+    readonly events: readonly EncodedEvent[];
     readonly expected: ExpectedRevision;
     readonly resolve: (result: AppendResult) => void;
     readonly reject: (error: unknown) => void;
@@ -117,17 +118,18 @@ export class SqliteEventStore implements EventStore {
 
   /** One append inside a group commit: a savepoint of its own (better-sqlite3 nests transactions so). */
   private readonly append: Database.Transaction<
-    (streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision) => AppendResult
+    (streamName: string, events: readonly EncodedEvent[], expected: ExpectedRevision) => AppendResult
   >;
   /** One append that is a whole commit by itself. */
   private readonly appendAlone: Database.Transaction<
-    (streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision) => AppendResult
+    (streamName: string, events: readonly EncodedEvent[], expected: ExpectedRevision) => AppendResult
   >;
   private readonly statements: {
     readonly streamHead: Database.Statement<[string], { revision: bigint; hash: string }>;
     readonly eventById: Database.Statement<[string], { stream_name: string; revision: bigint }>;
     readonly streamSlice: Database.Statement<[string, number, number], { position: bigint; revision: bigint; event_id: string }>;
     readonly insert: Database.Statement<[string, number, string, string, string, string]>;
+    readonly insertMany: Database.Statement<Array<string | number>>;
     readonly forwards: Database.Statement<[string, number, number], EventRow>;
     readonly backwards: Database.Statement<[string, number, number], EventRow>;
     readonly head: Database.Statement<[], bigint>;
@@ -157,10 +159,10 @@ export class SqliteEventStore implements EventStore {
       this.migrate();
       // IMMEDIATE (see appendToStream) takes the write lock before the reads, so no other
       // process can append between the revision check and the insert.
-      this.append = this.db.transaction((streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision) =>
+      this.append = this.db.transaction((streamName: string, events: readonly EncodedEvent[], expected: ExpectedRevision) =>
         this.appendInTransaction(streamName, events, expected),
       );
-      this.appendAlone = this.db.transaction((streamName: string, events: readonly EventToAppend[], expected: ExpectedRevision) =>
+      this.appendAlone = this.db.transaction((streamName: string, events: readonly EncodedEvent[], expected: ExpectedRevision) =>
         this.appendInTransaction(streamName, events, expected),
       );
       this.statements = {
@@ -175,6 +177,9 @@ export class SqliteEventStore implements EventStore {
         ),
         insert: this.db.prepare(
           `INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)`,
+        ),
+        insertMany: this.db.prepare(
+          `INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
         ),
         forwards: this.db.prepare(
           `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision ASC LIMIT +?`,
@@ -229,9 +234,9 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     this.assertOpen();
     validateAppend(streamName, events, options.expectedRevision);
-    assertAppendFits(streamName, events);
+    const encoded = encodeAppend(streamName, events);
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ streamName, events, expected: options.expectedRevision, resolve, reject });
+      this.pending.push({ streamName, events: encoded, expected: options.expectedRevision, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => this.commitPending());
     });
   }
@@ -302,10 +307,10 @@ export class SqliteEventStore implements EventStore {
 
   private appendInTransaction(
     streamName: string,
-    events: readonly EventToAppend[],
+    events: readonly EncodedEvent[],
     expectedRevision: ExpectedRevision,
   ): AppendResult {
-    const ids = events.map((event) => event.metadata.eventId);
+    const ids = events.map((event) => event.eventId);
     const replay = this.findReplay(streamName, ids);
     if (replay) return replay;
 
@@ -315,33 +320,54 @@ export class SqliteEventStore implements EventStore {
     if (!holds) throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
 
     const chained = chainEncodedEvents(head?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events);
-    // A command's few events are handed back (and kept for subscriptions); a bulk import's are not worth parsing back.
-    const recorded: RecordedEvent[] | undefined = chained.length <= RECORDED_UP_TO ? [] : undefined;
-    let position = 0n;
-    for (const { event, data, metadata } of chained) {
-      position = this.insert(streamName, event.revision, event.metadata.eventId, event.type, data, metadata);
-      // Parsed back from what was stored, so the caller holds what a read would return.
-      recorded?.push(toRecordedEvent({ stream_name: streamName, revision: BigInt(event.revision), position, event_id: event.metadata.eventId, type: event.type, data, metadata }));
-    }
-    const last = (chained[chained.length - 1] as (typeof chained)[number]).event;
+    const position = this.insert(streamName, chained);
+    // A command's few events are handed back (and kept for subscriptions), parsed back from what
+    // was stored so the caller holds what a read would return; a bulk import's are not worth it.
+    // One writer at a time: an append's events take consecutive positions.
+    const first = position - BigInt(chained.length - 1);
+    const recorded =
+      chained.length <= RECORDED_UP_TO
+        ? chained.map(({ revision, eventId, type, data, metadata }, index) =>
+            toRecordedEvent({ stream_name: streamName, revision: BigInt(revision), position: first + BigInt(index), event_id: eventId, type, data, metadata }),
+          )
+        : undefined;
+    const last = chained[chained.length - 1] as (typeof chained)[number];
     return { nextExpectedRevision: last.revision, position, appended: true, ...(recorded ? { recorded } : {}) };
   }
 
   /**
-   * Inserts one event and answers its position. An id stored before fails the event-id index:
-   * that is the duplicate check (no lookup per event), and the enclosing transaction or
-   * savepoint takes back what this append inserted before it.
+   * Inserts an append's events and answers the last one's position: `ROWS_PER_INSERT` rows per
+   * statement while there are that many, then one by one. An id stored before fails the
+   * event-id index: that is the duplicate check (no lookup per event). The failed statement
+   * takes back its own rows and the enclosing transaction or savepoint the earlier ones.
    */
-  private insert(streamName: string, revision: number, eventId: string, type: string, data: string, metadata: string): bigint {
+  private insert(streamName: string, rows: readonly ChainedRow[]): bigint {
+    let position = 0n;
+    let at = 0;
     try {
-      return BigInt(this.statements.insert.run(streamName, revision, eventId, type, data, metadata).lastInsertRowid);
+      for (; at + ROWS_PER_INSERT <= rows.length; at += ROWS_PER_INSERT) {
+        const values: Array<string | number> = [];
+        for (let k = at; k < at + ROWS_PER_INSERT; k += 1) {
+          const row = rows[k] as ChainedRow;
+          values.push(streamName, row.revision, row.eventId, row.type, row.data, row.metadata);
+        }
+        position = BigInt(this.statements.insertMany.run(...values).lastInsertRowid);
+      }
+      for (; at < rows.length; at += 1) {
+        const row = rows[at] as ChainedRow;
+        position = BigInt(this.statements.insert.run(streamName, row.revision, row.eventId, row.type, row.data, row.metadata).lastInsertRowid);
+      }
+      return position;
     } catch (error) {
       // By its code, not `instanceof SqliteError`: the native module keeps the class it was first
       // loaded with, which a second copy of better-sqlite3's JavaScript (a test runner's module
       // registry) does not share.
       const { code, message } = error as { code?: unknown; message?: unknown };
       if (code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && message.includes('events.event_id')) {
-        throw new DuplicateEventIdError(eventId, streamName);
+        // Which of the failed statement's ids was taken: its own rows are gone again, the earlier ones are this append's.
+        const failed = rows.slice(at, rows.length - at >= ROWS_PER_INSERT ? at + ROWS_PER_INSERT : at + 1);
+        const taken = failed.find((row) => this.statements.eventById.get(row.eventId) !== undefined) ?? (failed[0] as ChainedRow);
+        throw new DuplicateEventIdError(taken.eventId, streamName);
       }
       throw error;
     }
@@ -522,6 +548,12 @@ export class SqliteEventStore implements EventStore {
 
 /** Appends of at most this many events hand them back as recorded (see AppendResult.recorded). */
 const RECORDED_UP_TO = 16;
+
+/**
+ * Rows per INSERT statement for an append of many events: one statement for ten rows costs about
+ * a quarter less per row than ten statements (batches of 100: 145k -> 188k rows/s bare).
+ */
+const ROWS_PER_INSERT = 10;
 
 /** How many of its latest appended events a store keeps in memory for its subscriptions. */
 const RECENT_EVENTS = 10_000;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MAX_APPEND_BYTES, MAX_EVENT_DEPTH } from '../append-limits';
+import { MAX_APPEND_BYTES, MAX_EVENT_DEPTH } from '../encode-append';
 import {
   DuplicateEventIdError,
   EventTooLargeError,
@@ -329,6 +329,30 @@ export function describeEventStoreConformance(
 
         expect(await store.readStream(stream('s'))).toHaveLength(2);
         expect(await store.headPosition()).toBe(head);
+      });
+
+      (detectsDuplicates ? it : it.skip)('a long append reusing a stored id anywhere in it fails naming that id, and appends nothing', async () => {
+        const taken = newEvent('Taken');
+        await store.appendToStream(stream('taken'), [taken], { expectedRevision: 'no_stream' });
+        const head = await store.headPosition();
+        // Stores may write a long append in chunks: the id sits early, in the middle of a chunk, and last.
+        for (const at of [3, 14, 24]) {
+          const events = Array.from({ length: 25 }, (_, index) => (index === at ? taken : newEvent('Many', { index })));
+          const error = await rejection(store.appendToStream(stream('long'), events, { expectedRevision: 'any' }));
+          expect(error).toBeInstanceOf(DuplicateEventIdError);
+          expect(error).toMatchObject({ eventId: taken.metadata.eventId });
+        }
+        expect(await store.readStream(stream('long'))).toEqual([]);
+        expect(await store.headPosition()).toBe(head);
+        // The same length with fresh ids goes in whole, in order, the last at the position answered.
+        const result = await store.appendToStream(stream('long'), Array.from({ length: 25 }, (_, index) => newEvent('Many', { index })), {
+          expectedRevision: 'no_stream',
+        });
+        const read = await store.readStream(stream('long'));
+        expect(read.map((event) => event.revision)).toEqual(Array.from({ length: 25 }, (_, index) => index));
+        expect(read[24]?.position).toBe(result.position);
+        expect(read.every((event, index) => index === 0 || event.position > (read[index - 1] as RecordedEvent).position)).toBe(true);
+        expect(verifyChain(read)).toMatchObject({ valid: true, events: 25 });
       });
 
       it('an id repeated inside one batch fails and appends nothing', async () => {

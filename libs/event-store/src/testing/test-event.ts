@@ -14,3 +14,13 @@ export const testEvent = (type: string, data: unknown = {}, actorId = 'test'): E
     schemaVersion: 1,
   },
 });
+
+/** Metadata with nothing random in it, for tests that compare encodings or hashes against fixed text. */
+export const fixedMetadata = (eventId: string): EventToAppend['metadata'] => ({
+  eventId,
+  occurredAt: '2030-01-01T00:00:00.000Z',
+  actor: { kind: 'user', id: 'alice' },
+  correlationId: 'c-1',
+  causationId: null,
+  schemaVersion: 1,
+});
