@@ -47,15 +47,11 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-interface EventRow {
-  readonly position: bigint;
-  readonly stream_name: string;
-  readonly revision: bigint;
-  readonly event_id: string;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-}
+/**
+ * A stored event as read: its columns in `EVENT_COLUMNS` order. Reads take rows as arrays
+ * (better-sqlite3's raw mode), not objects keyed by column: a quarter less per event read.
+ */
+type EventRow = [position: bigint, streamName: string, revision: bigint, type: string, data: string, metadata: string];
 
 const SCHEMA_VERSION = 1;
 
@@ -80,7 +76,7 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 `;
 
-const EVENT_COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata';
+const EVENT_COLUMNS = 'position, stream_name, revision, type, data, metadata';
 
 // Limits are written `LIMIT +?`, not `LIMIT ?`. SQLite (3.4x, built with STAT4 as better-sqlite3
 // is) plans a bare `LIMIT ?` with the value bound at the time and marks the statement to be
@@ -181,12 +177,12 @@ export class SqliteEventStore implements EventStore {
         insertMany: this.db.prepare(
           `INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
         ),
-        forwards: this.db.prepare(
-          `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision ASC LIMIT +?`,
-        ),
-        backwards: this.db.prepare(
-          `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision <= ? ORDER BY revision DESC LIMIT +?`,
-        ),
+        forwards: this.db
+          .prepare<[string, number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision ASC LIMIT +?`)
+          .raw(true),
+        backwards: this.db
+          .prepare<[string, number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision <= ? ORDER BY revision DESC LIMIT +?`)
+          .raw(true),
         head: this.db.prepare<[], bigint>('SELECT coalesce(max(position), 0) FROM events').pluck(),
         loadCheckpoint: this.db.prepare<[string], bigint>('SELECT position FROM checkpoints WHERE name = ?').pluck(),
         saveCheckpoint: this.db.prepare(
@@ -327,8 +323,8 @@ export class SqliteEventStore implements EventStore {
     const first = position - BigInt(chained.length - 1);
     const recorded =
       chained.length <= RECORDED_UP_TO
-        ? chained.map(({ revision, eventId, type, data, metadata }, index) =>
-            toRecordedEvent({ stream_name: streamName, revision: BigInt(revision), position: first + BigInt(index), event_id: eventId, type, data, metadata }),
+        ? chained.map(({ revision, type, data, metadata }, index) =>
+            toRecordedEvent([first + BigInt(index), streamName, BigInt(revision), type, data, metadata]),
           )
         : undefined;
     const last = chained[chained.length - 1] as (typeof chained)[number];
@@ -445,7 +441,7 @@ export class SqliteEventStore implements EventStore {
     const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${clauses.join(' AND ')} ORDER BY position LIMIT +?`;
     let statement = this.filteredReads.get(sql);
     if (statement === undefined) {
-      statement = this.db.prepare<unknown[], EventRow>(sql);
+      statement = this.db.prepare<unknown[], EventRow>(sql).raw(true);
       this.filteredReads.set(sql, statement);
     }
     return statement.all(...params).map(toRecordedEvent);
@@ -569,14 +565,14 @@ function limitOf(maxCount: number | undefined): number {
   return maxCount;
 }
 
-function toRecordedEvent(row: EventRow): RecordedEvent {
+function toRecordedEvent([position, streamName, revision, type, data, metadata]: EventRow): RecordedEvent {
   return {
-    streamName: row.stream_name,
-    revision: Number(row.revision),
-    position: row.position,
-    type: row.type,
-    data: JSON.parse(row.data) as unknown,
-    metadata: JSON.parse(row.metadata) as RecordedMetadata,
+    streamName,
+    revision: Number(revision),
+    position,
+    type,
+    data: JSON.parse(data) as unknown,
+    metadata: JSON.parse(metadata) as RecordedMetadata,
   };
 }
 
