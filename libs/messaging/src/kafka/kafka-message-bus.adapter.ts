@@ -1,7 +1,8 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
 import { failureKind, retry } from '@mrw/resilience';
 import { redriveMessage, type DeadLetter } from '../dead-letters';
 import { deadLetterOf, deliver } from '../delivery';
+import { SupervisedConsumer } from './supervised-consumer';
 import type {
   ConsumerOptions,
   IncomingMessage,
@@ -41,7 +42,7 @@ export class KafkaMessageBus implements MessageBus {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private producerReady: Promise<void> | undefined;
-  private readonly consumers = new Set<Consumer>();
+  private readonly consumers = new Set<SupervisedConsumer>();
   private readonly ns: string;
 
   constructor(private readonly options: KafkaBusOptions) {
@@ -138,66 +139,90 @@ export class KafkaMessageBus implements MessageBus {
     });
   }
 
+  /**
+   * A consumer in the group, kept running by a `SupervisedConsumer`: one that kafkajs stops for
+   * good, or that stops fetching without a word, is replaced by a new one.
+   */
   async consume(options: ConsumerOptions): Promise<RunningConsumer> {
-    const consumer = this.kafka.consumer({
-      groupId: this.ns + options.groupId,
-      allowAutoTopicCreation: false,
-      // A killed member's partitions move to the others after this long without heartbeats.
-      sessionTimeout: 15_000,
-      heartbeatInterval: 3_000,
-      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 20 },
-    });
     let stopping = false;
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.ns + options.topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: 1,
-      // One batch per fetch: each message is handled (or dead-lettered) in order, then the
-      // batch's offset is committed once. A crash mid-batch re-delivers the handled part,
-      // which idempotent handlers recognise; nothing unhandled is ever committed.
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        let handled: string | undefined;
-        for (const message of batch.messages) {
-          if (!isRunning() || isStale() || stopping) break;
-          const incoming: IncomingMessage = {
-            topic: batch.topic.slice(this.ns.length),
-            partition: batch.partition,
-            offset: message.offset,
-            key: message.key?.toString('utf8') ?? null,
-            value: message.value?.toString('utf8') ?? '',
-            headers: headersOf(message.headers),
-          };
-          const outcome = await deliver(
-            incoming,
-            options,
-            { heartbeat },
-            async (reason, attempts) => {
-              const letter = deadLetterOf(incoming, options.groupId, reason, attempts);
-              await this.publish(letter.topic, [letter.message]);
-            },
-            () => stopping,
-          );
-          if (outcome === 'stopped') break;
-          resolveOffset(message.offset);
-          handled = message.offset;
-          await heartbeat();
+    const supervised = new SupervisedConsumer({
+      name: this.ns + options.groupId,
+      ...(this.options.log ? { log: this.options.log } : {}),
+      start: async (supervision) => {
+        const consumer = this.kafka.consumer({
+          groupId: this.ns + options.groupId,
+          allowAutoTopicCreation: false,
+          // A killed member's partitions move to the others after this long without heartbeats.
+          sessionTimeout: 15_000,
+          heartbeatInterval: 3_000,
+          retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 20 },
+        });
+        try {
+          await consumer.connect();
+          await consumer.subscribe({ topic: this.ns + options.topic, fromBeginning: true });
+          await consumer.run({
+            autoCommit: false,
+            partitionsConsumedConcurrently: 1,
+            eachBatch: (payload) => supervision.batch(() => this.handleBatch(consumer, payload, options, () => stopping)),
+          });
+        } catch (error) {
+          await consumer.disconnect().catch(() => undefined);
+          throw error;
         }
-        if (handled !== undefined) {
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(handled) + 1n).toString() },
-          ]);
-        }
+        return consumer;
       },
     });
-    this.consumers.add(consumer);
+    await supervised.start();
+    this.consumers.add(supervised);
     return {
       stop: async () => {
         stopping = true;
-        await consumer.disconnect();
-        this.consumers.delete(consumer);
+        await supervised.stop();
+        this.consumers.delete(supervised);
       },
     };
+  }
+
+  /**
+   * One batch per fetch: each message is handled (or dead-lettered) in order, then the batch's
+   * offset is committed once. A crash mid-batch re-delivers the handled part, which idempotent
+   * handlers recognise; nothing unhandled is ever committed.
+   */
+  private async handleBatch(
+    consumer: Consumer,
+    { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
+    options: ConsumerOptions,
+    stopping: () => boolean,
+  ): Promise<void> {
+    let handled: string | undefined;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || stopping()) break;
+      const incoming: IncomingMessage = {
+        topic: batch.topic.slice(this.ns.length),
+        partition: batch.partition,
+        offset: message.offset,
+        key: message.key?.toString('utf8') ?? null,
+        value: message.value?.toString('utf8') ?? '',
+        headers: headersOf(message.headers),
+      };
+      const outcome = await deliver(
+        incoming,
+        options,
+        { heartbeat },
+        async (reason, attempts) => {
+          const letter = deadLetterOf(incoming, options.groupId, reason, attempts);
+          await this.publish(letter.topic, [letter.message]);
+        },
+        stopping,
+      );
+      if (outcome === 'stopped') break;
+      resolveOffset(message.offset);
+      handled = message.offset;
+      await heartbeat();
+    }
+    if (handled !== undefined) {
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(handled) + 1n).toString() }]);
+    }
   }
 
   /**
@@ -210,7 +235,7 @@ export class KafkaMessageBus implements MessageBus {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    await Promise.all([...this.consumers].map((c) => c.stop()));
     this.consumers.clear();
     if (this.producerReady) await this.producer.disconnect();
   }
