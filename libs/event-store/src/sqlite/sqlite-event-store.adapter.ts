@@ -306,17 +306,28 @@ export class SqliteEventStore implements EventStore {
     events: readonly EncodedEvent[],
     expectedRevision: ExpectedRevision,
   ): AppendResult {
-    const ids = events.map((event) => event.eventId);
-    const replay = this.findReplay(streamName, ids);
-    if (replay) return replay;
-
+    // A retried command carries the same event ids. That is looked for only where the append
+    // would fail (the expected revision no longer holds, or the first id is taken), so an append
+    // of new events pays no lookup for it.
+    const replayOf = (): AppendResult | undefined => this.findReplay(streamName, events.map((event) => event.eventId));
     const head = this.statements.streamHead.get(streamName);
     const actual = head === undefined ? 'no_stream' : Number(head.revision);
-    const holds = expectedRevisionHolds(expectedRevision, actual);
-    if (!holds) throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
+    if (!expectedRevisionHolds(expectedRevision, actual)) {
+      const replay = replayOf();
+      if (replay) return replay;
+      throw new WrongExpectedRevisionError(streamName, expectedRevision, actual);
+    }
 
     const chained = chainEncodedEvents(head?.hash ?? null, actual === 'no_stream' ? 0 : actual + 1, streamName, events);
-    const position = this.insert(streamName, chained);
+    let position: bigint;
+    try {
+      position = this.insert(streamName, chained);
+    } catch (error) {
+      // The first id taken means nothing of this append went in (its statement took its rows back): it may be a replay.
+      const replay = error instanceof DuplicateEventIdError && error.eventId === events[0]?.eventId ? replayOf() : undefined;
+      if (replay) return replay;
+      throw error;
+    }
     // A command's few events are handed back (and kept for subscriptions), parsed back from what
     // was stored so the caller holds what a read would return; a bulk import's are not worth it.
     // One writer at a time: an append's events take consecutive positions.

@@ -345,9 +345,16 @@ export function describeEventStoreConformance(
         expect(await store.readStream(stream('long'))).toEqual([]);
         expect(await store.headPosition()).toBe(head);
         // The same length with fresh ids goes in whole, in order, the last at the position answered.
-        const result = await store.appendToStream(stream('long'), Array.from({ length: 25 }, (_, index) => newEvent('Many', { index })), {
-          expectedRevision: 'no_stream',
-        });
+        const fresh = Array.from({ length: 25 }, (_, index) => newEvent('Many', { index }));
+        const result = await store.appendToStream(stream('long'), fresh, { expectedRevision: 'no_stream' });
+        // Retried whole, it is a replay, whatever revision it expects.
+        for (const expectedRevision of ['any', 'no_stream', 24] as const) {
+          await expect(store.appendToStream(stream('long'), fresh, { expectedRevision })).resolves.toEqual({
+            nextExpectedRevision: 24,
+            position: result.position,
+            appended: false,
+          });
+        }
         const read = await store.readStream(stream('long'));
         expect(read.map((event) => event.revision)).toEqual(Array.from({ length: 25 }, (_, index) => index));
         expect(read[24]?.position).toBe(result.position);
