@@ -175,6 +175,7 @@ export class KafkaMessageBus implements MessageBus {
     await supervised.start();
     this.consumers.add(supervised);
     return {
+      status: () => supervised.status(),
       stop: async () => {
         stopping = true;
         await supervised.stop();

@@ -42,6 +42,8 @@ export class SupervisedConsumer {
   private lastSignOfLife: number;
   private batches = 0;
   private replacing: Promise<void> | undefined;
+  /** Why the consumer is being replaced, while it is (for `/readyz`). */
+  private replacingBecause: string | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
@@ -80,6 +82,15 @@ export class SupervisedConsumer {
     if (silentMs > this.stalledAfterMs) this.replace(`started no fetch for ${Math.round(silentMs / 1000)} s`);
   }
 
+  /**
+   * While a consumer is being replaced, `/readyz` says so, and stays ready: a process whose
+   * consumers wait for Kafka still serves its HTTP API (the log is the outbox), as kafkajs's
+   * own restarts never made it not ready either.
+   */
+  status(): { readonly ready: boolean; readonly detail?: string } {
+    return this.replacingBecause === undefined ? { ready: true } : { ready: true, detail: `replacing the consumer, which ${this.replacingBecause}` };
+  }
+
   /** Resolves once no replacement is under way (for tests). */
   async settled(): Promise<void> {
     await this.replacing;
@@ -113,6 +124,7 @@ export class SupervisedConsumer {
     log?.('warn', `consumer group ${name}: the consumer ${reason}; starting a new one`);
     const stalled = this.consumer;
     this.consumer = undefined;
+    this.replacingBecause = reason;
     this.replacing = (async () => {
       if (stalled) await disconnectWithin(stalled, DISCONNECT_TIMEOUT_MS);
       const replacement = await retry(() => this.options.start(this.supervision), {
@@ -127,6 +139,7 @@ export class SupervisedConsumer {
       else this.watch(replacement);
     })().finally(() => {
       this.replacing = undefined;
+      this.replacingBecause = undefined;
     });
   }
 }

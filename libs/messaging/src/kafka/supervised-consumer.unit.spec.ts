@@ -123,15 +123,21 @@ describe('SupervisedConsumer', () => {
     await s.supervisor.stop();
   });
 
-  it('keeps trying to start a new consumer while the broker refuses, with backoff', async () => {
+  it('keeps trying to start a new consumer while the broker refuses, with backoff, and says so on /readyz meanwhile', async () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     const s = supervise({ failFirstStarts: 3 });
     await s.supervisor.start();
+    expect(s.supervisor.status()).toEqual({ ready: true });
     s.latest().crashed(false);
+    expect(s.supervisor.status()).toEqual({
+      ready: true,
+      detail: 'replacing the consumer, which was stopped by kafkajs: The coordinator is not aware of this member',
+    });
     await jest.advanceTimersByTimeAsync(60_000);
     await s.supervisor.settled();
     expect(s.started).toHaveLength(2);
     expect(s.logs.filter((line) => line.includes('ECONNREFUSED'))).toHaveLength(3);
+    expect(s.supervisor.status()).toEqual({ ready: true });
     await s.supervisor.stop();
   });
 
