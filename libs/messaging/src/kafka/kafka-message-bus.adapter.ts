@@ -155,6 +155,9 @@ export class KafkaMessageBus implements MessageBus {
           // A killed member's partitions move to the others after this long without heartbeats.
           sessionTimeout: 15_000,
           heartbeatInterval: 3_000,
+          // How long a rebalance waits for every member to rejoin (kafkajs's default, stated
+          // here because the supervisor's stall bound must be longer).
+          rebalanceTimeout: 60_000,
           retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 20 },
         });
         try {

@@ -13,7 +13,11 @@ export interface SupervisedConsumerOptions {
   /** Creates a consumer, connects it, subscribes it and runs it; its batches go through `supervision.batch`. */
   readonly start: (supervision: ConsumerSupervision) => Promise<Consumer>;
   readonly log?: (level: 'warn' | 'error', message: string) => void;
-  /** How long a running consumer may go without starting a fetch, outside a batch, before it is started again (ms, default 60 s). */
+  /**
+   * How long a running consumer may go without starting a fetch, outside a batch, before it is
+   * started again (ms, default 90 s). Longer than the group's rebalance timeout (60 s): a member
+   * may wait that long in a rebalance for another member to finish its batch and rejoin.
+   */
   readonly stalledAfterMs?: number;
   /** How often that is checked (ms, default 5 s). */
   readonly checkEveryMs?: number;
@@ -53,7 +57,7 @@ export class SupervisedConsumer {
 
   constructor(private readonly options: SupervisedConsumerOptions) {
     this.now = options.now ?? Date.now;
-    this.stalledAfterMs = options.stalledAfterMs ?? 60_000;
+    this.stalledAfterMs = options.stalledAfterMs ?? 90_000;
     this.lastSignOfLife = this.now();
     this.supervision = {
       batch: async (work) => {
