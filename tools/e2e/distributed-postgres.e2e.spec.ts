@@ -3,11 +3,10 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { startHttpReceiver, type HttpReceiver, type ReceivedRequest } from '@mrw/approvals/testing';
 import { PUBLISHED_STREAM_PREFIXES, SERVICE_NAMES } from '@mrw/contracts';
 import { PostgresEventStore, verifyChain } from '@mrw/event-store';
-import { describeWithPostgres, uniqueSchema } from '@mrw/event-store/testing';
+import { describeWithPostgres, dropTestSchema, uniqueSchema } from '@mrw/event-store/testing';
 import { describeWithKafka, eventually, uniqueNamespace } from '@mrw/messaging/testing';
 import { freePort, ServiceProcess } from './service-process';
 import { callApi, consumerReceipts, FIXTURES, seedServiceTokens, uploadTo, type ApiAnswer } from './suite-processes';
@@ -81,10 +80,7 @@ class ReplicatedSuite {
   async stop(): Promise<void> {
     await Promise.all([...this.registries, ...this.services].map((p) => p.stop()));
     await this.log?.close();
-    const client = new Client({ connectionString: this.postgresUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
-    await client.end();
+    await dropTestSchema(this.postgresUrl, this.schema);
   }
 
   get a(): ServiceProcess {
@@ -269,6 +265,27 @@ describeWithKafka('distributed mode on PostgreSQL: two registry replicas', (brok
         expect((await suite.api(replica, 'GET', '/models/bc/versions/1', undefined, carol)).body.stage).toBe('Production');
       }
       expect(cd.received.filter((r) => r.url === '/deploy')).toHaveLength(1);
+    });
+
+    it("serves through either replica what one replica's MLflow artifact proxy took", async () => {
+      const path = '3/run-x/artifacts/model/model.onnx';
+      const bytes = Buffer.from('onnx bytes logged through a');
+      const put = await fetch(`${suite.a.url}/api/2.0/mlflow-artifacts/artifacts/${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${carol}`, 'content-type': 'application/octet-stream' },
+        body: bytes,
+      });
+      expect(put.status).toBe(200);
+      const artifacts = `/api/2.0/mlflow-artifacts/artifacts`;
+      for (const replica of suite.registries) {
+        const listed = await fetch(`${replica.url}${artifacts}?path=${encodeURIComponent('3/run-x/artifacts/model')}`, { headers: { authorization: `Bearer ${carol}` } });
+        expect({ replica: replica.label, body: await listed.json() }).toEqual({
+          replica: replica.label,
+          body: { files: [{ path: 'model.onnx', is_dir: false, file_size: bytes.length }] },
+        });
+        const got = await fetch(`${replica.url}${artifacts}/${path}`, { headers: { authorization: `Bearer ${carol}` } });
+        expect(Buffer.from(await got.arrayBuffer())).toEqual(bytes);
+      }
     });
 
     it('loses nothing when the leading replica is killed mid-flow: the other completes it, and the killed one catches up after its restart', async () => {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { PostgresEventStore, type EventStore, type SubscriptionOptions } from '@mrw/event-store';
-import { describeWithPostgres, uniqueSchema } from '@mrw/event-store/testing';
+import { describeWithPostgres, dropTestSchema, uniqueSchema } from '@mrw/event-store/testing';
 import { startRegistry, type RegistryHarness } from '@mrw/registry/testing';
 
 /** How far behind the log the slow replica's read model runs. */
@@ -46,10 +45,7 @@ describeWithPostgres('registry replicas sharing a PostgreSQL log', (url) => {
     await reader?.close();
     await readerStore?.close();
     await writer?.close();
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropTestSchema(url, schema);
   });
 
   it('lists through one replica what was just registered through the other', async () => {

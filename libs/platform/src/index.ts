@@ -14,6 +14,7 @@ export * from './persistence/keyed-mutex';
 export * from './persistence/log-feed';
 export * from './persistence/event-metadata';
 export * from './persistence/working-database';
+export * from './persistence/postgres-working-tables';
 export * from './persistence/request-log-head';
 export * from './problem/validators';
 export * from './problem/bounded-params';

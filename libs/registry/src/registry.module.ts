@@ -54,6 +54,7 @@ import { LiveEventStreams } from './stream-events/live-event-streams';
 import { StreamEventsController } from './stream-events/stream-events.http.controller';
 import { UploadArtifactController } from './upload-artifact/upload-artifact.http.controller';
 import { MlflowArtifacts } from './mlflow-compat/mlflow-artifacts';
+import { MLFLOW_ARTIFACT_INDEX, PostgresArtifactIndex, SqliteArtifactIndex, type MlflowArtifactIndex } from './mlflow-compat/mlflow-artifact-index';
 import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http.controller';
 
 /**
@@ -114,10 +115,20 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
     },
     { provide: EVALUATION_SETS, inject: [EVENT_STORE], useFactory: evaluationSetsFromLog },
     {
+      provide: MLFLOW_ARTIFACT_INDEX,
+      // After the event store: its migrations make the schema the index's table goes in (two
+      // concurrent CREATE SCHEMA IF NOT EXISTS collide in PostgreSQL).
+      inject: [SUITE_CONFIG, EVENT_STORE],
+      // Replicas sharing a PostgreSQL log share the index too: what one's artifact proxy took, all of them list and serve.
+      useFactory: async (config: SuiteConfig): Promise<MlflowArtifactIndex> =>
+        config.store === 'postgres' && config.postgresUrl !== undefined
+          ? PostgresArtifactIndex.open({ connectionString: config.postgresUrl, schema: config.postgresSchema })
+          : new SqliteArtifactIndex(join(config.dataDir, 'mlflow-artifacts.sqlite')),
+    },
+    {
       provide: MlflowArtifacts,
-      inject: [ARTIFACT_STORE, SUITE_CONFIG],
-      useFactory: (store: ContentAddressedStore, config: SuiteConfig) =>
-        new MlflowArtifacts(store, join(config.dataDir, 'mlflow-artifacts.sqlite'), config.maxArtifactBytes),
+      inject: [ARTIFACT_STORE, MLFLOW_ARTIFACT_INDEX, SUITE_CONFIG],
+      useFactory: (store: ContentAddressedStore, index: MlflowArtifactIndex, config: SuiteConfig) => new MlflowArtifacts(store, index, config.maxArtifactBytes),
     },
     // writing
     CommandExecutor,

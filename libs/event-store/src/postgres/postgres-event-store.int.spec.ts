@@ -5,7 +5,7 @@
  * Without a server every test here is reported SKIPPED, with the reason.
  */
 import { Client } from 'pg';
-import { describeEventStoreConformance, describeWithPostgres, testEvent, uniqueSchema, waitFor } from '../testing';
+import { describeEventStoreConformance, describeWithPostgres, dropTestSchema, testEvent, uniqueSchema, waitFor } from '../testing';
 import { EventStoreUnavailableError, isTransientStoreError, type EventToAppend, type RecordedEvent, type Subscription } from '../event-store.port';
 import { verifyChain } from '../hash-chain';
 import { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store.adapter';
@@ -21,22 +21,13 @@ const rawClient = async (url: string): Promise<Client> => {
   return client;
 };
 
-const dropSchema = async (url: string, schema: string): Promise<void> => {
-  const client = await rawClient(url);
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-};
-
 describeWithPostgres('PostgreSQL event store', (url) => {
   describeEventStoreConformance('PostgreSQL', async () => {
     const schema = uniqueSchema();
     return {
       store: await PostgresEventStore.open({ connectionString: url, schema, poolSize: 4 }),
       reopen: () => PostgresEventStore.open({ connectionString: url, schema, poolSize: 4 }),
-      cleanup: () => dropSchema(url, schema),
+      cleanup: () => dropTestSchema(url, schema),
     };
   });
 
@@ -60,7 +51,7 @@ describeWithPostgres('PostgreSQL event store', (url) => {
       for (const subscription of subscriptions.splice(0)) await subscription.stop();
       for (const store of stores.splice(0)) await store.close();
       await raw.end();
-      await dropSchema(url, schema);
+      await dropTestSchema(url, schema);
     });
 
     it('stores canonical JSON and refuses UPDATE, DELETE and TRUNCATE of events', async () => {

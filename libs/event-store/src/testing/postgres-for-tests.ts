@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 
 /** The PostgreSQL tests may use (see tools/jest/global-setup.js), or undefined. */
 export const testPostgresUrl = (): string | undefined => process.env['MRW_POSTGRES_URL']?.trim() || undefined;
@@ -22,3 +23,14 @@ export const describeWithPostgres = (title: string, body: (url: string) => void)
 
 /** A fresh schema name per test, so tests never see each other's events (drop it in cleanup). */
 export const uniqueSchema = (): string => `test_${randomBytes(6).toString('hex')}`;
+
+/** Drops a test's schema and everything in it (the cleanup that goes with `uniqueSchema`). */
+export const dropTestSchema = async (url: string, schema: string): Promise<void> => {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+};

@@ -6,9 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Client } from 'pg';
 import { PostgresEventStore } from '@mrw/event-store';
-import { describeWithPostgres, testEvent, uniqueSchema } from '@mrw/event-store/testing';
+import { describeWithPostgres, dropTestSchema, testEvent, uniqueSchema } from '@mrw/event-store/testing';
 import { Readiness } from '../observability/readiness';
 import { noteLogHead } from '../persistence/request-log-head';
 import { ServerSecrets } from '../secrets/server-secrets';
@@ -49,10 +48,7 @@ describeWithPostgres('AuthGuard across processes sharing the log', (url) => {
   afterEach(async () => {
     await feed.onApplicationShutdown();
     await Promise.all([issuing.close(), serving.close()]);
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropTestSchema(url, schema);
   });
 
   /** What the registry appends when it issues a token (credential first, then the token), here through the other process's store. */

@@ -47,8 +47,8 @@ export class MlflowArtifactsController {
   @RequireRole('viewer')
   @ApiQuery({ name: 'path', required: false, description: 'The folder to list (the root when absent)' })
   @ApiOkResponse({ description: 'The files and folders directly under the folder', schema: LISTING_SCHEMA })
-  list(@Query('path') path?: string): { files: MlflowFileInfo[] } {
-    return { files: this.artifacts.list(typeof path === 'string' ? path : undefined) };
+  async list(@Query('path') path?: string): Promise<{ files: MlflowFileInfo[] }> {
+    return { files: await this.artifacts.list(typeof path === 'string' ? path : undefined) };
   }
 
   @Put('*path')
@@ -69,9 +69,9 @@ export class MlflowArtifactsController {
   @RequireRole('viewer')
   @ApiArtifactPath()
   @ApiOkResponse({ description: 'The file\'s bytes', content: { [RAW_BODY_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } } } })
-  download(@Req() request: Request): StreamableFile {
+  async download(@Req() request: Request): Promise<StreamableFile> {
     const path = wildcardPath(request);
-    const found = this.artifacts.get(path);
+    const found = await this.artifacts.get(path);
     if (!found) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No artifact at ${path}`);
     return new StreamableFile(createReadStream(found.file), { type: 'application/octet-stream', length: found.size });
   }

@@ -3,9 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type Database from 'better-sqlite3';
 import { artifactUri, type ContentAddressedStore } from '@mrw/artifacts';
-import { openWorkingDatabase, ProblemException } from '@mrw/platform';
+import { ProblemException } from '@mrw/platform';
+import type { IndexedArtifact, MlflowArtifactFile, MlflowArtifactIndex } from './mlflow-artifact-index';
 
 /** One entry of a listing, as MLflow's artifact proxy answers it (`path` relative to the listed folder). */
 export interface MlflowFileInfo {
@@ -20,12 +20,6 @@ export interface VersionFiles {
   readonly version: number;
   readonly source: string;
   readonly artifactDigest: string | null;
-}
-
-/** A file under an MLflow artifact path: where its bytes are in the content-addressed store. */
-export interface MlflowArtifactFile {
-  readonly digest: string;
-  readonly size: number;
 }
 
 const MLFLOW_ARTIFACTS_SCHEME = 'mlflow-artifacts:';
@@ -60,26 +54,17 @@ export const normaliseArtifactPath = (raw: string): string => {
 
 /**
  * MLflow's artifact proxy namespace (`mlflow-artifacts:/<path>`) over the content-addressed
- * store: uploads are stored by content, and a path → digest table in
- * `<dataDir>/mlflow-artifacts.sqlite` names them (a file system's directory, not lifecycle:
- * what is governed is the version that later names the bytes by `artifacts://sha256/…`).
+ * store: uploads are stored by content, and the index (`MlflowArtifactIndex`: a SQLite file of
+ * the process, or a table in the event store's PostgreSQL shared by replicas) names them. A
+ * file system's directory, not lifecycle: what is governed is the version that later names the
+ * bytes by `artifacts://sha256/…`.
  */
 export class MlflowArtifacts {
-  private readonly db: Database.Database;
-
   constructor(
     private readonly store: ContentAddressedStore,
-    file: string,
+    private readonly index: MlflowArtifactIndex,
     private readonly maxBytes: number,
-  ) {
-    // An acknowledged upload survives a power cut: the client does not send it again.
-    this.db = openWorkingDatabase(file, 'FULL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS files (
-        path TEXT PRIMARY KEY,
-        digest TEXT NOT NULL,
-        size INTEGER NOT NULL
-      );`);
-  }
+  ) {}
 
   /** Streams a body into the store under its sha256 and names it `path` (replacing what the path named). */
   async put(rawPath: string, body: Readable, declaredLength?: number): Promise<MlflowArtifactFile> {
@@ -110,27 +95,23 @@ export class MlflowArtifacts {
       throw error;
     }
     const stored = await this.store.importHashedFile(scratch, `sha256:${hash.digest('hex')}`);
-    this.db.prepare('INSERT INTO files (path, digest, size) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET digest = excluded.digest, size = excluded.size').run(path, stored.digest, stored.size);
-    return { digest: stored.digest, size: stored.size };
+    const file = { digest: stored.digest, size: stored.size };
+    await this.index.name(path, file);
+    return file;
   }
 
   /** The file a path names, or undefined. */
-  get(rawPath: string): (MlflowArtifactFile & { readonly file: string }) | undefined {
-    const path = normaliseArtifactPath(rawPath);
-    const row = this.db.prepare('SELECT digest, size FROM files WHERE path = ?').get(path) as MlflowArtifactFile | undefined;
-    return row ? { ...row, file: this.store.pathOf(row.digest) } : undefined;
+  async get(rawPath: string): Promise<(MlflowArtifactFile & { readonly file: string }) | undefined> {
+    const found = await this.index.find(normaliseArtifactPath(rawPath));
+    return found ? { ...found, file: this.store.pathOf(found.digest) } : undefined;
   }
 
   /** The files and folders directly under a folder (the root when `rawPath` is empty), by name. */
-  list(rawPath: string | undefined): MlflowFileInfo[] {
+  async list(rawPath: string | undefined): Promise<MlflowFileInfo[]> {
     const folder = rawPath === undefined || rawPath.replace(/^\/+|\/+$/g, '') === '' ? '' : normaliseArtifactPath(rawPath);
     const prefix = folder === '' ? '' : `${folder}/`;
-    const rows = this.db.prepare('SELECT path, size FROM files WHERE substr(path, 1, ?) = ? ORDER BY path').all(prefix.length, prefix) as Array<{
-      path: string;
-      size: number;
-    }>;
     const entries = new Map<string, MlflowFileInfo>();
-    for (const row of rows) {
+    for (const row of await this.index.under(folder)) {
       const rest = row.path.slice(prefix.length);
       const slash = rest.indexOf('/');
       const name = slash < 0 ? rest : rest.slice(0, slash);
@@ -148,9 +129,9 @@ export class MlflowArtifacts {
   async resolveSource(source: string): Promise<string | undefined> {
     const path = this.folderOf(source);
     if (path === undefined) return undefined;
-    const file = this.get(path);
+    const file = await this.index.find(path);
     if (file) return artifactUri(file.digest);
-    const models = this.filesUnder(path).filter((f) => f.path.toLowerCase().endsWith('.onnx'));
+    const models = (await this.index.under(path)).filter((f) => f.path.toLowerCase().endsWith('.onnx'));
     return models.length === 1 ? artifactUri(models[0]!.digest) : undefined;
   }
 
@@ -165,15 +146,6 @@ export class MlflowArtifacts {
     } catch {
       return undefined;
     }
-  }
-
-  /** Every file under a folder, at any depth. */
-  private filesUnder(folder: string): Array<{ path: string; digest: string; size: number }> {
-    return this.db.prepare('SELECT path, digest, size FROM files WHERE substr(path, 1, ?) = ? ORDER BY path').all(folder.length + 1, `${folder}/`) as Array<{
-      path: string;
-      digest: string;
-      size: number;
-    }>;
   }
 
   /**
@@ -197,20 +169,19 @@ export class MlflowArtifacts {
     const { artifactDigest: digest } = version;
     if (digest === null || !(await this.store.has(digest))) return undefined;
     const folder = `${VERSIONS_FOLDER}/${version.model}/${version.version}`;
-    if (this.filesUnder(folder).length > 0) return folder;
+    if ((await this.index.under(folder)).length > 0) return folder;
     const from = registeredFrom === undefined ? undefined : this.folderOf(registeredFrom);
-    const files = from === undefined ? [] : this.filesUnder(from);
-    const entries = files.some((f) => f.digest === digest)
+    const files = from === undefined ? [] : await this.index.under(from);
+    const entries: IndexedArtifact[] = files.some((f) => f.digest === digest)
       ? files.map((f) => ({ path: `${folder}/${f.path.slice((from as string).length + 1)}`, digest: f.digest, size: f.size }))
       : [{ path: `${folder}/${modelFileName(version.source)}`, digest, size: (await stat(this.store.pathOf(digest))).size }];
-    const insert = this.db.prepare('INSERT OR IGNORE INTO files (path, digest, size) VALUES (?, ?, ?)');
-    this.db.transaction(() => entries.forEach((e) => insert.run(e.path, e.digest, e.size)))();
+    await this.index.nameOnce(entries);
     return folder;
   }
 
-  /** Closes the working file when the module stops (Nest calls it on factory-made providers too). */
-  onModuleDestroy(): void {
-    if (this.db.open) this.db.close();
+  /** Closes the index when the module stops (Nest calls it on factory-made providers too). */
+  async onModuleDestroy(): Promise<void> {
+    await this.index.close();
   }
 
   private tooLarge(): ProblemException {

@@ -6,8 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { describeWithPostgres, uniqueSchema } from '@mrw/event-store/testing';
+import { describeWithPostgres, dropTestSchema, uniqueSchema } from '@mrw/event-store/testing';
 import { SqliteDeliveryBook, type AttemptRecord, type DeliveryBook, type NewDelivery } from './delivery-book';
 import { PostgresDeliveryBook } from './postgres-delivery-book';
 
@@ -133,12 +132,7 @@ describeWithPostgres('shared by registry replicas', (url) => {
     const schema = uniqueSchema();
     return {
       open: () => PostgresDeliveryBook.open({ connectionString: url, schema, poolSize: 2 }),
-      cleanup: async () => {
-        const client = new Client({ connectionString: url });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await client.end();
-      },
+      cleanup: () => dropTestSchema(url, schema),
     };
   });
 });

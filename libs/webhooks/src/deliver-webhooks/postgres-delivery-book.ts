@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { escapeIdentifier, Pool, type PoolClient } from 'pg';
+import { escapeIdentifier, type Pool, type PoolClient } from 'pg';
+import { inTransaction, openPostgresWorkingTables } from '@mrw/platform';
 import { deliveryFromRow, type AttemptRecord, type DeliveryBook, type DeliveryRecord, type DeliveryRow, type DeliveryStatus, type NewDelivery, type ReplayRecord, replayFromRow, type ReplayRow } from './delivery-book';
 
 /** Advisory-lock class of this book's table creation ('mrw' 4; the event store and the lease take 1–3). */
@@ -18,16 +18,15 @@ export class PostgresDeliveryBook implements DeliveryBook {
   ) {}
 
   static async open(options: { readonly connectionString: string; readonly schema: string; readonly poolSize?: number }): Promise<PostgresDeliveryBook> {
-    const pool = new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4, application_name: 'mrw-webhooks', keepAlive: true, idleTimeoutMillis: 30_000 });
-    // A dropped idle connection is discarded by the pool; without a listener it would crash the process.
-    pool.on('error', () => undefined);
     const q = escapeIdentifier(options.schema);
     const tables = { cursors: `${q}.webhook_cursors`, deliveries: `${q}.webhook_deliveries`, attempts: `${q}.webhook_attempts`, replays: `${q}.webhook_replays` };
-    try {
-      await inTransaction(pool, async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [SETUP_LOCK_CLASS, createHash('sha256').update(options.schema).digest().readInt32BE(0)]);
-        await client.query(`
-          CREATE SCHEMA IF NOT EXISTS ${q};
+    const pool = await openPostgresWorkingTables({
+      connectionString: options.connectionString,
+      schema: options.schema,
+      applicationName: 'mrw-webhooks',
+      lockClass: SETUP_LOCK_CLASS,
+      ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+      ddl: () => `
           CREATE TABLE IF NOT EXISTS ${tables.cursors} (subscription text PRIMARY KEY, position bigint NOT NULL);
           CREATE TABLE IF NOT EXISTS ${tables.deliveries} (
             seq bigserial UNIQUE,
@@ -68,12 +67,8 @@ export class PostgresDeliveryBook implements DeliveryBook {
             status text NOT NULL,
             delivered integer NOT NULL DEFAULT 0,
             created_at bigint NOT NULL
-          );`);
-      });
-    } catch (error) {
-      await pool.end().catch(() => undefined);
-      throw error;
-    }
+          );`,
+    });
     return new PostgresDeliveryBook(pool, tables);
   }
 
@@ -189,16 +184,3 @@ const advanceWith = async (db: Pool | PoolClient, table: string, subscription: s
   );
 };
 
-const inTransaction = async (pool: Pool, work: (client: PoolClient) => Promise<void>): Promise<void> => {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await work(client);
-    await client.query('COMMIT');
-    client.release();
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.release(true);
-    throw error;
-  }
-};
