@@ -1,3 +1,5 @@
+import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
 /** Bumped whenever a projection's tables or meaning change: the read model is then rebuilt from the log. */
@@ -112,11 +114,31 @@ CREATE INDEX IF NOT EXISTS audit_by_type ON audit (type, position);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (occurred_at);
 `;
 
+/** Present while a read model is built from empty with syncing off (see `beginBulkBuild`). */
+const buildMarkerOf = (file: string): string => `${file}.building`;
+
+/** Makes a directory entry (a file made or removed in it) survive a power cut. */
+const syncDirectoryOf = (file: string): void => {
+  const fd = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+};
+
 /**
  * The registry's read model: a SQLite file of its own, rebuilt from the event log whenever
  * it is missing or its schema version changed. Durability is NORMAL: a lost tail is replayed.
+ * A file whose build from empty did not finish (its marker is still there: the process died,
+ * or the power went, while syncing was off) is started over.
  */
 export const openReadModel = (file: string): Database.Database => {
+  const marker = buildMarkerOf(file);
+  if (existsSync(marker)) {
+    for (const part of [file, `${file}-wal`, `${file}-shm`]) rmSync(part, { force: true });
+    rmSync(marker);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -133,4 +155,31 @@ export const openReadModel = (file: string): Database.Database => {
   db.exec(SCHEMA);
   db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(READ_MODEL_SCHEMA_VERSION));
   return db;
+};
+
+/**
+ * A build of the read model from empty, which is the whole log in large batches: SQLite's
+ * syncing is off meanwhile (no fsync at the WAL checkpoints the bulk load makes), which a
+ * read model can afford because it can be built again. A marker file, made durable first,
+ * says the file is not to be trusted until `finish()` has checkpointed and synced everything
+ * with NORMAL again and removed it; `openReadModel` starts a marked file over. 10% of a
+ * 110k-event rebuild here.
+ */
+export const beginBulkBuild = (db: Database.Database): { finish(): void } => {
+  if (db.memory) return { finish: () => undefined };
+  const marker = buildMarkerOf(db.name);
+  closeSync(openSync(marker, 'w'));
+  syncDirectoryOf(marker);
+  db.pragma('synchronous = OFF');
+  return {
+    finish: () => {
+      db.pragma('synchronous = NORMAL');
+      // With NORMAL, a checkpoint syncs the WAL before copying it and the database file after.
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      // A checkpoint another connection held up leaves the marker: the next start builds again.
+      if (result?.busy !== 0) return;
+      rmSync(marker);
+      syncDirectoryOf(marker);
+    },
+  };
 };

@@ -4,7 +4,7 @@ import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } f
 import { Readiness } from '@mrw/platform';
 import { AuditIndexProjection } from './audit-index.projection';
 import { CatalogProjection } from './catalog.projection';
-import { READ_MODEL_INDEXES } from './read-model.database';
+import { beginBulkBuild, READ_MODEL_INDEXES } from './read-model.database';
 import { ApprovalsProjection } from '../decide-approvals/approvals.projection';
 import { DeadLettersProjection } from '../redrive-dead-letters/dead-letters.projection';
 
@@ -76,7 +76,8 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
    * events is one pass), then follows the log, a transaction per batch of what arrived.
    */
   private async run(): Promise<void> {
-    if (this.position === 0n) this.logger.log('read model is empty: building it from the event log');
+    const build = this.position === 0n ? beginBulkBuild(this.db) : undefined;
+    if (build) this.logger.log('read model is empty: building it from the event log');
     for (;;) {
       const batch = await this.store.readAll({ after: this.position, maxCount: REBUILD_BATCH });
       if (batch.length > 0) this.commit(batch);
@@ -84,6 +85,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     }
     // Built after the bulk load of a rebuild; a no-op once they exist.
     this.db.exec(READ_MODEL_INDEXES);
+    build?.finish();
     this.subscription = this.store.subscribeToAll({
       name: 'registry-projections',
       startAfter: this.position,
