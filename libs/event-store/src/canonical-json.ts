@@ -163,7 +163,7 @@ function encodeFast(value: unknown, depth: number, maxDepth: number): string | u
 
 
 /** Whether an object inside `value` sits deeper than `maxDepth`, counting `value` itself at `depth` (iterative: a cycle cannot overflow the stack). */
-export function nestsDeeperThan(value: unknown, depth: number, maxDepth: number): boolean {
+function nestsDeeperThan(value: unknown, depth: number, maxDepth: number): boolean {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth }];
   while (stack.length > 0) {
     const { value: current, depth: at } = stack.pop() as { value: unknown; depth: number };

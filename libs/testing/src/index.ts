@@ -11,3 +11,4 @@ export {
   type WhenClause,
 } from './decider-spec';
 export * from './model-version.fixtures';
+export { describeAdapterContract, type AdapterFixture } from './adapter-contract';

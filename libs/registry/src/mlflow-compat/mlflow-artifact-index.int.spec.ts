@@ -8,35 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithPostgres, dropTestSchema, uniqueSchema } from '@mrw/event-store/testing';
+import { describeAdapterContract, type AdapterFixture } from '@mrw/testing';
 import { PostgresArtifactIndex, SqliteArtifactIndex, type IndexedArtifact, type MlflowArtifactIndex } from './mlflow-artifact-index';
-
-interface IndexFixture {
-  /** An index, and a second handle on the same state (another replica, or the same file reopened). */
-  open(): Promise<MlflowArtifactIndex>;
-  cleanup(): Promise<void>;
-}
 
 const file = (path: string, n = 1): IndexedArtifact => ({ path, digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: n * 10 });
 
-const describeIndex = (name: string, fixture: () => Promise<IndexFixture>): void => {
-  describe(`${name} MLflow artifact index`, () => {
-    let current: IndexFixture;
-    const indexes: MlflowArtifactIndex[] = [];
-    const open = async (): Promise<MlflowArtifactIndex> => {
-      const index = await current.open();
-      indexes.push(index);
-      return index;
-    };
-
-    beforeEach(async () => {
-      current = await fixture();
-    });
-
-    afterEach(async () => {
-      for (const index of indexes.splice(0)) await index.close();
-      await current.cleanup();
-    });
-
+const describeIndex = (name: string, fixture: () => Promise<AdapterFixture<MlflowArtifactIndex>>): void =>
+  describeAdapterContract(`${name} MLflow artifact index`, fixture, (open) => {
     it('names a path, renames it to the last file put there, and finds nothing at an unknown path', async () => {
       const index = await open();
       await index.name('1/run/artifacts/model.onnx', file('', 1));
@@ -78,7 +56,6 @@ const describeIndex = (name: string, fixture: () => Promise<IndexFixture>): void
       expect((await other.under('7/run/artifacts')).map((f) => f.path)).toEqual(['7/run/artifacts/model/model.onnx']);
     });
   });
-};
 
 describeIndex('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mrw-artifact-index-'));

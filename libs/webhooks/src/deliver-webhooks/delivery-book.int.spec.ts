@@ -7,14 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithPostgres, dropTestSchema, uniqueSchema } from '@mrw/event-store/testing';
+import { describeAdapterContract, type AdapterFixture } from '@mrw/testing';
 import { SqliteDeliveryBook, type AttemptRecord, type DeliveryBook, type NewDelivery } from './delivery-book';
 import { PostgresDeliveryBook } from './postgres-delivery-book';
-
-interface BookFixture {
-  /** A book, and a second handle on the same state (another replica, or the same file reopened). */
-  open(): Promise<DeliveryBook>;
-  cleanup(): Promise<void>;
-}
 
 const delivery = (id: string, overrides: Partial<NewDelivery> = {}): NewDelivery => ({
   id,
@@ -33,25 +28,8 @@ const delivery = (id: string, overrides: Partial<NewDelivery> = {}): NewDelivery
 
 const attempt = (n: number, status: number | null, at = 2_000 + n): AttemptRecord => ({ n, at, status, latencyMs: 12.4, excerpt: status === null ? null : 'ok', error: status === null ? 'ECONNREFUSED' : null });
 
-const describeBook = (name: string, fixture: () => Promise<BookFixture>): void => {
-  describe(`${name} delivery book`, () => {
-    let current: BookFixture;
-    const books: DeliveryBook[] = [];
-    const open = async (): Promise<DeliveryBook> => {
-      const book = await current.open();
-      books.push(book);
-      return book;
-    };
-
-    beforeEach(async () => {
-      current = await fixture();
-    });
-
-    afterEach(async () => {
-      for (const book of books.splice(0)) await book.close();
-      await current.cleanup();
-    });
-
+const describeBook = (name: string, fixture: () => Promise<AdapterFixture<DeliveryBook>>): void =>
+  describeAdapterContract(`${name} delivery book`, fixture, (open) => {
     it('enqueues a delivery once by id, and hands back the stored one after', async () => {
       const book = await open();
       const first = await book.enqueue(delivery('d1'));
@@ -120,7 +98,6 @@ const describeBook = (name: string, fixture: () => Promise<BookFixture>): void =
       expect((await other.get('d1'))?.status).toBe('delivered');
     });
   });
-};
 
 describeBook('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mrw-delivery-book-'));
