@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Pool } from 'undici';
 
 export interface Response {
   status: number;
@@ -9,48 +9,41 @@ export interface Response {
 export type RequestBody = { json: unknown } | { contentType: string; bytes: Buffer };
 
 /**
- * A keep-alive HTTP/1.1 client for one loopback server. Benchmarks that compare servers drive
- * each through one of these with the same settings, so the client costs every side the same.
+ * A keep-alive HTTP/1.1 client for one loopback server: a pool of `connections`, one request at
+ * a time on each. Benchmarks that compare servers drive each through one of these with the same
+ * settings, so the client costs every side the same.
+ *
+ * It is undici's pool rather than `node:http`: on this 2-core machine the load generator shares
+ * the cores with the server it measures, and `http.request` cost ~100 µs of CPU per request (as
+ * much as a version read costs the suite), undici's pool ~35 µs (docs/decisions.md,
+ * "Performance (issue 16, sixth pass)").
  */
 export class KeepAliveClient {
-  private readonly agent: Agent;
+  private readonly pool: Pool;
 
   constructor(
     readonly port: number,
-    maxSockets: number,
+    connections: number,
     private readonly headers: Readonly<Record<string, string>> = {},
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets });
+    this.pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
   }
 
   /** One request; the status and the body as text. */
-  call(method: string, path: string, body?: RequestBody, headers: Readonly<Record<string, string>> = {}): Promise<Response> {
-    return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : 'json' in body ? Buffer.from(JSON.stringify(body.json)) : body.bytes;
-      const contentType = body === undefined ? undefined : 'json' in body ? 'application/json' : body.contentType;
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          method,
-          path,
-          agent: this.agent,
-          headers: { ...this.headers, ...headers, ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
+  async call(method: string, path: string, body?: RequestBody, headers: Readonly<Record<string, string>> = {}): Promise<Response> {
+    const payload = body === undefined ? undefined : 'json' in body ? Buffer.from(JSON.stringify(body.json)) : body.bytes;
+    const contentType = body === undefined ? undefined : 'json' in body ? 'application/json' : body.contentType;
+    const response = await this.pool.request({
+      method: method as 'GET',
+      path,
+      headers: { ...this.headers, ...headers, ...(contentType === undefined ? {} : { 'content-type': contentType }) },
+      body: payload,
     });
+    return { status: response.statusCode, body: await response.body.text() };
   }
 
-  /** Closes the idle connections. */
-  close(): void {
-    this.agent.destroy();
+  /** Closes the connections. */
+  async close(): Promise<void> {
+    await this.pool.destroy();
   }
 }

@@ -17,6 +17,11 @@ export class SuiteProcess {
     this.http = new KeepAliveClient(port, 64);
   }
 
+  /** The process id, to measure what the suite itself costs (see processTreeCpuMs). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /**
    * Starts `dist/apps/<app>/main.js` (the whole suite, or one service of distributed mode) on a
    * random port with its data under `dir`, and waits for `/readyz`.
@@ -70,7 +75,7 @@ export class SuiteProcess {
       this.child.kill('SIGTERM');
       await new Promise((r) => this.child.once('exit', r));
     }
-    this.http.close();
+    await this.http.close();
   }
 }
 

@@ -77,6 +77,8 @@ export interface ComponentLogger {
   readonly warn: LogCall;
   readonly info: LogCall;
   readonly debug: LogCall;
+  /** Whether a line at this level would be written (so that a caller can skip composing it). */
+  readonly enabled: (level: 'error' | 'warn' | 'info' | 'debug') => boolean;
 }
 
 /**
@@ -98,5 +100,11 @@ export const loggerFor = (component: string): ComponentLogger => {
       if (typeof fieldsOrMessage === 'string') current()[level](fieldsOrMessage);
       else current()[level](fieldsOrMessage, message);
     };
-  return { error: call('error'), warn: call('warn'), info: call('info'), debug: call('debug') };
+  return {
+    error: call('error'),
+    warn: call('warn'),
+    info: call('info'),
+    debug: call('debug'),
+    enabled: (level) => current().isLevelEnabled(level),
+  };
 };

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from './logger';
+import { configureLogging, createLogger, loggerFor } from './logger';
 import { inNewLogContext, withLogContext } from './log-context';
 import { REDACTED, redactSecrets, scrubText } from './redaction';
 
@@ -74,6 +74,27 @@ describe('log lines', () => {
     expect(inside).toMatchObject({ correlationId: 'c-1', stream: 'modelVersion-churn@1', eventType: 'EvaluationRequested', rows: 3 });
     expect(nested).toMatchObject({ commandType: 'RecordEvaluationResult' });
     expect(nested).not.toHaveProperty('eventType');
+  });
+
+  it('leave out context fields without a value, and keep the enclosing value of one given as undefined', async () => {
+    const { logger, records } = capture();
+    await withLogContext({ correlationId: 'c-2', stream: undefined }, async () => {
+      await withLogContext({ correlationId: undefined, eventId: 'e-1' }, async () => logger.info('inside'));
+    });
+    const [inside] = records() as [Record<string, unknown>];
+    expect(inside).toMatchObject({ correlationId: 'c-2', eventId: 'e-1' });
+    expect(inside).not.toHaveProperty('stream');
+  });
+
+  it("say whether a component's level is written, following the process's level", () => {
+    const component = loggerFor('probe');
+    configureLogging({ service: 'test', level: 'error', format: 'json' });
+    expect([component.enabled('error'), component.enabled('warn'), component.enabled('info'), component.enabled('debug')]).toEqual([true, false, false, false]);
+    configureLogging({ service: 'test', level: 'silent', format: 'json' });
+    expect(component.enabled('error')).toBe(false);
+    configureLogging({ service: 'test', level: 'debug', format: 'json' });
+    expect(component.enabled('debug')).toBe(true);
+    configureLogging({ service: 'test', level: 'error', format: 'json' });
   });
 
   it('in pretty format are text, not JSON', () => {

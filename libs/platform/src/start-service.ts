@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { configureLogging } from '@mrw/logging';
 import { configureHttpApp } from './bootstrap';
-import { ExpressAdapterWithStablePrototypes } from './express-adapter';
+import { LeanExpressAdapter } from './express-adapter';
 import { connectBusTransport } from './messaging/bus-transport';
 import { ConfigError, loadConfig, type SuiteConfig } from './config/config';
 import { NestPinoLogger } from './logging/nest-pino.logger';
@@ -35,7 +35,7 @@ const orExitAsync = <T>(work: () => Promise<T>): Promise<T> => work().catch(exit
  * validation and OpenAPI document of `configureHttpApp`.
  */
 export const createHttpApp = async (root: Type<unknown> | DynamicModule, title: string): Promise<NestExpressApplication> => {
-  const app = await NestFactory.create<NestExpressApplication>(root, new ExpressAdapterWithStablePrototypes(), {
+  const app = await NestFactory.create<NestExpressApplication>(root, new LeanExpressAdapter(), {
     bodyParser: false,
     logger: new NestPinoLogger(),
   });

@@ -7,6 +7,7 @@ import { KeepAliveClient, type Response } from '../http-client';
 import { describeErrors, load, reportLoad, type LoadResult } from '../load';
 import { line, machine, ms, section } from '../report';
 import { SuiteProcess } from '../suite-process';
+import { processTreeCpuMs } from '../process-cpu';
 import { MlflowServer } from './mlflow-server';
 import { prepareMlflowVenv } from './mlflow-venv';
 
@@ -30,6 +31,8 @@ const MODELS = Math.min(CLIENTS, Math.max(1, Math.round(setting('MRW_PEER_MODELS
 /** One server's model-registry API, as the same closed-loop client drives it. */
 interface RegistryApi {
   readonly port: number;
+  /** The server's process: its CPU (and its workers') is measured around each run. */
+  readonly pid: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
   createModel(http: KeepAliveClient, name: string): Promise<Response>;
   createVersion(http: KeepAliveClient, name: string, client: number, i: number): Promise<Response>;
@@ -37,16 +40,20 @@ interface RegistryApi {
   readonly status: { readonly model: number; readonly version: number };
 }
 
+/** A run's figures, and the server's CPU time per answered request (ms) where /proc tells. */
+type Run = LoadResult & { readonly cpuPerRequestMs?: number };
+
 interface Measured {
-  create: LoadResult;
-  get: LoadResult;
+  create: Run;
+  get: Run;
 }
 
 const MLFLOW_API = '/api/2.0/mlflow';
 
 /** MLflow's REST calls (the same requests to MLflow and to our MLflow-compatible API); only `source` differs. */
-const mlflowApi = (port: number, source: string, headers: Readonly<Record<string, string>> = {}): RegistryApi => ({
+const mlflowApi = (port: number, pid: number | undefined, source: string, headers: Readonly<Record<string, string>> = {}): RegistryApi => ({
   port,
+  pid,
   headers,
   createModel: (http, name) => http.call('POST', `${MLFLOW_API}/registered-models/create`, { json: { name } }),
   createVersion: (http, name, client, i) =>
@@ -58,8 +65,9 @@ const mlflowApi = (port: number, source: string, headers: Readonly<Record<string
 });
 
 /** Our own API, carrying the same information: the source and two tags. */
-const ourApi = (port: number, source: string, headers: Readonly<Record<string, string>>): RegistryApi => ({
+const ourApi = (port: number, pid: number | undefined, source: string, headers: Readonly<Record<string, string>>): RegistryApi => ({
   port,
+  pid,
   headers,
   createModel: (http, name) => http.call('POST', '/api/v1/models', { json: { name } }),
   createVersion: (http, name, client, i) =>
@@ -80,6 +88,18 @@ const measure = async (label: string, api: RegistryApi, prefix: string): Promise
       const created = await api.createModel(http, name);
       if (created.status !== api.status.model) throw new Error(`creating model ${name}: expected ${api.status.model}, got ${created.status}: ${created.body}`);
     }
+    // The server's CPU over a run, per answered request: what it costs apart from the load generator on the same cores.
+    const cpu = () => (api.pid === undefined ? undefined : processTreeCpuMs(api.pid));
+    const costed = async (run: () => Promise<LoadResult>): Promise<Run> => {
+      const before = cpu();
+      const result = await run();
+      const after = cpu();
+      return before === undefined || after === undefined || result.count === 0 ? result : { ...result, cpuPerRequestMs: (after - before) / result.count };
+    };
+    const report = (what: string, run: Run): void => {
+      reportLoad(`${label}: ${what}`, run);
+      if (run.cpuPerRequestMs !== undefined) line(`${label}: ${what}, server CPU`, `${cpuTime(run.cpuPerRequestMs)} per request`);
+    };
     const versions = new Array<number>(MODELS).fill(0);
     const modelOf = (client: number) => client % MODELS;
     const create = (seconds: number) =>
@@ -97,14 +117,14 @@ const measure = async (label: string, api: RegistryApi, prefix: string): Promise
     const get = (seconds: number) =>
       load(CLIENTS, seconds, (c, i) => api.getVersion(http, models[modelOf(c)] as string, ((c * 7919 + i) % (versions[modelOf(c)] || 1)) + 1), 200);
     if (WARMUP > 0) await create(WARMUP);
-    const created = await create(SECONDS);
-    reportLoad(`${label}: create model version`, created);
+    const created = await costed(() => create(SECONDS));
+    report('create model version', created);
     if (WARMUP > 0) await get(WARMUP);
-    const got = await get(SECONDS);
-    reportLoad(`${label}: get model version`, got);
+    const got = await costed(() => get(SECONDS));
+    report('get model version', got);
     return { create: created, get: got };
   } finally {
-    http.close();
+    await http.close();
   }
 };
 
@@ -112,24 +132,34 @@ const reason = (error: unknown): string => (error instanceof Error ? error.messa
 
 const latency = (value: number): string => (value >= 1000 ? `${(value / 1000).toFixed(1)} s` : ms(value));
 
+/** `452 µs` or `9.8 ms`. */
+const cpuTime = (value: number): string => (value < 1 ? `${Math.round(value * 1000)} µs` : `${value.toFixed(1)} ms`);
+
 /** `57 req/s, p50 450 ms, p99 3.4 s` (and the errors when there were any); why not, when there is no figure. */
-const cell = (r: LoadResult | string): string =>
+const cell = (r: Run | string): string =>
   typeof r === 'string'
     ? r
     : `${Math.round(r.perSecond).toLocaleString('en-US')} req/s, p50 ${latency(r.p50)}, p99 ${latency(r.p99)}` +
+      (r.cpuPerRequestMs === undefined ? '' : `, CPU ${cpuTime(r.cpuPerRequestMs)}/req`) +
       (r.errors === 0 ? '' : `, ${r.errors.toLocaleString('en-US')} errors`);
 
+const times = (x: number): string => `${x < 10 ? x.toFixed(1) : Math.round(x).toString()}×`;
+
 /** Our throughput over the best MLflow throughput. */
-const ratio = (ours: LoadResult, peers: ReadonlyArray<LoadResult | string>): string => {
+const ratio = (ours: Run, peers: ReadonlyArray<Run | string>): string => {
   const best = Math.max(0, ...peers.map((p) => (typeof p === 'string' ? 0 : p.perSecond)));
-  if (best === 0) return 'n/a';
-  const x = ours.perSecond / best;
-  return `${x < 10 ? x.toFixed(1) : Math.round(x).toString()}×`;
+  return best === 0 ? 'n/a' : times(ours.perSecond / best);
+};
+
+/** The least CPU per request of MLflow's runs over ours: how much less each request costs us. */
+const cpuRatio = (ours: Run, peers: ReadonlyArray<Run | string>): string => {
+  const costs = peers.flatMap((p) => (typeof p === 'string' || p.cpuPerRequestMs === undefined ? [] : [p.cpuPerRequestMs]));
+  return costs.length === 0 || ours.cpuPerRequestMs === undefined || ours.cpuPerRequestMs <= 0 ? 'n/a' : times(Math.min(...costs) / ours.cpuPerRequestMs);
 };
 
 /** The issue's table, in Markdown so it pastes into the README, then any errors the figures leave out. */
 const printTable = (mlflow: ReadonlyMap<number, Measured | string>, ours: { readonly native: Measured; readonly compat: Measured }): void => {
-  const peer = (workers: number, op: keyof Measured): LoadResult | string => {
+  const peer = (workers: number, op: keyof Measured): Run | string => {
     const measured = mlflow.get(workers) ?? 'not run';
     return typeof measured === 'string' ? measured : measured[op];
   };
@@ -138,7 +168,13 @@ const printTable = (mlflow: ReadonlyMap<number, Measured | string>, ours: { read
   for (const op of ['create', 'get'] as const) {
     const peers = WORKERS.map((w) => peer(w, op));
     for (const [flavour, measured] of [['/api/v1', ours.native], ['MLflow API', ours.compat]] as const) {
-      rows.push([`${op} model version (ours: ${flavour})`, ...peers.map(cell), cell(measured[op]), ratio(measured[op], peers)]);
+      rows.push([
+        `${op} model version (ours: ${flavour})`,
+        ...peers.map(cell),
+        cell(measured[op]),
+        ratio(measured[op], peers),
+        cpuRatio(measured[op], peers),
+      ]);
       if (measured[op].errors > 0) errors.push(`ours, ${op} via ${flavour}: ${describeErrors(measured[op]).slice(2)}`);
     }
     WORKERS.forEach((w, k) => {
@@ -146,7 +182,13 @@ const printTable = (mlflow: ReadonlyMap<number, Measured | string>, ours: { read
       if (p !== undefined && typeof p !== 'string' && p.errors > 0) errors.push(`MLflow ${w} workers, ${op}: ${describeErrors(p).slice(2)}`);
     });
   }
-  const header = ['operation', ...WORKERS.map((w) => `MLflow ${MLFLOW} (${w} workers)`), 'ours', 'ratio (ours / best MLflow)'];
+  const header = [
+    'operation',
+    ...WORKERS.map((w) => `MLflow ${MLFLOW} (${w} workers)`),
+    'ours',
+    'ratio (ours / best MLflow)',
+    'CPU per request (least MLflow / ours)',
+  ];
   const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => (r[k] ?? '').length)));
   const row = (cells: readonly string[]) => `| ${cells.map((c, k) => c.padEnd(widths[k] ?? 0)).join(' | ')} |\n`;
   section('Side by side');
@@ -157,7 +199,8 @@ const printTable = (mlflow: ReadonlyMap<number, Measured | string>, ours: { read
 /**
  * `npm run bench:peer`: MLflow's tracking server (SQLite backend, 2 then 4 uvicorn workers) and the
  * built suite (embedded, SQLite with synchronous=FULL) on loopback, driven by the same closed-loop
- * client; prints the issue's side-by-side table. Not a test: nothing here asserts.
+ * client; prints the issue's side-by-side table, with each server's CPU time per request (its
+ * process and every process below it, from /proc) beside its throughput. Not a test: nothing here asserts.
  */
 const main = async (): Promise<void> => {
   const started = performance.now();
@@ -196,7 +239,7 @@ const main = async (): Promise<void> => {
           running.add(server);
           line(`${workers} workers`, `ready on port ${server.port} after ${((performance.now() - t) / 1000).toFixed(1)} s`);
           try {
-            mlflow.set(workers, await measure(`${workers} workers`, mlflowApi(server.port, 's3://bucket/run/model'), 'peer'));
+            mlflow.set(workers, await measure(`${workers} workers`, mlflowApi(server.port, server.pid, 's3://bucket/run/model'), 'peer'));
           } catch (error) {
             process.stdout.write(`  MLflow with ${workers} workers failed: ${reason(error)}\n`);
             mlflow.set(workers, 'failed');
@@ -218,8 +261,8 @@ const main = async (): Promise<void> => {
       // An uploaded artifact (`artifacts://`): we refuse s3 sources, and an http(s) one would time the resolver, not the registry.
       const source = await suite.upload('m.onnx', Buffer.from('not a real model'));
       const headers = { authorization: `Bearer ${TOKEN}` };
-      const native = await measure('/api/v1', ourApi(suite.port, source, headers), 'peer-v1');
-      const compat = await measure('MLflow API', mlflowApi(suite.port, source, headers), 'peer-mlflow');
+      const native = await measure('/api/v1', ourApi(suite.port, suite.pid, source, headers), 'peer-v1');
+      const compat = await measure('MLflow API', mlflowApi(suite.port, suite.pid, source, headers), 'peer-mlflow');
       ours = { native, compat };
     } finally {
       await suite.stop();

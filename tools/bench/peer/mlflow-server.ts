@@ -38,6 +38,11 @@ export class MlflowServer {
     private readonly log: string,
   ) {}
 
+  /** The CLI's process id: uvicorn's supervisor and its workers run below it. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Starts the server with `workers` uvicorn workers and waits until `/health` answers. */
   static async start(mlflow: string, dir: string, workers: number): Promise<MlflowServer> {
     await mkdir(dir, { recursive: true });
@@ -82,7 +87,7 @@ export class MlflowServer {
       await server.stop();
       throw error;
     } finally {
-      probe.close();
+      await probe.close();
       out.close();
     }
   }
