@@ -2,25 +2,32 @@ import { HEADERS } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
 import { PoisonMessageError, type IncomingMessage, type OutgoingMessage } from './message-bus.port';
 
-/** A stored event as a message on `mrw.registry.events.v1`: key = stream, headers per DESIGN section 5. */
-export const encodeEvent = (event: RecordedEvent): OutgoingMessage => ({
-  key: event.streamName,
-  value: JSON.stringify({
+/** A stored event's message headers (DESIGN section 5). */
+export const eventHeaders = (event: RecordedEvent): Record<string, string> => ({
+  [HEADERS.eventType]: event.type,
+  [HEADERS.eventId]: event.metadata.eventId,
+  [HEADERS.correlationId]: event.metadata.correlationId,
+  [HEADERS.causationId]: event.metadata.causationId ?? '',
+  [HEADERS.stream]: event.streamName,
+  [HEADERS.revision]: String(event.revision),
+});
+
+/** A stored event as a message value: JSON of the event, its position as a string. */
+export const eventValue = (event: RecordedEvent): string =>
+  JSON.stringify({
     streamName: event.streamName,
     revision: event.revision,
     position: event.position.toString(),
     type: event.type,
     data: event.data,
     metadata: event.metadata,
-  }),
-  headers: {
-    [HEADERS.eventType]: event.type,
-    [HEADERS.eventId]: event.metadata.eventId,
-    [HEADERS.correlationId]: event.metadata.correlationId,
-    [HEADERS.causationId]: event.metadata.causationId ?? '',
-    [HEADERS.stream]: event.streamName,
-    [HEADERS.revision]: String(event.revision),
-  },
+  });
+
+/** A stored event as a message on `mrw.registry.events.v1`: key = stream, headers per DESIGN section 5. */
+export const encodeEvent = (event: RecordedEvent): OutgoingMessage => ({
+  key: event.streamName,
+  value: eventValue(event),
+  headers: eventHeaders(event),
 });
 
 /** The stored event a message carries; a PoisonMessageError when it is not one. */

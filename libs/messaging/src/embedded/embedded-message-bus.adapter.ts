@@ -3,7 +3,7 @@ import { PUBLISHED_STREAM_PREFIXES, TOPICS } from '@mrw/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@mrw/event-store';
 import { DEAD_LETTERED, deadLetterFrom, deadLetterStream, redriveMessage, type DeadLetter } from '../dead-letters';
 import { deadLetterOf, deliver } from '../delivery';
-import { encodeEvent } from '../event-codec';
+import { eventHeaders, eventValue } from '../event-codec';
 import type {
   ConsumerOptions,
   IncomingMessage,
@@ -26,10 +26,11 @@ export class EmbeddedMessageBus implements MessageBus {
   private readonly eventConsumers = new Map<string, { options: ConsumerOptions; isStopping: () => boolean }>();
   private offset = 0;
   /**
-   * Each event as a message, encoded once for all of this process's consumer groups: the store
-   * hands every subscription the same object for an event it has just committed.
+   * Each event's headers and, once something reads it, its value: made once for all of this
+   * process's consumer groups (the store hands every subscription the same object for an event
+   * it has just committed).
    */
-  private readonly messages = new WeakMap<RecordedEvent, OutgoingMessage>();
+  private readonly messages = new WeakMap<RecordedEvent, { readonly headers: Record<string, string>; value?: string }>();
 
   constructor(private readonly store: EventStore) {}
 
@@ -70,10 +71,13 @@ export class EmbeddedMessageBus implements MessageBus {
             topic: TOPICS.events,
             partition: 0,
             offset: event.position.toString(),
-            key: message.key,
-            value: message.value,
+            key: event.streamName,
             headers: message.headers,
             recorded: event,
+            // Consumers decode `recorded`; the JSON is made only for what reads it (a dead letter).
+            get value() {
+              return (message.value ??= eventValue(event));
+            },
           };
           const outcome = await deliver(incoming, options, { heartbeat: async () => undefined }, (reason, attempts) =>
             this.deadLetter(incoming, options.groupId, reason, attempts), () => stopping);
@@ -125,10 +129,10 @@ export class EmbeddedMessageBus implements MessageBus {
       this.deadLetter(incoming, letter.group, reason, attempts), consumer.isStopping);
   }
 
-  private encoded(event: RecordedEvent): OutgoingMessage {
+  private encoded(event: RecordedEvent): { readonly headers: Record<string, string>; value?: string } {
     let message = this.messages.get(event);
     if (message === undefined) {
-      message = encodeEvent(event);
+      message = { headers: eventHeaders(event) };
       this.messages.set(event, message);
     }
     return message;

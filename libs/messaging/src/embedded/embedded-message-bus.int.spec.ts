@@ -40,6 +40,15 @@ describe('EmbeddedMessageBus: Kafka semantics over the event log', () => {
     await eventually(async () => one.length === 2, { what: 'two events in g1' });
     expect(one.map((m) => decodeEvent(m).type)).toEqual(['ModelCreated', 'ModelVersionRegistered']);
     expect(one[1]).toMatchObject({ key: 'modelVersion-a@1', headers: { [HEADERS.stream]: 'modelVersion-a@1', [HEADERS.revision]: '0' } });
+    // The value is made when read, and is the event as a Kafka consumer would receive it.
+    expect(JSON.parse(one[1]!.value)).toEqual({
+      streamName: 'modelVersion-a@1',
+      revision: 0,
+      position: decodeEvent(one[1]!).position.toString(),
+      type: 'ModelVersionRegistered',
+      data: { n: 2 },
+      metadata: decodeEvent(one[1]!).metadata,
+    });
     await consumer.stop();
 
     // A restarted group resumes after its checkpoint; a new group starts at the beginning.
@@ -83,6 +92,8 @@ describe('EmbeddedMessageBus: Kafka semantics over the event log', () => {
       truncated: false,
     });
     expect((letters[0]!.data as { headers: Record<string, string> }).headers[HEADERS.dlqReason]).toBeUndefined();
+    // The letter keeps the event itself, so a redrive (or a person) can read it.
+    expect(JSON.parse((letters[0]!.data as { value: string }).value)).toMatchObject({ streamName: 'model-b', revision: 1, type: 'Poison' });
   });
 
   it('hands commands to the in-process consumer, marked with their publisher, and fails the publish if nobody listens', async () => {
