@@ -106,7 +106,7 @@ export const deliver = (
     for (let attempt = 1; ; attempt += 1) {
       try {
         await options.handler(message, context);
-        log.debug({ attempt, durationMs: Math.round((performance.now() - started) * 10) / 10 }, `handled ${what(message)}`);
+        if (log.enabled('debug')) log.debug({ attempt, durationMs: Math.round((performance.now() - started) * 10) / 10 }, `handled ${what(message)}`);
         if (attempt > 1) await options.onRetry?.({ message, attempt, kind: lastKind, error: undefined, delayMs: 0, settled: true });
         return 'handled';
       } catch (error) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import { READ_MODEL_DB } from '../projections/registry-projector';
+import { READ_MODEL_DB, RegistryProjector } from '../projections/registry-projector';
 import { auditEntry } from './audit-entry.view';
 
 export interface AuditFilter {
@@ -31,12 +31,19 @@ interface AuditRow {
   data: string;
 }
 
-/** The registry-wide audit trail from the audit index, oldest first, with a position cursor. */
+/**
+ * The registry-wide audit trail from the audit index, oldest first, with a position cursor. A
+ * search first brings the index up to the log's head: it holds every event acknowledged before.
+ */
 @Injectable()
 export class AuditQueries {
-  constructor(@Inject(READ_MODEL_DB) private readonly db: Database.Database) {}
+  constructor(
+    @Inject(READ_MODEL_DB) private readonly db: Database.Database,
+    private readonly projector: RegistryProjector,
+  ) {}
 
-  search(filter: AuditFilter) {
+  async search(filter: AuditFilter) {
+    await this.projector.auditCaughtUp();
     const where: string[] = ['position > ?'];
     const params: unknown[] = [filter.after ?? 0];
     if (filter.model) (where.push('model = ?'), params.push(filter.model));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@mrw/event-store';
 import { testEvent } from '@mrw/event-store/testing';
+import { eventually } from '@mrw/messaging/testing';
 import { Readiness } from '@mrw/platform';
 import { openReadModel } from './read-model.database';
 import { RegistryProjector } from './registry-projector';
@@ -38,6 +39,8 @@ describe('RegistryProjector rebuilding from an empty read model', () => {
     expect(plan.map((p) => p.detail).join(' ')).toContain('audit_by_model');
     const appended = await store.appendToStream('model-churn', [testEvent('ModelDescriptionChanged', { description: 'x' })], { expectedRevision: 0 });
     await projector.waitFor(appended.position);
+    // A search brings the audit index up to the log's head first.
+    await projector.auditCaughtUp();
     expect(db.prepare(`SELECT COUNT(*) AS n FROM audit WHERE model = 'churn'`).get()).toEqual({ n: 2 });
     await projector.onApplicationShutdown();
     await store.close();
@@ -83,5 +86,100 @@ describe('RegistryProjector rebuilding from an empty read model', () => {
     expect(db.prepare(`SELECT name FROM models`).all()).toEqual([{ name: 'churn' }]);
     await rebuilt.onApplicationShutdown();
     await store.close();
+  });
+});
+
+describe('RegistryProjector following the log', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  const file = () => join(dir, 'read-model.sqlite');
+  const auditRows = (db: ReturnType<typeof openReadModel>) => (db.prepare(`SELECT COUNT(*) AS n FROM audit`).get() as { n: number }).n;
+  const describe = (n: number) =>
+    store.appendToStream('model-churn', [testEvent('ModelDescriptionChanged', { description: `d${n}` })], { expectedRevision: n });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mrw-projector-'));
+    store = new SqliteEventStore({ file: join(dir, 'events.sqlite'), synchronous: 'NORMAL' });
+    await store.appendToStream('model-churn', [testEvent('ModelCreated', { model: 'churn', description: '', tags: {} })], { expectedRevision: 'no_stream' });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const started = async (db = openReadModel(file())): Promise<{ projector: RegistryProjector; db: ReturnType<typeof openReadModel> }> => {
+    const projector = new RegistryProjector(store, db, new Readiness());
+    projector.onApplicationBootstrap();
+    await projector.caughtUp();
+    return { projector, db };
+  };
+
+  it('writes the audit index on its own: gathered without a search, at once for one', async () => {
+    const { projector, db } = await started();
+    let last = await describe(0);
+    await projector.waitFor(last.position);
+    // Nobody searches: it is written within its lag all the same.
+    await eventually(async () => projector.auditCheckpoint >= last.position, { what: 'the audit index written without a search' });
+    expect(auditRows(db)).toBe(2);
+    for (let n = 1; n <= 5; n += 1) last = await describe(n);
+    await projector.auditCaughtUp();
+    expect(projector.auditCheckpoint).toBe(last.position);
+    expect(auditRows(db)).toBe(7);
+    await projector.onApplicationShutdown();
+  });
+
+  it('loses nothing of the audit index across a stop, whether it had gathered the events or not', async () => {
+    const { projector } = await started();
+    const last = await describe(0);
+    await projector.waitFor(last.position);
+    // Stopped at once: what it gathered is written at the stop, what it had not is read again at the start.
+    await projector.onApplicationShutdown();
+    const again = new RegistryProjector(store, openReadModel(file()), new Readiness());
+    expect(again.checkpoint).toBe(last.position);
+    again.onApplicationBootstrap();
+    await again.caughtUp();
+    expect(again.auditCheckpoint).toBe(last.position);
+    await again.onApplicationShutdown();
+    const db = openReadModel(file());
+    expect(auditRows(db)).toBe(2);
+    expect(db.prepare(`SELECT name, position FROM checkpoint ORDER BY name`).safeIntegers(true).all()).toEqual([
+      { name: 'audit', position: last.position },
+      { name: 'registry', position: last.position },
+    ]);
+    db.close();
+  });
+
+  it('catches an audit index left behind up to the rest before following the log', async () => {
+    const { projector, db } = await started();
+    const first = await describe(0);
+    let last = first;
+    for (let n = 1; n <= 3; n += 1) last = await describe(n);
+    await projector.caughtUp();
+    await projector.onApplicationShutdown();
+    // As a crash before the gathered rows were written would leave it: the rest at `last`, the audit index at `first`.
+    const behind = openReadModel(file());
+    behind.prepare(`DELETE FROM audit WHERE position > ?`).run(first.position);
+    behind.prepare(`UPDATE checkpoint SET position = ? WHERE name = 'audit'`).run(first.position);
+    const again = new RegistryProjector(store, behind, new Readiness());
+    expect([again.checkpoint, again.auditCheckpoint]).toEqual([last.position, first.position]);
+    again.onApplicationBootstrap();
+    await again.caughtUp();
+    expect(again.auditCheckpoint).toBe(last.position);
+    expect(auditRows(behind)).toBe(5);
+    expect(db.open).toBe(false);
+    await again.onApplicationShutdown();
+  });
+
+  it('takes a read model from before the audit checkpoint as audited as far as the rest', async () => {
+    const { projector } = await started();
+    const last = await describe(0);
+    await projector.caughtUp();
+    await projector.onApplicationShutdown();
+    const old = openReadModel(file());
+    old.prepare(`DELETE FROM checkpoint WHERE name = 'audit'`).run();
+    const again = new RegistryProjector(store, old, new Readiness());
+    expect([again.checkpoint, again.auditCheckpoint]).toEqual([last.position, last.position]);
+    await again.onApplicationShutdown();
   });
 });

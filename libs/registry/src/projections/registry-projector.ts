@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@mrw/event-store';
-import { Readiness } from '@mrw/platform';
+import { ProblemException, Readiness } from '@mrw/platform';
 import { AuditIndexProjection } from './audit-index.projection';
 import { CatalogProjection } from './catalog.projection';
 import { beginBulkBuild, READ_MODEL_INDEXES } from './read-model.database';
@@ -13,9 +13,58 @@ export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
 const REBUILD_BATCH = 2_000;
 
 /**
- * Feeds the catalog, the audit index, the approvals inbox and the dead-letter list from the log. Each event's effect and the checkpoint
- * commit in one read-model transaction, so a crash neither loses nor doubles an event; a
- * missing read-model file simply starts again from the beginning of the log.
+ * How long the audit index may lag the log while nobody searches it: its rows are written in a
+ * transaction per this interval (or per REBUILD_BATCH events), not one per batch of appends.
+ */
+const AUDIT_LAG_MS = 200;
+
+/** Positions a projection has reached, and the callers waiting for one. */
+class Reached {
+  private waiters: Array<{ readonly position: bigint; readonly resolve: () => void }> = [];
+
+  constructor(public position: bigint) {}
+
+  get awaited(): boolean {
+    return this.waiters.length > 0;
+  }
+
+  /** Resolves once `position` is reached; rejects with `timedOut()` after `timeoutMs`. */
+  wait(position: bigint, timeoutMs: number, timedOut: () => Error): Promise<void> {
+    if (this.position >= position) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(timedOut());
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push({ position, resolve: done });
+    });
+  }
+
+  reach(position: bigint): void {
+    if (position > this.position) this.position = position;
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((w) => w.position <= this.position);
+    this.waiters = this.waiters.filter((w) => w.position > this.position);
+    for (const waiter of ready) waiter.resolve();
+  }
+}
+
+/**
+ * Feeds the catalog, the audit index, the approvals inbox and the dead-letter list from the log.
+ * Each batch's effects and its checkpoint commit in one read-model transaction, so a crash
+ * neither loses nor doubles an event; a missing read-model file simply starts again from the
+ * beginning of the log.
+ *
+ * The audit index follows the log on its own, with a checkpoint of its own (`audit`): keeping
+ * its four indexes in order one small batch of appends at a time cost about as much as the rest
+ * of the read model. Nothing waits for it on the write path (a registration waits for the
+ * catalog), so it gathers what arrives for up to AUDIT_LAG_MS and writes it in one transaction;
+ * an audit search first brings it up to the log's head (`auditCaughtUp`), so a search still
+ * sees every event acknowledged before it. Catching up at start, both are written together.
  */
 @Injectable()
 export class RegistryProjector implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -24,11 +73,16 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   private readonly audit: AuditIndexProjection;
   private readonly deadLetters: DeadLettersProjection;
   private readonly approvals: ApprovalsProjection;
-  private readonly applyInTransaction: (events: readonly RecordedEvent[]) => void;
+  private readonly applyInTransaction: (events: readonly RecordedEvent[], auditTo: bigint | undefined) => void;
+  private readonly applyAuditInTransaction: (events: readonly RecordedEvent[]) => void;
   private subscription: Subscription | undefined;
+  private auditSubscription: Subscription | undefined;
   private started: Promise<void> = Promise.resolve();
-  private position: bigint;
-  private waiters: Array<{ position: bigint; resolve: () => void }> = [];
+  private readonly reached: Reached;
+  private readonly audited: Reached;
+  /** Events for the audit index, not written yet (see AUDIT_LAG_MS). */
+  private auditPending: RecordedEvent[] = [];
+  private auditTimer: NodeJS.Timeout | undefined;
   private failure: unknown;
 
   constructor(
@@ -40,21 +94,29 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     this.audit = new AuditIndexProjection(db);
     this.deadLetters = new DeadLettersProjection(db);
     this.approvals = new ApprovalsProjection(db);
-    const saveCheckpoint = db.prepare(`INSERT OR REPLACE INTO checkpoint (name, position) VALUES ('registry', ?)`);
-    this.applyInTransaction = db.transaction((events: readonly RecordedEvent[]) => {
+    const saveCheckpoint = db.prepare(`INSERT OR REPLACE INTO checkpoint (name, position) VALUES (?, ?)`);
+    // `auditTo`: the audit index's checkpoint after this batch, when the batch feeds it too.
+    this.applyInTransaction = db.transaction((events: readonly RecordedEvent[], auditTo: bigint | undefined) => {
       for (const event of events) {
         this.catalog.apply(event);
-        this.audit.apply(event);
+        if (auditTo !== undefined) this.audit.apply(event);
         this.deadLetters.apply(event);
         this.approvals.apply(event);
       }
       const last = events[events.length - 1];
-      if (last) saveCheckpoint.run(last.position);
+      if (last) saveCheckpoint.run('registry', last.position);
+      if (last && auditTo !== undefined) saveCheckpoint.run('audit', auditTo);
     });
-    const row = db.prepare(`SELECT position FROM checkpoint WHERE name = 'registry'`).safeIntegers(true).get() as
-      | { position: bigint }
-      | undefined;
-    this.position = row?.position ?? 0n;
+    this.applyAuditInTransaction = db.transaction((events: readonly RecordedEvent[]) => {
+      for (const event of events) this.audit.apply(event);
+      const last = events[events.length - 1];
+      if (last) saveCheckpoint.run('audit', last.position);
+    });
+    const checkpoint = db.prepare<[string], bigint>(`SELECT position FROM checkpoint WHERE name = ?`).pluck().safeIntegers(true);
+    const registry = checkpoint.get('registry') ?? 0n;
+    this.reached = new Reached(registry);
+    // A read model from before the audit index had a checkpoint of its own fed it with the rest.
+    this.audited = new Reached(checkpoint.get('audit') ?? registry);
     readiness.register({
       name: 'registry-projections',
       check: async () => {
@@ -62,7 +124,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
         const status = this.subscription?.status();
         if (status?.state === 'reconnecting') return { ready: false, detail: `reconnecting to the event store (attempt ${status.attempts ?? 1}): ${status.detail ?? ''}` };
         const head = await this.store.headPosition();
-        return { ready: this.position >= head, detail: `at ${this.position} of ${head}` };
+        return { ready: this.reached.position >= head, detail: `at ${this.reached.position} of ${head}` };
       },
     });
   }
@@ -76,11 +138,19 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
    * events is one pass), then follows the log, a transaction per batch of what arrived.
    */
   private async run(): Promise<void> {
-    const build = this.position === 0n ? beginBulkBuild(this.db) : undefined;
+    const build = this.reached.position === 0n ? beginBulkBuild(this.db) : undefined;
     if (build) this.logger.log('read model is empty: building it from the event log');
+    // An audit index left behind (the process stopped before it wrote what it had gathered)
+    // catches up to the rest first; from there one pass feeds both.
+    while (this.audited.position < this.reached.position) {
+      const upTo = this.reached.position;
+      const batch = (await this.store.readAll({ after: this.audited.position, maxCount: REBUILD_BATCH })).filter((e) => e.position <= upTo);
+      if (batch.length === 0) break;
+      this.commitAudit(batch);
+    }
     for (;;) {
-      const batch = await this.store.readAll({ after: this.position, maxCount: REBUILD_BATCH });
-      if (batch.length > 0) this.commit(batch);
+      const batch = await this.store.readAll({ after: this.reached.position, maxCount: REBUILD_BATCH });
+      if (batch.length > 0) this.commit(batch, true);
       if (batch.length < REBUILD_BATCH) break;
     }
     // Built after the bulk load of a rebuild; a no-op once they exist.
@@ -88,18 +158,51 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     build?.finish();
     this.subscription = this.store.subscribeToAll({
       name: 'registry-projections',
-      startAfter: this.position,
+      startAfter: this.reached.position,
       // What has arrived since the last commit is applied in one read-model transaction: under
       // load one commit serves many events (and the requests waiting for them).
-      handleBatch: async (events) => this.commit(events),
+      handleBatch: async (events) => this.commit(events, false),
+      onError: (error) => this.fail(error),
+    });
+    this.auditSubscription = this.store.subscribeToAll({
+      name: 'registry-audit-index',
+      startAfter: this.audited.position,
+      handleBatch: async (events) => this.gatherAudit(events),
       onError: (error) => this.fail(error),
     });
   }
 
-  private commit(events: readonly RecordedEvent[]): void {
-    this.applyInTransaction(events);
-    this.position = (events[events.length - 1] as RecordedEvent).position;
-    this.release();
+  private commit(events: readonly RecordedEvent[], withAudit: boolean): void {
+    const last = (events[events.length - 1] as RecordedEvent).position;
+    const auditTo = withAudit ? (last > this.audited.position ? last : this.audited.position) : undefined;
+    this.applyInTransaction(events, auditTo);
+    this.reached.reach(last);
+    if (auditTo !== undefined) this.audited.reach(auditTo);
+  }
+
+  private commitAudit(events: readonly RecordedEvent[]): void {
+    this.applyAuditInTransaction(events);
+    this.audited.reach((events[events.length - 1] as RecordedEvent).position);
+  }
+
+  /** Audit rows wait to be written together, unless a search is waiting for them or enough have gathered. */
+  private gatherAudit(events: readonly RecordedEvent[]): void {
+    this.auditPending.push(...events);
+    if (this.audited.awaited || this.auditPending.length >= REBUILD_BATCH) this.writeAudit();
+    else this.auditTimer ??= setTimeout(() => this.writeAudit(), AUDIT_LAG_MS);
+  }
+
+  private writeAudit(): void {
+    clearTimeout(this.auditTimer);
+    this.auditTimer = undefined;
+    if (this.auditPending.length === 0 || this.failure !== undefined) return;
+    const events = this.auditPending;
+    this.auditPending = [];
+    try {
+      this.commitAudit(events);
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   private fail(error: unknown): void {
@@ -107,40 +210,45 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     this.logger.error(`projection stopped: ${error instanceof Error ? error.stack : String(error)}`);
   }
 
-  /** Resolves once the read model includes the event at `position` (read-your-writes). */
+  /** Resolves once the read model (all but the audit index) includes the event at `position` (read-your-writes). */
   async waitFor(position: bigint | undefined, timeoutMs = 10_000): Promise<void> {
-    if (position === undefined || this.position >= position) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read model did not reach ${position} in ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({
-        position,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
+    if (position === undefined) return;
+    await this.reached.wait(position, timeoutMs, () => new Error(`read model did not reach ${position} in ${timeoutMs} ms`));
   }
 
-  /** Catches up with everything in the log now; used by tests and the rebuild benchmark. */
+  /**
+   * Resolves once the audit index holds every event the log held when asked, so a search sees
+   * whatever was acknowledged before it: what has gathered is written at once. A 503 problem
+   * when that takes longer than `timeoutMs`.
+   */
+  async auditCaughtUp(timeoutMs = 10_000): Promise<void> {
+    const head = await this.store.headPosition();
+    if (this.audited.position >= head) return;
+    const waiting = this.audited.wait(head, timeoutMs, () => new ProblemException('READ_MODEL_BEHIND', `the audit index has not reached position ${head} of the log yet; retry`, {}, 503));
+    this.writeAudit();
+    await waiting;
+  }
+
+  /** Catches up with everything in the log now, the audit index included; used by tests and the rebuild benchmark. */
   async caughtUp(): Promise<void> {
     await this.started;
-    await this.subscription?.caughtUp();
+    await Promise.all([this.subscription?.caughtUp(), this.auditSubscription?.caughtUp()]);
+    this.writeAudit();
   }
 
   get checkpoint(): bigint {
-    return this.position;
+    return this.reached.position;
   }
 
-  private release(): void {
-    if (this.waiters.length === 0) return;
-    const ready = this.waiters.filter((w) => w.position <= this.position);
-    this.waiters = this.waiters.filter((w) => w.position > this.position);
-    for (const waiter of ready) waiter.resolve();
+  /** Where the audit index has reached (its own checkpoint). */
+  get auditCheckpoint(): bigint {
+    return this.audited.position;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.subscription?.stop();
+    await Promise.all([this.subscription?.stop(), this.auditSubscription?.stop()]);
+    // What the audit index gathered is written rather than read again at the next start.
+    this.writeAudit();
     this.db.close();
   }
 }
