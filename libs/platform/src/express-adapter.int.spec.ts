@@ -23,6 +23,7 @@ describe('the lean Express adapter', () => {
       array: [[{ a: 1 }, null], undefined],
       text: ['plain words', undefined],
       none: [undefined, 204],
+      reset: [{ ignored: true }, 205],
       dated: [new Date(0), undefined],
     };
     app.all('/reply/:kind', (request: Request, response: Response) => {
@@ -71,12 +72,14 @@ describe('the lean Express adapter', () => {
     expect(await head.text()).toBe('');
   });
 
-  it("leaves everything else to Express: text, no body, a class instance, a type the handler set", async () => {
+  it('leaves everything else to Express: text, no body, a reset, a class instance, a type the handler set', async () => {
     const text = await fetch(url('/reply/text'));
     expect(text.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await text.text()).toBe('plain words');
     const none = await fetch(url('/reply/none'));
     expect([none.status, await none.text()]).toEqual([204, '']);
+    const reset = await fetch(url('/reply/reset'));
+    expect([reset.status, await reset.text()]).toEqual([205, '']);
     const dated = await fetch(url('/reply/dated'));
     expect([dated.headers.get('content-type'), await dated.json()]).toEqual(['application/json; charset=utf-8', new Date(0).toISOString()]);
     const yaml = await fetch(url('/reply/object?yaml'));

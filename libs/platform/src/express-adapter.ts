@@ -30,7 +30,7 @@ const isPlainJson = (body: unknown): body is object => {
  * from 118 to 94 µs of server CPU. Nothing in the suite or its clients sent `If-None-Match`,
  * so JSON answers no longer carry an `ETag` (docs/decisions.md, "Performance (issue 16, sixth
  * pass)"). Anything else a handler returns (a string, a stream, a class instance), a response
- * whose content type the handler set, and a 204 or 304 go through Express as before.
+ * whose content type the handler set, and a 204, 205 or 304 go through Express as before.
  */
 export class LeanExpressAdapter extends ExpressAdapter {
   override initHttpServer(options: NestApplicationOptions): void {
@@ -51,7 +51,7 @@ export class LeanExpressAdapter extends ExpressAdapter {
 
   override reply(response: Response, body: unknown, statusCode?: number): unknown {
     const status = statusCode ?? response.statusCode;
-    if (!isPlainJson(body) || status === 204 || status === 304 || response.hasHeader('Content-Type')) {
+    if (!isPlainJson(body) || status === 204 || status === 205 || status === 304 || response.hasHeader('Content-Type')) {
       return super.reply(response, body, statusCode);
     }
     const text = JSON.stringify(body);

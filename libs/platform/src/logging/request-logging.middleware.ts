@@ -9,6 +9,19 @@ export const CORRELATION_HEADER = 'x-correlation-id';
 /** Probes and scrapes would drown the access log at info; they are logged at debug. */
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
+type AccessLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/**
+ * An access line's level: a probe that finds the service well at debug; a readiness probe's 503
+ * (starting, catching up, a dependency away: the probe doing its job, asked every few seconds)
+ * at warn; any other 5xx at error; the rest at info.
+ */
+export const accessLevelOf = (path: string, status: number): AccessLevel => {
+  if (PROBES.has(path) && status < 400) return 'debug';
+  if (path === '/readyz' && status === 503) return 'warn';
+  return status >= 500 ? 'error' : 'info';
+};
+
 const log = loggerFor('http');
 
 /**
@@ -29,7 +42,7 @@ export const requestLogging = () => (request: Request, response: Response, next:
   const method = request.method;
   const accessLine = (aborted: boolean): void => {
     const status = response.statusCode;
-    const level = status >= 500 ? 'error' : PROBES.has(path) && status < 400 ? 'debug' : 'info';
+    const level = accessLevelOf(path, status);
     // At a level that drops the line, nothing is composed (a load test runs at `error`).
     if (!log.enabled(level)) return;
     const route = (request.route as { path?: string } | undefined)?.path;

@@ -180,6 +180,32 @@ describe('RegistryProjector following the log', () => {
     old.prepare(`DELETE FROM checkpoint WHERE name = 'audit'`).run();
     const again = new RegistryProjector(store, old, new Readiness());
     expect([again.checkpoint, again.auditCheckpoint]).toEqual([last.position, last.position]);
+    // Written down at once: the rest may move on before the audit index writes anything.
+    expect(old.prepare(`SELECT position FROM checkpoint WHERE name = 'audit'`).safeIntegers(true).pluck().get()).toBe(last.position);
+    await again.onApplicationShutdown();
+  });
+
+  it('answers an audit search 503 at once when the read model has stopped following the log', async () => {
+    const { projector, db } = await started();
+    // The read model's file is gone from under it: the next batch fails.
+    db.close();
+    await describe(0);
+    await eventually(async () => (await projector.auditCaughtUp().then(() => undefined, (error: unknown) => error)) ?? undefined, {
+      what: 'the search refused',
+    }).then((error) => expect(error).toMatchObject({ code: 'READ_MODEL_BEHIND', status: 503 }));
+  });
+
+  it('stops a start that is still catching up before it follows the log, leaving a build to start over', async () => {
+    const file = join(dir, 'read-model.sqlite');
+    const projector = new RegistryProjector(store, openReadModel(file), new Readiness());
+    projector.onApplicationBootstrap();
+    await projector.onApplicationShutdown();
+    expect(existsSync(`${file}.building`)).toBe(true);
+    const again = new RegistryProjector(store, openReadModel(file), new Readiness());
+    expect(again.checkpoint).toBe(0n);
+    again.onApplicationBootstrap();
+    await again.caughtUp();
+    expect(again.checkpoint).toBeGreaterThan(0n);
     await again.onApplicationShutdown();
   });
 });

@@ -84,6 +84,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   private auditPending: RecordedEvent[] = [];
   private auditTimer: NodeJS.Timeout | undefined;
   private failure: unknown;
+  private stopping = false;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -114,8 +115,10 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     });
     const checkpoint = db.prepare<[string], bigint>(`SELECT position FROM checkpoint WHERE name = ?`).pluck().safeIntegers(true);
     const registry = checkpoint.get('registry') ?? 0n;
+    // A read model from before the audit index had a checkpoint of its own fed it with the rest:
+    // written down now, before the rest moves on without it.
+    db.prepare(`INSERT OR IGNORE INTO checkpoint (name, position) VALUES ('audit', ?)`).run(registry);
     this.reached = new Reached(registry);
-    // A read model from before the audit index had a checkpoint of its own fed it with the rest.
     this.audited = new Reached(checkpoint.get('audit') ?? registry);
     readiness.register({
       name: 'registry-projections',
@@ -142,17 +145,20 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     if (build) this.logger.log('read model is empty: building it from the event log');
     // An audit index left behind (the process stopped before it wrote what it had gathered)
     // catches up to the rest first; from there one pass feeds both.
-    while (this.audited.position < this.reached.position) {
+    while (!this.stopping && this.audited.position < this.reached.position) {
       const upTo = this.reached.position;
       const batch = (await this.store.readAll({ after: this.audited.position, maxCount: REBUILD_BATCH })).filter((e) => e.position <= upTo);
       if (batch.length === 0) break;
       this.commitAudit(batch);
     }
     for (;;) {
+      if (this.stopping) return;
       const batch = await this.store.readAll({ after: this.reached.position, maxCount: REBUILD_BATCH });
       if (batch.length > 0) this.commit(batch, true);
       if (batch.length < REBUILD_BATCH) break;
     }
+    // Stopped while catching up: a build not finished keeps its marker and starts over.
+    if (this.stopping) return;
     // Built after the bulk load of a rebuild; a no-op once they exist.
     this.db.exec(READ_MODEL_INDEXES);
     build?.finish();
@@ -187,6 +193,8 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
 
   /** Audit rows wait to be written together, unless a search is waiting for them or enough have gathered. */
   private gatherAudit(events: readonly RecordedEvent[]): void {
+    // Stopped by a failure: nothing more is gathered; the next start reads it from its checkpoint.
+    if (this.failure !== undefined) return;
     this.auditPending.push(...events);
     if (this.audited.awaited || this.auditPending.length >= REBUILD_BATCH) this.writeAudit();
     else this.auditTimer ??= setTimeout(() => this.writeAudit(), AUDIT_LAG_MS);
@@ -222,6 +230,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
    * when that takes longer than `timeoutMs`.
    */
   async auditCaughtUp(timeoutMs = 10_000): Promise<void> {
+    if (this.failure !== undefined) throw new ProblemException('READ_MODEL_BEHIND', 'the read model stopped following the log; see the registry-projections readiness check', {}, 503);
     const head = await this.store.headPosition();
     if (this.audited.position >= head) return;
     const waiting = this.audited.wait(head, timeoutMs, () => new ProblemException('READ_MODEL_BEHIND', `the audit index has not reached position ${head} of the log yet; retry`, {}, 503));
@@ -246,6 +255,9 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // A start still catching up stops at its next batch, before it subscribes.
+    this.stopping = true;
+    await this.started;
     await Promise.all([this.subscription?.stop(), this.auditSubscription?.stop()]);
     // What the audit index gathered is written rather than read again at the next start.
     this.writeAudit();
