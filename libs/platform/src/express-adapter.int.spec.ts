@@ -58,6 +58,7 @@ describe('the lean Express adapter', () => {
     expect(text).toBe(JSON.stringify({ name: 'fraud', 'ünïcode': 'ok', nested: { at: [1, 2] } }));
     expect(Number(object.headers.get('content-length'))).toBe(Buffer.byteLength(text));
     expect(object.headers.get('etag')).toBeNull();
+    expect(object.headers.get('x-powered-by')).toBeNull();
     const created = await fetch(url('/reply/created'), { method: 'POST' });
     expect([created.status, await created.json()]).toEqual([201, { id: 7 }]);
     const array = await fetch(url('/reply/array'));

@@ -34,11 +34,13 @@ const isPlainJson = (body: unknown): body is object => {
  */
 export class LeanExpressAdapter extends ExpressAdapter {
   override initHttpServer(options: NestApplicationOptions): void {
+    const app = this.getInstance<Express>();
+    // Which framework answers is nobody's business (and one header less on every answer).
+    app.disable('x-powered-by');
     if (options.httpsOptions !== undefined || options.forceCloseConnections) {
       super.initHttpServer(options);
       return;
     }
-    const app = this.getInstance<Express>();
     class ExpressRequest extends IncomingMessage {}
     class ExpressResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {}
     // The classes' prototypes take Express's place: what Express sets is what they already have.
