@@ -1,4 +1,5 @@
 import type { Response } from './http-client';
+import { processTreeCpuMs } from './process-cpu';
 import { line, ms, percentile } from './report';
 
 /** What a closed-loop run measured: only answers with the expected status count; the others are errors. */
@@ -65,7 +66,27 @@ export const describeLoad = (r: LoadResult): string =>
 export const describeErrors = (r: LoadResult): string =>
   r.errors === 0 ? '' : `; ${r.errors.toLocaleString('en-US')} errors, first: ${r.firstError ?? ''}`;
 
-/** One aligned report line for a closed-loop run. */
-export const reportLoad = (label: string, r: LoadResult): void => {
-  line(label, `${describeLoad(r)}  (${r.count.toLocaleString('en-US')} requests${describeErrors(r)})`);
+/** A run's figures, and the server's CPU time per answered request (ms) where /proc tells. */
+export type CostedLoad = LoadResult & { readonly cpuPerRequestMs?: number };
+
+/**
+ * Runs a load and adds what it cost the server: the CPU time of process `pid` and every process
+ * below it (workers), per answered request. On two cores shared with the load generator this
+ * moves far less between runs than the throughput does.
+ */
+export const costed = async (pid: number | undefined, run: () => Promise<LoadResult>): Promise<CostedLoad> => {
+  const cpu = () => (pid === undefined ? undefined : processTreeCpuMs(pid));
+  const before = cpu();
+  const result = await run();
+  const after = cpu();
+  return before === undefined || after === undefined || result.count === 0 ? result : { ...result, cpuPerRequestMs: (after - before) / result.count };
+};
+
+/** `452 µs` or `9.8 ms`. */
+export const cpuTime = (value: number): string => (value < 1 ? `${Math.round(value * 1000)} µs` : `${value.toFixed(1)} ms`);
+
+/** One aligned report line for a closed-loop run (with the server's CPU per request when measured). */
+export const reportLoad = (label: string, r: CostedLoad): void => {
+  const cost = r.cpuPerRequestMs === undefined ? '' : `, server CPU ${cpuTime(r.cpuPerRequestMs)}/req`;
+  line(label, `${describeLoad(r)}  (${r.count.toLocaleString('en-US')} requests${cost}${describeErrors(r)})`);
 };

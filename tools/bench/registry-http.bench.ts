@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { load, reportLoad as report } from './load';
+import { costed, load, reportLoad as report } from './load';
 import { section } from './report';
 import { SuiteProcess } from './suite-process';
 
@@ -18,25 +18,27 @@ export const benchRegistryHttp = async (dir: string, seconds = 5): Promise<void>
     const body = (client: number, i: number) => ({ source: uri, metrics: { auc: 0.9 }, tags: { client: String(client), run: String(i) } });
     report(
       'POST register-version, all clients on one model',
-      await load(32, seconds, (c, i) => call('POST', '/api/v1/models/bench-0/versions', body(c, i)), 201),
+      await costed(suite.pid, () => load(32, seconds, (c, i) => call('POST', '/api/v1/models/bench-0/versions', body(c, i)), 201)),
     );
     const registered = new Array<number>(32).fill(0);
     report(
       'POST register-version, one model per client',
-      await load(
-        32,
-        seconds,
-        async (c, i) => {
-          const response = await call('POST', `/api/v1/models/${models[c]}/versions`, body(c, i));
-          if (response.status === 201) registered[c] = (registered[c] ?? 0) + 1;
-          return response;
-        },
-        201,
+      await costed(suite.pid, () =>
+        load(
+          32,
+          seconds,
+          async (c, i) => {
+            const response = await call('POST', `/api/v1/models/${models[c]}/versions`, body(c, i));
+            if (response.status === 201) registered[c] = (registered[c] ?? 0) + 1;
+            return response;
+          },
+          201,
+        ),
       ),
     );
     report(
       'GET version (folded from its stream)',
-      await load(32, seconds, (c, i) => call('GET', `/api/v1/models/${models[c]}/versions/${(i % (registered[c] || 1)) + 1}`), 200),
+      await costed(suite.pid, () => load(32, seconds, (c, i) => call('GET', `/api/v1/models/${models[c]}/versions/${(i % (registered[c] || 1)) + 1}`), 200)),
     );
   } finally {
     await suite.stop();
@@ -68,7 +70,7 @@ export const benchRegistryReads = async (dir: string, seconds = 5): Promise<void
       ['GET model list', () => '/api/v1/models'],
       ['GET stage board (100 versions)', () => '/api/v1/board'],
     ];
-    for (const [label, path] of reads) report(label, await load(32, seconds, (c, i) => call('GET', path(c, i)), 200));
+    for (const [label, path] of reads) report(label, await costed(suite.pid, () => load(32, seconds, (c, i) => call('GET', path(c, i)), 200)));
   } finally {
     await suite.stop();
   }

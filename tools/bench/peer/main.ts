@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MLFLOW_VERSION } from '../../mlflow/pinned';
 import { KeepAliveClient, type Response } from '../http-client';
-import { describeErrors, load, reportLoad, type LoadResult } from '../load';
+import { costed, cpuTime, describeErrors, load, reportLoad, type CostedLoad, type LoadResult } from '../load';
 import { line, machine, ms, section } from '../report';
 import { SuiteProcess } from '../suite-process';
-import { processTreeCpuMs } from '../process-cpu';
 import { MlflowServer } from './mlflow-server';
 import { prepareMlflowVenv } from './mlflow-venv';
 
@@ -40,8 +39,7 @@ interface RegistryApi {
   readonly status: { readonly model: number; readonly version: number };
 }
 
-/** A run's figures, and the server's CPU time per answered request (ms) where /proc tells. */
-type Run = LoadResult & { readonly cpuPerRequestMs?: number };
+type Run = CostedLoad;
 
 interface Measured {
   create: Run;
@@ -88,18 +86,6 @@ const measure = async (label: string, api: RegistryApi, prefix: string): Promise
       const created = await api.createModel(http, name);
       if (created.status !== api.status.model) throw new Error(`creating model ${name}: expected ${api.status.model}, got ${created.status}: ${created.body}`);
     }
-    // The server's CPU over a run, per answered request: what it costs apart from the load generator on the same cores.
-    const cpu = () => (api.pid === undefined ? undefined : processTreeCpuMs(api.pid));
-    const costed = async (run: () => Promise<LoadResult>): Promise<Run> => {
-      const before = cpu();
-      const result = await run();
-      const after = cpu();
-      return before === undefined || after === undefined || result.count === 0 ? result : { ...result, cpuPerRequestMs: (after - before) / result.count };
-    };
-    const report = (what: string, run: Run): void => {
-      reportLoad(`${label}: ${what}`, run);
-      if (run.cpuPerRequestMs !== undefined) line(`${label}: ${what}, server CPU`, `${cpuTime(run.cpuPerRequestMs)} per request`);
-    };
     const versions = new Array<number>(MODELS).fill(0);
     const modelOf = (client: number) => client % MODELS;
     const create = (seconds: number) =>
@@ -117,11 +103,12 @@ const measure = async (label: string, api: RegistryApi, prefix: string): Promise
     const get = (seconds: number) =>
       load(CLIENTS, seconds, (c, i) => api.getVersion(http, models[modelOf(c)] as string, ((c * 7919 + i) % (versions[modelOf(c)] || 1)) + 1), 200);
     if (WARMUP > 0) await create(WARMUP);
-    const created = await costed(() => create(SECONDS));
-    report('create model version', created);
+    // The server's CPU over a run, per answered request: what it costs apart from the load generator on the same cores.
+    const created = await costed(api.pid, () => create(SECONDS));
+    reportLoad(`${label}: create model version`, created);
     if (WARMUP > 0) await get(WARMUP);
-    const got = await costed(() => get(SECONDS));
-    report('get model version', got);
+    const got = await costed(api.pid, () => get(SECONDS));
+    reportLoad(`${label}: get model version`, got);
     return { create: created, get: got };
   } finally {
     await http.close();
@@ -132,8 +119,6 @@ const reason = (error: unknown): string => (error instanceof Error ? error.messa
 
 const latency = (value: number): string => (value >= 1000 ? `${(value / 1000).toFixed(1)} s` : ms(value));
 
-/** `452 µs` or `9.8 ms`. */
-const cpuTime = (value: number): string => (value < 1 ? `${Math.round(value * 1000)} µs` : `${value.toFixed(1)} ms`);
 
 /** `57 req/s, p50 450 ms, p99 3.4 s` (and the errors when there were any); why not, when there is no figure. */
 const cell = (r: Run | string): string =>
