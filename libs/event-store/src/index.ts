@@ -2,6 +2,7 @@ export * from './event-store.port';
 export { assertAppendFits, encodeAppend, MAX_APPEND_BYTES, MAX_EVENT_DEPTH, type EncodedEvent } from './encode-append';
 export { backoffDelayMs, type BackoffOptions } from './backoff';
 export { canonicalJson } from './canonical-json';
+export { CaughtUpWaiters } from './subscription-support';
 export {
   chainEncodedEvents,
   chainEvents,

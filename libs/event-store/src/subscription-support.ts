@@ -27,9 +27,17 @@ export const reportSubscriptionFailure = (options: SubscriptionOptions, error: u
   }
 };
 
-/** The `caughtUp()` promises of one subscription, settled as its position moves or it stops. */
+/**
+ * Promises waiting for a position in the log, settled as the position moves: a subscription's
+ * `caughtUp()`, or a reader waiting for a projection to include an event.
+ */
 export class CaughtUpWaiters {
   private waiters: Array<{ target: bigint; resolve: () => void; reject: (error: unknown) => void }> = [];
+
+  /** Whether anyone is waiting. */
+  get pending(): boolean {
+    return this.waiters.length > 0;
+  }
 
   wait(target: bigint): Promise<void> {
     return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));

@@ -12,6 +12,12 @@ import type {
   RunningConsumer,
 } from '../message-bus.port';
 
+/** An event's message headers, and its value once something has read it. */
+interface EventMessageParts {
+  readonly headers: Record<string, string>;
+  value?: string;
+}
+
 /**
  * The bus of embedded mode, with Kafka's semantics. The events topic *is* the log: each
  * consumer group is a checkpointed subscription, so a crash re-delivers from the last
@@ -30,7 +36,7 @@ export class EmbeddedMessageBus implements MessageBus {
    * process's consumer groups (the store hands every subscription the same object for an event
    * it has just committed).
    */
-  private readonly messages = new WeakMap<RecordedEvent, { readonly headers: Record<string, string>; value?: string }>();
+  private readonly messages = new WeakMap<RecordedEvent, EventMessageParts>();
 
   constructor(private readonly store: EventStore) {}
 
@@ -129,7 +135,7 @@ export class EmbeddedMessageBus implements MessageBus {
       this.deadLetter(incoming, letter.group, reason, attempts), consumer.isStopping);
   }
 
-  private encoded(event: RecordedEvent): { readonly headers: Record<string, string>; value?: string } {
+  private encoded(event: RecordedEvent): EventMessageParts {
     let message = this.messages.get(event);
     if (message === undefined) {
       message = { headers: eventHeaders(event) };

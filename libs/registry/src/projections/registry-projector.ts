@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@mrw/event-store';
+import { CaughtUpWaiters, EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@mrw/event-store';
 import { ProblemException, Readiness } from '@mrw/platform';
 import { AuditIndexProjection } from './audit-index.projection';
 import { CatalogProjection } from './catalog.projection';
@@ -18,38 +18,29 @@ const REBUILD_BATCH = 2_000;
  */
 const AUDIT_LAG_MS = 200;
 
-/** Positions a projection has reached, and the callers waiting for one. */
+/** The position a projection has reached, and the callers waiting for one. */
 class Reached {
-  private waiters: Array<{ readonly position: bigint; readonly resolve: () => void }> = [];
+  private readonly waiters = new CaughtUpWaiters();
 
   constructor(public position: bigint) {}
 
   get awaited(): boolean {
-    return this.waiters.length > 0;
+    return this.waiters.pending;
   }
 
   /** Resolves once `position` is reached; rejects with `timedOut()` after `timeoutMs`. */
   wait(position: bigint, timeoutMs: number, timedOut: () => Error): Promise<void> {
     if (this.position >= position) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(timedOut());
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.waiters.push({ position, resolve: done });
-    });
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.waiters.wait(position).finally(() => clearTimeout(timer)),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timedOut()), timeoutMs))),
+    ]);
   }
 
   reach(position: bigint): void {
     if (position > this.position) this.position = position;
-    if (this.waiters.length === 0) return;
-    const ready = this.waiters.filter((w) => w.position <= this.position);
-    this.waiters = this.waiters.filter((w) => w.position > this.position);
-    for (const waiter of ready) waiter.resolve();
+    this.waiters.reached(this.position);
   }
 }
 
