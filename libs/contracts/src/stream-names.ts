@@ -64,13 +64,23 @@ export const streamCategory = (stream: string): string => {
   return dash < 0 ? stream : stream.slice(0, dash);
 };
 
-/** Parses `modelVersion-<model>@<version>`; undefined for any other stream. */
-export const parseModelVersionStream = (
-  stream: string,
-): { model: string; version: number } | undefined => {
+/** A model version's stream, parsed (see parseModelVersionStream). */
+export type ModelVersionStreamId = Readonly<{ model: string; version: number }>;
+
+/** The stream parsed last, and what it gave (see parseModelVersionStream). */
+let lastParsed: { readonly stream: string; readonly id: ModelVersionStreamId | undefined } = { stream: '', id: undefined };
+
+/**
+ * Parses `modelVersion-<model>@<version>`; undefined for any other stream. The answer for the
+ * stream parsed last is kept: the projections parse every event's stream in turn (three times
+ * per event, a version's events mostly one after another), and it was 3–5% of a rebuild.
+ */
+export const parseModelVersionStream = (stream: string): ModelVersionStreamId | undefined => {
+  if (stream === lastParsed.stream) return lastParsed.id;
   const match = /^modelVersion-(.+)@([1-9][0-9]*)$/.exec(stream);
-  if (!match) return undefined;
-  return { model: match[1] as string, version: Number(match[2]) };
+  const id = match ? Object.freeze({ model: match[1] as string, version: Number(match[2]) }) : undefined;
+  lastParsed = { stream, id };
+  return id;
 };
 
 /** Standard evaluation sets: one stream per set name, one event per immutable version. */

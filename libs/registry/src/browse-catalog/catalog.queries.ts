@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { STAGES, type Stage } from '@mrw/contracts';
+import type { VersionRow } from '../projections/read-model.database';
 import { READ_MODEL_DB, RegistryProjector } from '../projections/registry-projector';
 
 interface ModelRow {
@@ -12,22 +13,6 @@ interface ModelRow {
   serving_version: number | null;
   created_at: string;
   updated_at: string;
-}
-
-interface VersionRow {
-  model: string;
-  version: number;
-  stage: Stage;
-  source: string;
-  digest: string | null;
-  tags: string;
-  registered_by: string;
-  registered_at: string;
-  updated_at: string;
-  evaluation_status: string | null;
-  evaluation_passed: number | null;
-  pending_approval: string | null;
-  serving: number;
 }
 
 export interface ModelFilter {

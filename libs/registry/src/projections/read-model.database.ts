@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Stage } from '@mrw/contracts';
 
 /** Bumped whenever a projection's tables or meaning change: the read model is then rebuilt from the log. */
 export const READ_MODEL_SCHEMA_VERSION = 5;
@@ -101,6 +102,23 @@ CREATE TABLE IF NOT EXISTS evaluation_results (
 );
 CREATE INDEX IF NOT EXISTS approvals_by_model ON approvals (model, position);
 `;
+
+/** A row of the `versions` table (the catalog's versions and the stage board), as read. */
+export interface VersionRow {
+  model: string;
+  version: number;
+  stage: Stage;
+  source: string;
+  digest: string | null;
+  tags: string;
+  registered_by: string;
+  registered_at: string;
+  updated_at: string;
+  evaluation_status: 'running' | 'completed' | 'failed' | null;
+  evaluation_passed: number | null;
+  pending_approval: string | null;
+  serving: number;
+}
 
 /**
  * The audit table's indexes. A read model built from an empty file gets them once it has caught

@@ -10,13 +10,26 @@ import { DeadLettersProjection } from '../redrive-dead-letters/dead-letters.proj
 
 export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
 
-const REBUILD_BATCH = 2_000;
+/**
+ * Events per page while catching up, and per read-model transaction. Small enough that a page
+ * dies young: a page of 2,000 parsed events outlived two scavenges, was promoted to the old
+ * generation and had to be marked and compacted there (heap 84 MB against 36 MB), and a rebuild
+ * ran ~15% slower than with pages of 400–1,000. Larger pages bought nothing.
+ */
+const CATCH_UP_BATCH = 500;
 
 /**
  * How long the audit index may lag the log while nobody searches it: its rows are written in a
- * transaction per this interval (or per REBUILD_BATCH events), not one per batch of appends.
+ * transaction per this interval (or per AUDIT_GATHER_MAX events), not one per batch of appends.
  */
 const AUDIT_LAG_MS = 200;
+
+/**
+ * The most events gathered for the audit index before they are written. Under load the lag
+ * decides (~1,600 events per 200 ms at 2,700 registrations/s); at 500, the index was written
+ * three times as often and registrations on one model were ~5% slower.
+ */
+const AUDIT_GATHER_MAX = 2_000;
 
 /** The position a projection has reached, and the callers waiting for one. */
 class Reached {
@@ -89,12 +102,14 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     const saveCheckpoint = db.prepare(`INSERT OR REPLACE INTO checkpoint (name, position) VALUES (?, ?)`);
     // `auditTo`: the audit index's checkpoint after this batch, when the batch feeds it too.
     this.applyInTransaction = db.transaction((events: readonly RecordedEvent[], auditTo: bigint | undefined) => {
+      this.catalog.forget();
       for (const event of events) {
         this.catalog.apply(event);
         if (auditTo !== undefined) this.audit.apply(event);
         this.deadLetters.apply(event);
         this.approvals.apply(event);
       }
+      this.catalog.write();
       const last = events[events.length - 1];
       if (last) saveCheckpoint.run('registry', last.position);
       if (last && auditTo !== undefined) saveCheckpoint.run('audit', auditTo);
@@ -128,8 +143,8 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Catches up in large batches (one read-model transaction per batch: a rebuild of 100k
-   * events is one pass), then follows the log, a transaction per batch of what arrived.
+   * Catches up a page at a time (CATCH_UP_BATCH events, one read-model transaction each), then
+   * follows the log, a transaction per batch of what arrived.
    */
   private async run(): Promise<void> {
     const build = this.reached.position === 0n ? beginBulkBuild(this.db) : undefined;
@@ -138,15 +153,15 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     // catches up to the rest first; from there one pass feeds both.
     while (!this.stopping && this.audited.position < this.reached.position) {
       const upTo = this.reached.position;
-      const batch = (await this.store.readAll({ after: this.audited.position, maxCount: REBUILD_BATCH })).filter((e) => e.position <= upTo);
+      const batch = (await this.store.readAll({ after: this.audited.position, maxCount: CATCH_UP_BATCH })).filter((e) => e.position <= upTo);
       if (batch.length === 0) break;
       this.commitAudit(batch);
     }
     for (;;) {
       if (this.stopping) return;
-      const batch = await this.store.readAll({ after: this.reached.position, maxCount: REBUILD_BATCH });
+      const batch = await this.store.readAll({ after: this.reached.position, maxCount: CATCH_UP_BATCH });
       if (batch.length > 0) this.commit(batch, true);
-      if (batch.length < REBUILD_BATCH) break;
+      if (batch.length < CATCH_UP_BATCH) break;
     }
     // Stopped while catching up: a build not finished keeps its marker and starts over.
     if (this.stopping) return;
@@ -187,7 +202,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     // Stopped by a failure: nothing more is gathered; the next start reads it from its checkpoint.
     if (this.failure !== undefined) return;
     this.auditPending.push(...events);
-    if (this.audited.awaited || this.auditPending.length >= REBUILD_BATCH) this.writeAudit();
+    if (this.audited.awaited || this.auditPending.length >= AUDIT_GATHER_MAX) this.writeAudit();
     else this.auditTimer ??= setTimeout(() => this.writeAudit(), AUDIT_LAG_MS);
   }
 

@@ -1,0 +1,43 @@
+import { isPrivateStream, modelVersionStream, parseModelVersionStream, streamCategory } from './stream-names';
+
+describe('stream names', () => {
+  it('parses a model version stream back into its model and version', () => {
+    expect(parseModelVersionStream(modelVersionStream('churn.v2-b_1', 12))).toEqual({ model: 'churn.v2-b_1', version: 12 });
+    // The version is what follows the last `@`.
+    expect(parseModelVersionStream('modelVersion-a@b@3')).toEqual({ model: 'a@b', version: 3 });
+  });
+
+  it('answers undefined for every other stream', () => {
+    for (const stream of ['model-churn', 'modelVersion-churn', 'modelVersion-churn@0', 'modelVersion-churn@01', 'modelVersion-@1', 'modelVersion-churn@1x', 'xmodelVersion-churn@1', '']) {
+      expect(parseModelVersionStream(stream)).toBeUndefined();
+    }
+  });
+
+  it('answers each stream for itself when the same streams are parsed in turn (the last answer is kept)', () => {
+    const seen = ['modelVersion-a@1', 'modelVersion-a@1', 'model-a', 'modelVersion-a@1', 'modelVersion-b@2', 'modelVersion-b@2', 'modelVersion-a@1'].map(
+      parseModelVersionStream,
+    );
+    expect(seen).toEqual([
+      { model: 'a', version: 1 },
+      { model: 'a', version: 1 },
+      undefined,
+      { model: 'a', version: 1 },
+      { model: 'b', version: 2 },
+      { model: 'b', version: 2 },
+      { model: 'a', version: 1 },
+    ]);
+    // The kept answer is shared, so nobody may change it.
+    const id = parseModelVersionStream('modelVersion-a@1') as { model: string };
+    expect(() => {
+      id.model = 'b';
+    }).toThrow(TypeError);
+    expect(parseModelVersionStream('modelVersion-a@1')).toEqual({ model: 'a', version: 1 });
+  });
+
+  it('names a stream by its category and keeps private categories private', () => {
+    expect(streamCategory('modelVersion-a@1')).toBe('modelVersion');
+    expect(streamCategory('plain')).toBe('plain');
+    expect(isPrivateStream('tokenCredential-x')).toBe(true);
+    expect(isPrivateStream('model-x')).toBe(false);
+  });
+});
