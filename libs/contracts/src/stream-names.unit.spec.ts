@@ -26,7 +26,8 @@ describe('stream names', () => {
       { model: 'b', version: 2 },
       { model: 'a', version: 1 },
     ]);
-    // The kept answer is shared, so nobody may change it.
+    // The same stream twice in a row gets the answer kept, the same object; it is shared, so nobody may change it.
+    expect(parseModelVersionStream('modelVersion-a@1')).toBe(parseModelVersionStream('modelVersion-a@1'));
     const id = parseModelVersionStream('modelVersion-a@1') as { model: string };
     expect(() => {
       id.model = 'b';

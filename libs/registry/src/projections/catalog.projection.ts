@@ -26,6 +26,25 @@ export interface VersionRecord {
   serving: boolean;
 }
 
+/** The version events that may change a version's row (see evolveVersionRecord): for the others no row is read. */
+const VERSION_ROW_EVENTS: ReadonlySet<string> = new Set<ModelVersionEvent['type']>([
+  'ModelVersionRegistered',
+  'ModelVersionTagSet',
+  'ModelVersionTagRemoved',
+  'ModelVersionDescriptionUpdated',
+  'StageTransitioned',
+  'EvaluationRequested',
+  'EvaluationCompleted',
+  'EvaluationFailed',
+  'ApprovalRequested',
+  'ApprovalQuorumReached',
+  'ApprovalRejected',
+  'ApprovalExpired',
+  'ApprovalEvidenceChanged',
+  'DeploymentSucceeded',
+  'ServingEnded',
+]);
+
 /**
  * What a version event does to its row: the row it makes (`ModelVersionRegistered`) or changes,
  * or undefined when it changes nothing (no row yet, an event the board does not show). Pure but
@@ -111,7 +130,8 @@ interface Staged<R> {
  * A version's row takes its whole lifecycle (registration, tags, transitions, evaluations,
  * approvals, deployments), so a batch's events are folded into the version rows they touch in
  * memory, each read at most once, and each changed row is written once as the batch ends
- * (`write`): a version's ten events of a rebuild are one write instead of ten statements. A
+ * (`write`): a version's ten events of a rebuild are one read and one write instead of ten
+ * statements. A
  * model's row takes about one event per version (its number reserved), mostly one per batch,
  * where reading and rewriting the whole row costs more than the one statement it is given.
  */
@@ -153,8 +173,8 @@ export class CatalogProjection {
     if (category === 'model') this.applyModel(event as unknown as ModelEvent, event.metadata.occurredAt);
     if (category === 'modelVersion') {
       const id = parseModelVersionStream(event.streamName);
-      if (!id) return;
-      const staged = this.stagedVersion(id.model, id.version, event.type === 'ModelVersionRegistered');
+      if (!id || !VERSION_ROW_EVENTS.has(event.type)) return;
+      const staged = this.stagedVersion(id.model, id.version);
       const next = evolveVersionRecord(staged.row, id.model, id.version, event as unknown as ModelVersionEvent, event.metadata.occurredAt);
       if (next) {
         staged.row = next;
@@ -221,15 +241,15 @@ export class CatalogProjection {
   }
 
   /**
-   * The version's row in this batch, read once. Not read for the event that begins its stream
-   * (`first`, its registration): each event reaches the projection once (its checkpoint commits
-   * with it), so there is no row before it.
+   * The version's row in this batch, read once. Read for a registration too: a second one (a
+   * log with a repeated event) changes nothing, as it never did, rather than starting the row
+   * over.
    */
-  private stagedVersion(model: string, version: number, first: boolean): Staged<VersionRecord> {
+  private stagedVersion(model: string, version: number): Staged<VersionRecord> {
     const key = `${version}@${model}`;
     let staged = this.versions.get(key);
     if (!staged) {
-      const r = first ? undefined : this.statements.version.get(model, version);
+      const r = this.statements.version.get(model, version);
       const row = r && {
         model, version, stage: r.stage, source: r.source, digest: r.digest, tags: JSON.parse(r.tags) as Record<string, string>,
         registeredBy: r.registered_by, registeredAt: r.registered_at, updatedAt: r.updated_at, evaluationStatus: r.evaluation_status,

@@ -39,9 +39,12 @@ describe('the version rows of the catalog', () => {
       [versionEvent('DeploymentSucceeded', {}), { serving: true }],
       [versionEvent('ServingEnded', {}), { serving: false }],
     ];
-    steps.forEach(([event, expected], i) => {
+    // Each step is checked against the whole row: what it changes, and that nothing else moved.
+    let expectedRow: VersionRecord = structuredClone(row);
+    steps.forEach(([event, change], i) => {
       expect(evolveVersionRecord(row, 'churn', 3, event, `t${i + 1}`)).toBe(row);
-      expect(row).toMatchObject({ ...expected, updatedAt: `t${i + 1}`, registeredAt: 't0', source: 's3://m/3' });
+      expectedRow = { ...expectedRow, ...change, updatedAt: `t${i + 1}` };
+      expect(row).toEqual(expectedRow);
     });
   });
 

@@ -171,43 +171,59 @@ describe('RegistryProjector following the log', () => {
     await again.onApplicationShutdown();
   });
 
-  it('folds a batch into the catalog rows it touches, and a later batch goes on from the rows as written', async () => {
+  it('keeps a version row as its events say, within an append and across appends, and ignores a repeated registration', async () => {
     const { projector, db } = await started();
-    const version = (n: number) => db.prepare(`SELECT stage, tags, evaluation_status, evaluation_passed, pending_approval, serving, updated_at FROM versions WHERE model = 'churn' AND version = ?`).get(n);
+    const version = (n: number) =>
+      db.prepare(`SELECT stage, source, tags, evaluation_status, evaluation_passed, pending_approval, serving, registered_at, updated_at FROM versions WHERE model = 'churn' AND version = ?`).get(n);
     const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
     const event = (type: string, data: Record<string, unknown>, second: number) => {
       const e = testEvent(type, data);
       return { ...e, metadata: { ...e.metadata, occurredAt: at(second) } };
     };
-    const registration = { model: 'churn', version: 1, source: 's3://m/1', artifactDigest: null, runId: null, metrics: {}, tags: { team: 'risk' }, description: '', registeredBy: { kind: 'user', id: 'ada' } };
-    // One append, so one batch: a reservation, then a version's whole way to Staging.
+    const registration = (source: string) => ({
+      model: 'churn', version: 1, source, artifactDigest: null, runId: null, metrics: {}, tags: { team: 'risk' }, description: '', registeredBy: { kind: 'user', id: 'ada' },
+    });
     await store.appendToStream('model-churn', [event('ModelVersionNumberReserved', { model: 'churn', version: 1 }, 1)], { expectedRevision: 0 });
+    // A version's way to Staging in one append: its events reach the projection together.
     let last = await store.appendToStream(
       'modelVersion-churn@1',
       [
-        event('ModelVersionRegistered', registration, 2),
+        event('ModelVersionRegistered', registration('s3://m/1'), 2),
         event('ModelVersionTagSet', { key: 'run', value: '7' }, 3),
         event('StageTransitioned', { fromStage: 'None', toStage: 'Staging', trigger: { kind: 'request', requestId: 'r1' } }, 4),
         event('EvaluationRequested', { evaluationId: 'e1' }, 5),
+        // Not shown on the board: the row stays as the event before left it.
         event('EvaluationProgressed', { evaluationId: 'e1', rowsDone: 1, rowsTotal: 2 }, 6),
       ],
       { expectedRevision: 'no_stream' },
     );
     await projector.waitFor(last.position);
-    expect(version(1)).toEqual({ stage: 'Staging', tags: '{"team":"risk","run":"7"}', evaluation_status: 'running', evaluation_passed: null, pending_approval: null, serving: 0, updated_at: at(5) });
+    expect(version(1)).toEqual({
+      stage: 'Staging', source: 's3://m/1', tags: '{"team":"risk","run":"7"}', evaluation_status: 'running', evaluation_passed: null, pending_approval: null, serving: 0,
+      registered_at: at(2), updated_at: at(5),
+    });
     expect(db.prepare(`SELECT last_version, updated_at FROM models WHERE name = 'churn'`).get()).toEqual({ last_version: 1, updated_at: at(1) });
-    // The next batch reads the row back and changes it further.
+    // Later appends start from the row as written.
     last = await store.appendToStream(
       'modelVersion-churn@1',
       [
-        event('EvaluationCompleted', { evaluationId: 'e1', metrics: {}, comparison: null, verdict: { passed: true, checks: [] } }, 7),
+        event('EvaluationCompleted', { evaluationId: 'e1', metrics: {}, comparison: null, verdict: { passed: false, checks: [] } }, 7),
         event('ModelVersionTagRemoved', { key: 'team' }, 8),
-        event('ApprovalRequested', { approvalId: 'a1', afterTheFact: false, requestId: 'r2' }, 9),
       ],
       { expectedRevision: 4 },
     );
     await projector.waitFor(last.position);
-    expect(version(1)).toEqual({ stage: 'Staging', tags: '{"run":"7"}', evaluation_status: 'completed', evaluation_passed: 1, pending_approval: 'a1', serving: 0, updated_at: at(9) });
+    last = await store.appendToStream('modelVersion-churn@1', [event('DeploymentSucceeded', { deploymentId: 'd1' }, 9)], { expectedRevision: 6 });
+    await projector.waitFor(last.position);
+    const deployed = {
+      stage: 'Staging', source: 's3://m/1', tags: '{"run":"7"}', evaluation_status: 'completed', evaluation_passed: 0, pending_approval: null, serving: 1,
+      registered_at: at(2), updated_at: at(9),
+    };
+    expect(version(1)).toEqual(deployed);
+    // A log holding a second registration (the deciders never append one) changes nothing, as before.
+    last = await store.appendToStream('modelVersion-churn@1', [event('ModelVersionRegistered', registration('s3://m/other'), 10)], { expectedRevision: 7 });
+    await projector.waitFor(last.position);
+    expect(version(1)).toEqual(deployed);
     await projector.onApplicationShutdown();
   });
 

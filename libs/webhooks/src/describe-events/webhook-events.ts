@@ -177,7 +177,7 @@ export function webhookNamesOf(event: RecordedEvent): WebhookEventName[] {
 }
 
 /** The model (and version, for version-level events) an event is about, from its stream name. */
-function subjectOf(event: RecordedEvent): { model: string; version: number | null } {
+function subjectOf(event: RecordedEvent): { readonly model: string; readonly version: number | null } {
   const version = parseModelVersionStream(event.streamName);
   if (version) return version;
   if (event.streamName.startsWith('model-')) return { model: event.streamName.slice('model-'.length), version: null };
