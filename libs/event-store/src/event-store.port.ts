@@ -244,6 +244,12 @@ export interface EventStore {
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events of the whole log after a position, in position order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * The events at these positions (positions this store returned), in position order, each
+   * once; a position with no event is left out. For an index kept elsewhere that holds
+   * positions rather than copies of the events (the registry's audit index).
+   */
+  readAt(positions: readonly bigint[]): Promise<RecordedEvent[]>;
   /** A checkpointed catch-up subscription to the whole log. */
   subscribeToAll(options: SubscriptionOptions): Subscription;
   /** The position of the newest event in the log (0n for an empty log). */

@@ -19,6 +19,7 @@ import { encodeAppend, type EncodedEvent } from '../encode-append';
 import { expectedRevisionHolds, validateAppend } from '../append-rules';
 import { validateBackoffOptions, type BackoffOptions } from '../backoff';
 import { chainEncodedEvents } from '../hash-chain';
+import { distinctPositions } from '../read-positions';
 import { describeError, redactPostgresUrl, toPostgresStoreError } from './postgres-errors';
 import { LOCK_CLASS, migrate, schemaLockKey } from './postgres-migrations';
 import { AppendListener, PostgresSubscription } from './postgres-subscription';
@@ -361,6 +362,14 @@ export class PostgresEventStore implements EventStore {
     return this.readRange(options.after ?? 0n, undefined, limitOf(options.maxCount), options.filter);
   }
 
+  async readAt(positions: readonly bigint[]): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const wanted = distinctPositions(positions);
+    if (wanted.length === 0) return [];
+    const rows = await this.query<EventRow>('read of events by position', { name: 'mrw-read-at', text: this.sql.at, values: [wanted.map(String)] });
+    return rows.map(toRecordedEvent);
+  }
+
   /** Filtered read of `(after, upTo]` in position order; also what subscriptions read. */
   private async readRange(after: bigint, upTo: bigint | undefined, limit: number | null, filter: EventFilter | undefined): Promise<RecordedEvent[]> {
     const rows = await this.query<EventRow>('read of $all', {
@@ -599,6 +608,7 @@ function statements(schema: string) {
          AND ($4::text[] IS NULL OR type = ANY($4::text[]))
        ORDER BY position
        LIMIT $5`,
+    at: `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE position = ANY($1::bigint[]) ORDER BY position`,
     loadCheckpoint: `SELECT position::text FROM ${checkpoints} WHERE name = $1`,
     saveCheckpoints: `
       INSERT INTO ${checkpoints} (name, position)

@@ -20,6 +20,7 @@ import {
 } from '../event-store.port';
 import { encodeAppend, type EncodedEvent } from '../encode-append';
 import { expectedRevisionHolds, validateAppend } from '../append-rules';
+import { distinctPositions } from '../read-positions';
 import { chainEncodedEvents, type ChainedRow } from '../hash-chain';
 import { backoffDelayMs, sleepUnless } from '../backoff';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
@@ -128,6 +129,7 @@ export class SqliteEventStore implements EventStore {
     readonly insertMany: Database.Statement<Array<string | number>>;
     readonly forwards: Database.Statement<[string, number, number], EventRow>;
     readonly backwards: Database.Statement<[string, number, number], EventRow>;
+    readonly at: Database.Statement<[string], EventRow>;
     readonly head: Database.Statement<[], bigint>;
     readonly loadCheckpoint: Database.Statement<[string], bigint>;
     readonly saveCheckpoint: Database.Statement<[string, bigint]>;
@@ -182,6 +184,10 @@ export class SqliteEventStore implements EventStore {
           .raw(true),
         backwards: this.db
           .prepare<[string, number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision <= ? ORDER BY revision DESC LIMIT +?`)
+          .raw(true),
+        // The positions come as a JSON array of decimal strings: integers of any size, one parameter.
+        at: this.db
+          .prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) ORDER BY position`)
           .raw(true),
         head: this.db.prepare<[], bigint>('SELECT coalesce(max(position), 0) FROM events').pluck(),
         loadCheckpoint: this.db.prepare<[string], bigint>('SELECT position FROM checkpoints WHERE name = ?').pluck(),
@@ -413,6 +419,13 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     return this.readRange(options.after ?? 0n, undefined, limitOf(options.maxCount), options.filter);
+  }
+
+  async readAt(positions: readonly bigint[]): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const wanted = distinctPositions(positions);
+    if (wanted.length === 0) return [];
+    return this.statements.at.all(JSON.stringify(wanted.map(String))).map(toRecordedEvent);
   }
 
   /**

@@ -428,6 +428,18 @@ export function describeEventStoreConformance(
         ]);
       });
 
+      it('reads the events at given positions (readAt): in position order, each once, none for a position with no event', async () => {
+        const [first, , third, , fifth] = appended as [RecordedEvent, RecordedEvent, RecordedEvent, RecordedEvent, RecordedEvent];
+        const head = await store.headPosition();
+        const at = await store.readAt([fifth.position, first.position, third.position, first.position, head + 1_000_000n]);
+        expect(describeEvents(at)).toEqual(['-x@0:Opened', '-y@1:Noted', 'other-z@0:Opened']);
+        // Each exactly as readAll returns it.
+        expect(at).toEqual([first, third, fifth]);
+        expect(await store.readAt([])).toEqual([]);
+        await expect(store.readAt([0n])).rejects.toThrow(RangeError);
+        await expect(store.readAt([-1n])).rejects.toThrow(RangeError);
+      });
+
       it('matches stream prefixes case-sensitively and literally', async () => {
         expect(await store.readAll({ filter: { streamPrefixes: [`${category.toUpperCase()}-`] } })).toEqual([]);
         expect(await store.readAll({ filter: { streamPrefixes: [`${category}%`, `${category}_`] } })).toEqual([]);

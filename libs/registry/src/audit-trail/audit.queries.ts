@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
+import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import { READ_MODEL_DB, RegistryProjector } from '../projections/registry-projector';
-import { auditEntry } from './audit-entry.view';
+import { auditEntryOf } from './audit-entry.view';
 
 export interface AuditFilter {
   readonly model?: string;
@@ -16,29 +17,16 @@ export interface AuditFilter {
   readonly limit: number;
 }
 
-interface AuditRow {
-  position: number;
-  stream: string;
-  revision: number;
-  model: string | null;
-  version: number | null;
-  type: string;
-  actor_kind: string;
-  actor_id: string;
-  occurred_at: string;
-  event_id: string;
-  hash: string;
-  data: string;
-}
-
 /**
- * The registry-wide audit trail from the audit index, oldest first, with a position cursor. A
- * search first brings the index up to the log's head: it holds every event acknowledged before.
+ * The registry-wide audit trail, oldest first, with a position cursor: the audit index finds
+ * the positions, and the events are read from the log itself. A search first brings the index
+ * up to the log's head: it holds every event acknowledged before.
  */
 @Injectable()
 export class AuditQueries {
   constructor(
     @Inject(READ_MODEL_DB) private readonly db: Database.Database,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projector: RegistryProjector,
   ) {}
 
@@ -52,25 +40,15 @@ export class AuditQueries {
     if (filter.type) (where.push('type = ?'), params.push(filter.type));
     if (filter.since) (where.push('occurred_at >= ?'), params.push(filter.since));
     if (filter.until) (where.push('occurred_at <= ?'), params.push(filter.until));
-    const rows = this.db
-      .prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY position LIMIT +?`)
-      .all(...params, filter.limit) as AuditRow[];
-    const items = rows.map((r) =>
-      auditEntry({
-        position: r.position,
-        stream: r.stream,
-        revision: r.revision,
-        model: r.model,
-        version: r.version,
-        type: r.type,
-        actor: { kind: r.actor_kind, id: r.actor_id },
-        occurredAt: r.occurred_at,
-        eventId: r.event_id,
-        hash: r.hash,
-        data: JSON.parse(r.data) as unknown,
-      }),
-    );
-    const last = items[items.length - 1];
-    return { items, next: items.length === filter.limit && last ? last.position : null };
+    const positions = this.db
+      .prepare(`SELECT position FROM audit WHERE ${where.join(' AND ')} ORDER BY position LIMIT +?`)
+      .pluck()
+      .safeIntegers(true)
+      .all(...params, filter.limit) as bigint[];
+    // An event the store no longer holds (EventStoreDB drops a deleted stream's events) is left
+    // out; the cursor still moves past its position.
+    const items = (await this.store.readAt(positions)).map(auditEntryOf);
+    const last = positions[positions.length - 1];
+    return { items, next: positions.length === filter.limit && last !== undefined ? Number(last) : null };
   }
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import { isPrivateStream, parseModelVersionStream, streamCategory } from '@mrw/contracts';
+import { isPrivateStream, streamCategory } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
+import { modelOfStream } from '../audit-trail/audit-entry.view';
 
 /**
  * Categories that are operations rather than audit facts: dead letters (with their own admin
@@ -11,38 +12,22 @@ import type { RecordedEvent } from '@mrw/event-store';
 const NOT_AUDITED: ReadonlySet<string> = new Set(['deadLetter', 'webhookNotice']);
 
 /**
- * Every event of the log, indexed by model, actor, type and time for the registry-wide
- * audit, except the private streams (a verifier is not an audit fact) and operations (NOT_AUDITED).
+ * Every event of the log, indexed by model, actor, type and time for the registry-wide audit,
+ * except the private streams (a verifier is not an audit fact) and operations (NOT_AUDITED).
+ * The index holds what a search filters on and the event's position; the event itself is read
+ * from the log (`EventStore.readAt`), which is the audit trail: no second copy of every event's
+ * data to write, keep and rebuild.
  */
 export class AuditIndexProjection {
   private readonly insert;
 
   constructor(db: Database.Database) {
-    this.insert = db.prepare(
-      `INSERT OR IGNORE INTO audit (position, stream, revision, model, version, type, actor_kind, actor_id, occurred_at, event_id, hash, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.insert = db.prepare(`INSERT OR IGNORE INTO audit (position, model, type, actor_id, occurred_at) VALUES (?, ?, ?, ?, ?)`);
   }
 
   apply(event: RecordedEvent): void {
-    if (isPrivateStream(event.streamName) || NOT_AUDITED.has(streamCategory(event.streamName))) return;
-    const versionId = parseModelVersionStream(event.streamName);
-    const model =
-      versionId?.model ?? (streamCategory(event.streamName) === 'model' ? event.streamName.slice('model-'.length) : null);
-    const m = event.metadata;
-    this.insert.run(
-      event.position,
-      event.streamName,
-      event.revision,
-      model,
-      versionId?.version ?? null,
-      event.type,
-      m.actor.kind,
-      m.actor.id,
-      m.occurredAt,
-      m.eventId,
-      m.hash,
-      JSON.stringify(event.data),
-    );
+    const category = streamCategory(event.streamName);
+    if (isPrivateStream(event.streamName) || NOT_AUDITED.has(category)) return;
+    this.insert.run(event.position, modelOfStream(event.streamName), event.type, event.metadata.actor.id, event.metadata.occurredAt);
   }
 }

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { Stage } from '@mrw/contracts';
 
 /** Bumped whenever a projection's tables or meaning change: the read model is then rebuilt from the log. */
-export const READ_MODEL_SCHEMA_VERSION = 5;
+export const READ_MODEL_SCHEMA_VERSION = 6;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,17 +38,10 @@ CREATE TABLE IF NOT EXISTS versions (
 CREATE INDEX IF NOT EXISTS versions_by_stage ON versions (stage, model);
 CREATE TABLE IF NOT EXISTS audit (
   position INTEGER PRIMARY KEY,
-  stream TEXT NOT NULL,
-  revision INTEGER NOT NULL,
   model TEXT,
-  version INTEGER,
   type TEXT NOT NULL,
-  actor_kind TEXT NOT NULL,
   actor_id TEXT NOT NULL,
-  occurred_at TEXT NOT NULL,
-  event_id TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  data TEXT NOT NULL
+  occurred_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
   letter_id TEXT PRIMARY KEY,

@@ -116,6 +116,7 @@ const recordingStore = (store: EventStore, opened: Array<{ options: Subscription
   appendToStream: (...args) => store.appendToStream(...args),
   readStream: (...args) => store.readStream(...args),
   readAll: (...args) => store.readAll(...args),
+  readAt: (...args) => store.readAt(...args),
   headPosition: () => store.headPosition(),
   close: () => store.close(),
   subscribeToAll: (options) => {

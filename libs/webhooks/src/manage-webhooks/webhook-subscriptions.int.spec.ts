@@ -21,6 +21,7 @@ const failingOnce = (store: EventStore, stream: string): EventStore => {
     },
     readStream: (name, options) => store.readStream(name, options),
     readAll: (options) => store.readAll(options),
+    readAt: (positions) => store.readAt(positions),
     subscribeToAll: (options) => store.subscribeToAll(options),
     headPosition: () => store.headPosition(),
     close: () => store.close(),
