@@ -246,8 +246,9 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /**
    * The events at these positions (positions this store returned), in position order, each
-   * once; a position with no event is left out. For an index kept elsewhere that holds
-   * positions rather than copies of the events (the registry's audit index).
+   * once. A position whose event the store no longer holds (an EventStoreDB stream deleted and
+   * scavenged since) is left out; so is one that holds no application event. For an index kept
+   * elsewhere that holds positions rather than copies of the events (the registry's audit index).
    */
   readAt(positions: readonly bigint[]): Promise<RecordedEvent[]>;
   /** A checkpointed catch-up subscription to the whole log. */

@@ -10,7 +10,7 @@ import { MaxAppendSizeExceededError, StreamDeletedError as EsdbStreamDeletedErro
 import { EventTooLargeError, StreamDeletedError, WrongExpectedRevisionError, type EventToAppend, type RecordedEvent } from '../event-store.port';
 import { verifyChain } from '../hash-chain';
 import { EventStoreDbEventStore, openEventStoreDb, type EventStoreDbClientLike } from './eventstoredb-event-store.adapter';
-import { CHECKPOINT_STREAM_PREFIX } from './eventstoredb-mapping';
+import { CHECKPOINT_STREAM_PREFIX, commitPositionOf } from './eventstoredb-mapping';
 import { InMemoryEsdbClient } from './testing/in-memory-esdb-client.fake';
 
 const event = (type: string, data: unknown = {}): EventToAppend => testEvent(type, data);
@@ -45,12 +45,18 @@ describe('EventStoreDbEventStore (adapter logic, in-memory client stand-in)', ()
     await store.close();
   });
 
-  it('leaves system events and checkpoint streams out of readAll, headPosition and subscriptions', async () => {
-    const first = await store.appendToStream('thing-1', [event('ThingCreated')], { expectedRevision: 'no_stream' });
+  /** thing-1's one event among a server event and a stopped subscription's checkpoint stream (mrwCheckpoint-everything). */
+  const thingAmongServerRecords = async () => {
+    const thing = await store.appendToStream('thing-1', [event('ThingCreated')], { expectedRevision: 'no_stream' });
     fake.writeSystemEvent();
     const subscription = store.subscribeToAll({ name: 'everything', handler: async () => undefined });
     await subscription.caughtUp();
-    await subscription.stop(); // writes its checkpoint into mrwCheckpoint-everything
+    await subscription.stop(); // writes its checkpoint
+    return thing;
+  };
+
+  it('leaves system events and checkpoint streams out of readAll, headPosition and subscriptions', async () => {
+    const first = await thingAmongServerRecords();
     fake.writeSystemEvent();
 
     expect(await store.headPosition()).toBe(first.position);
@@ -63,6 +69,17 @@ describe('EventStoreDbEventStore (adapter logic, in-memory client stand-in)', ()
     const again = store.subscribeToAll({ name: 'again', handler: async (e) => void handled.push(e) });
     await again.caughtUp();
     expect(handled.map((e) => e.streamName)).toEqual(['thing-1']);
+  });
+
+  it('leaves out of readAt a position that holds a server event or a checkpoint, not an application event', async () => {
+    const thing = await thingAmongServerRecords();
+    const others = (await fake.readAll().toArray())
+      .flatMap((resolved) => (resolved.event && resolved.event.streamId !== 'thing-1' ? [commitPositionOf(resolved.event)] : []));
+    // The server event and the checkpoint stream's metadata and event.
+    expect(others).toHaveLength(3);
+    const at = await store.readAt([...others, thing.position]);
+    expect(at.map((e) => [e.streamName, e.position])).toEqual([['thing-1', thing.position]]);
+    expect(await store.readAt(others)).toEqual([]);
   });
 
   it('keeps one checkpoint event per subscription ($maxCount=1 set once, when the stream is created)', async () => {

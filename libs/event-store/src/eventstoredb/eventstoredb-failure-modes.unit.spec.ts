@@ -378,6 +378,17 @@ describe('EventStoreDB adapter under server failures (in-memory client stand-in)
       await expect(store.headPosition()).rejects.toBeInstanceOf(EventStoreAccessDeniedError);
     });
 
+    it('fails readAt as a whole when one of its reads fails, mapped like any read', async () => {
+      const appended = await store.appendToStream('thing-1', [testEvent('A'), testEvent('B'), testEvent('C')], { expectedRevision: 'no_stream' });
+      const positions = (await store.readStream('thing-1')).map((event) => event.position);
+      expect(positions).toHaveLength(3);
+      fake.failNext('readAll', esdbErrors.unavailable());
+      await expect(store.readAt(positions)).rejects.toBeInstanceOf(EventStoreUnavailableError);
+      // Nothing was left behind: the same read answers once the server does.
+      expect((await store.readAt(positions)).map((event) => event.position)).toEqual(positions);
+      expect(positions.at(-1)).toBe(appended.position);
+    });
+
     it('refuses reads and appends of a tombstoned stream with StreamDeletedError', async () => {
       await store.appendToStream('thing-1', [testEvent('A')], { expectedRevision: 'no_stream' });
       fake.tombstone('thing-1');

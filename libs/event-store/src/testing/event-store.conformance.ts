@@ -428,10 +428,9 @@ export function describeEventStoreConformance(
         ]);
       });
 
-      it('reads the events at given positions (readAt): in position order, each once, none for a position with no event', async () => {
+      it('reads the events at given positions (readAt): in position order, each once', async () => {
         const [first, , third, , fifth] = appended as [RecordedEvent, RecordedEvent, RecordedEvent, RecordedEvent, RecordedEvent];
-        const head = await store.headPosition();
-        const at = await store.readAt([fifth.position, first.position, third.position, first.position, head + 1_000_000n]);
+        const at = await store.readAt([fifth.position, first.position, third.position, first.position]);
         expect(describeEvents(at)).toEqual(['-x@0:Opened', '-y@1:Noted', 'other-z@0:Opened']);
         // Each exactly as readAll returns it.
         expect(at).toEqual([first, third, fifth]);

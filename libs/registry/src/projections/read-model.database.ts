@@ -138,30 +138,42 @@ const syncDirectoryOf = (file: string): void => {
   }
 };
 
-/**
- * The registry's read model: a SQLite file of its own, rebuilt from the event log whenever
- * it is missing or its schema version changed. Durability is NORMAL: a lost tail is replayed.
- * A file whose build from empty did not finish (its marker is still there: the process died,
- * or the power went, while syncing was off) is started over.
- */
-export const openReadModel = (file: string): Database.Database => {
-  const marker = buildMarkerOf(file);
-  if (existsSync(marker)) {
-    for (const part of [file, `${file}-wal`, `${file}-shm`]) rmSync(part, { force: true });
-    rmSync(marker);
-  }
+/** Opens a read-model file with its pragmas (WAL, NORMAL syncing, a busy timeout). */
+const openFile = (file: string): Database.Database => {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  return db;
+};
+
+/** Removes a read-model file with its WAL and shared-memory files. */
+const removeFiles = (file: string): void => {
+  for (const part of [file, `${file}-wal`, `${file}-shm`]) rmSync(part, { force: true });
+};
+
+/**
+ * The registry's read model: a SQLite file of its own, rebuilt from the event log whenever
+ * it is missing or its schema version changed. Durability is NORMAL: a lost tail is replayed.
+ * A file whose build from empty did not finish (its marker is still there: the process died,
+ * or the power went, while syncing was off) is started over. So is a file of another schema
+ * version, in a new file: dropping its tables would keep the space they took.
+ */
+export const openReadModel = (file: string): Database.Database => {
+  const marker = buildMarkerOf(file);
+  if (existsSync(marker)) {
+    removeFiles(file);
+    rmSync(marker);
+  }
+  let db = openFile(file);
   const hasMeta = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
   const version = hasMeta
     ? (db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined)?.value
     : undefined;
   if (version !== undefined && Number(version) !== READ_MODEL_SCHEMA_VERSION) {
-    for (const { name } of db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>) {
-      db.exec(`DROP TABLE IF EXISTS "${name}"`);
-    }
+    db.close();
+    removeFiles(file);
+    db = openFile(file);
   }
   db.exec(SCHEMA);
   db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(READ_MODEL_SCHEMA_VERSION));

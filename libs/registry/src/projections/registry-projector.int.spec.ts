@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteEventStore } from '@mrw/event-store';
 import { testEvent } from '@mrw/event-store/testing';
 import { eventually } from '@mrw/messaging/testing';
 import { Readiness } from '@mrw/platform';
-import { openReadModel } from './read-model.database';
+import { openReadModel, READ_MODEL_SCHEMA_VERSION } from './read-model.database';
 import { RegistryProjector } from './registry-projector';
 
 describe('RegistryProjector rebuilding from an empty read model', () => {
@@ -23,6 +24,17 @@ describe('RegistryProjector rebuilding from an empty read model', () => {
     const store = new SqliteEventStore({ file: join(dir, 'events.sqlite'), synchronous: 'NORMAL' });
     await store.appendToStream('model-churn', [testEvent('ModelCreated', { model: 'churn', description: '', tags: {} })], { expectedRevision: 'no_stream' });
     return store;
+  };
+
+  /** A projector on `db` starts from the log's beginning and ends up with the churn model. */
+  const expectBuiltFromEmpty = async (store: SqliteEventStore, db: Database.Database): Promise<void> => {
+    const rebuilt = new RegistryProjector(store, db, new Readiness());
+    expect(rebuilt.checkpoint).toBe(0n);
+    rebuilt.onApplicationBootstrap();
+    await rebuilt.caughtUp();
+    expect(db.prepare(`SELECT name FROM models`).all()).toEqual([{ name: 'churn' }]);
+    await rebuilt.onApplicationShutdown();
+    await store.close();
   };
 
   it('indexes the audit table once it has caught up, and keeps following the log', async () => {
@@ -79,13 +91,29 @@ describe('RegistryProjector rebuilding from an empty read model', () => {
     const db = openReadModel(file);
     expect(existsSync(`${file}.building`)).toBe(false);
     expect(db.prepare(`SELECT COUNT(*) AS n FROM models`).get()).toEqual({ n: 0 });
-    const rebuilt = new RegistryProjector(store, db, new Readiness());
-    expect(rebuilt.checkpoint).toBe(0n);
-    rebuilt.onApplicationBootstrap();
-    await rebuilt.caughtUp();
-    expect(db.prepare(`SELECT name FROM models`).all()).toEqual([{ name: 'churn' }]);
-    await rebuilt.onApplicationShutdown();
-    await store.close();
+    await expectBuiltFromEmpty(store, db);
+  });
+
+  it('starts a read model of another schema version over in a new file, without the old tables or their space', async () => {
+    const store = await logWithChurn();
+    const file = join(dir, 'read-model.sqlite');
+    // A read model as an older release left it: another schema version, a table this one
+    // does not know, and pages of data.
+    const old = new Database(file);
+    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); CREATE TABLE retired (blob BLOB)`);
+    old.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(READ_MODEL_SCHEMA_VERSION - 1));
+    const insert = old.prepare(`INSERT INTO retired (blob) VALUES (?)`);
+    for (let n = 0; n < 64; n += 1) insert.run(Buffer.alloc(16_384, n));
+    old.close();
+    const oldSize = statSync(file).size;
+    expect(oldSize).toBeGreaterThan(1_000_000);
+
+    const db = openReadModel(file);
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'retired'`).all() as unknown[]).length;
+    expect(tables).toBe(0);
+    expect(db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get()).toEqual({ value: String(READ_MODEL_SCHEMA_VERSION) });
+    expect(db.pragma('page_count', { simple: true }) as number).toBeLessThan(oldSize / 16_384);
+    await expectBuiltFromEmpty(store, db);
   });
 });
 
