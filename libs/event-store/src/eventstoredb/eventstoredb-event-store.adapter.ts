@@ -32,9 +32,9 @@ import {
   type SubscriptionState,
   type SubscriptionStatus,
 } from '../event-store.port';
-import { assertAppendFits } from '../encode-append';
+import { encodeAppend } from '../encode-append';
 import { backoffDelayMs, sleepUnless, validateBackoffOptions, type BackoffOptions } from '../backoff';
-import { chainEvents } from '../hash-chain';
+import { chainEncodedEvents } from '../hash-chain';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 import {
   CHECKPOINT_EVENT_TYPE,
@@ -58,7 +58,6 @@ import {
   toReadPosition,
   toRecordedEvent,
   toRevision,
-  toStorableEvent,
   toStoreError,
   validateAppend,
   type EsdbRecordedEventLike,
@@ -162,9 +161,9 @@ export class EventStoreDbEventStore implements EventStore {
     this.assertOpen();
     const expected = options.expectedRevision;
     validateAppend(streamName, events, expected);
-    assertAppendFits(streamName, events);
-    const storable = events.map(toStorableEvent);
-    const ids = storable.map((event) => event.metadata.eventId);
+    // Encoded once: the size and depth checks, then every attempt's chain, hash the same text.
+    const encoded = encodeAppend(streamName, events);
+    const ids = encoded.map((event) => event.eventId);
 
     for (let attempt = 1; ; attempt++) {
       const stored = await this.readWholeStream(streamName);
@@ -182,11 +181,11 @@ export class EventStoreDbEventStore implements EventStore {
       const reused = firstReusedId(ids, refs);
       if (reused !== undefined) throw new DuplicateEventIdError(reused, streamName);
 
-      const chained = chainEvents(
+      const chained = chainEncodedEvents(
         head === undefined ? null : storedHashOf(head),
         actual === 'no_stream' ? 0 : actual + 1,
         streamName,
-        storable,
+        encoded,
       );
       try {
         await this.client.appendToStream(streamName, chained.map(toEventData), {
@@ -209,7 +208,7 @@ export class EventStoreDbEventStore implements EventStore {
         throw toStoreError(error, `append to ${streamName}`, streamName);
       }
       const last = chained[chained.length - 1] as (typeof chained)[number];
-      const position = await this.positionOf(streamName, last.revision, last.metadata.eventId);
+      const position = await this.positionOf(streamName, last.revision, last.eventId);
       return { nextExpectedRevision: last.revision, position, appended: true };
     }
   }

@@ -34,8 +34,7 @@ import {
   type RecordedEvent,
   type RecordedMetadata,
 } from '../event-store.port';
-import { canonicalJson } from '../canonical-json';
-import type { ChainedEvent } from '../hash-chain';
+import type { ChainedRow } from '../hash-chain';
 
 /**
  * Subscription checkpoints live in ordinary streams `mrwCheckpoint-<name>` (category
@@ -246,26 +245,18 @@ export function validateAppend(streamName: string, events: readonly EventToAppen
 }
 
 /**
- * The event as it will be stored: data and metadata passed through canonical JSON and back,
- * so unrepresentable values (bigint, NaN, cycles, top-level `undefined`) fail before anything
- * is written, and what the server stores re-hashes to exactly what `chainEvents` hashed.
+ * A chained event as the client's JSON event: its data and metadata parsed back from the text
+ * the chain hashed (`encodeAppend` made it canonical and refused what JSON cannot hold), so
+ * what the client sends (`JSON.stringify`) reads back to values that hash the same. Its id is
+ * the envelope's event id.
  */
-export function toStorableEvent(event: EventToAppend): EventToAppend {
+export function toEventData(row: ChainedRow): JSONEventData {
   return {
-    type: event.type,
-    data: JSON.parse(canonicalJson(event.data)) as unknown,
-    metadata: JSON.parse(canonicalJson(event.metadata)) as EventToAppend['metadata'],
-  };
-}
-
-/** A chained event as the client's JSON event; its id is the envelope's event id. */
-export function toEventData(event: ChainedEvent): JSONEventData {
-  return {
-    id: event.metadata.eventId,
+    id: row.eventId,
     contentType: 'application/json',
-    type: event.type,
-    data: event.data as JSONType,
-    metadata: event.metadata as unknown as JSONType,
+    type: row.type,
+    data: JSON.parse(row.data) as JSONType,
+    metadata: JSON.parse(row.metadata) as JSONType,
   };
 }
 

@@ -173,6 +173,21 @@ export function describeEventStoreConformance(
         expect((await store.readStream(stream('large'))).map((e) => e.type)).toEqual(['Big', 'Deep']);
       });
 
+      it('refuses data JSON cannot hold faithfully with a TypeError naming where, and appends nothing of the batch', async () => {
+        for (const [data, where] of [
+          [{ n: 1n }, /bigint at \$\.n/],
+          [{ deep: [{ x: Number.NaN }] }, /non-finite number at \$\.deep\[0\]\.x/],
+          [{ at: new Map() }, /Map at \$\.at/],
+        ] as const) {
+          const refused = await rejection(
+            store.appendToStream(stream('unrepresentable'), [newEvent('Fine', { ok: true }), newEvent('Odd', data)], { expectedRevision: 'any' }),
+          );
+          expect(refused).toBeInstanceOf(TypeError);
+          expect(String(refused)).toMatch(where);
+        }
+        await expect(store.readStream(stream('unrepresentable'))).resolves.toEqual([]);
+      });
+
       it('rejects an empty batch', async () => {
         await expect(store.appendToStream(stream('empty'), [], { expectedRevision: 'any' })).rejects.toThrow();
         await expect(store.readStream(stream('empty'))).resolves.toEqual([]);
