@@ -1,8 +1,9 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { MODEL_NAME_PATTERN, modelVersionStream } from '@mrw/contracts';
 import { EVENT_STORE, verifyChain, type EventStore, type RecordedEvent } from '@mrw/event-store';
-import { CurrentPrincipal, ModelScope, QueryInteger, QueryText, RequireRole, scopeFilter, type AuthPrincipal } from '@mrw/platform';
+import type { Request } from 'express';
+import { CurrentPrincipal, logHeadOf, ModelScope, QueryInteger, QueryText, RequireRole, scopeFilter, type AuthPrincipal } from '@mrw/platform';
 import { RegistryStreams } from '../application/registry-streams';
 import { AUDIT_SEARCH_SCHEMA, CHAIN_VERIFICATION_SCHEMA, STREAM_AUDIT_SCHEMA } from '../shared/api-schemas';
 import { ApiPathParams, parseAsOf, parseModelName, parseVersion, TIMESTAMP } from '../shared/http-params';
@@ -85,19 +86,23 @@ export class AuditTrailController {
   @Get('audit')
   @ApiOkResponse({ schema: AUDIT_SEARCH_SCHEMA })
   @ModelScope({ query: 'model' })
-  search(@Query() query: AuditQuery, @CurrentPrincipal() principal: AuthPrincipal) {
+  search(@Query() query: AuditQuery, @CurrentPrincipal() principal: AuthPrincipal, @Req() request: Request) {
     const scope = scopeFilter(principal);
     const since = parseAsOf(query.since, 'since');
     const until = parseAsOf(query.until, 'until');
-    return this.audit.search({
-      ...(query.model ? { model: query.model } : {}),
-      ...(scope ? { scope } : {}),
-      ...(query.actor ? { actor: query.actor } : {}),
-      ...(query.type ? { type: query.type } : {}),
-      ...(since ? { since } : {}),
-      ...(until ? { until } : {}),
-      ...(query.after !== undefined ? { after: query.after } : {}),
-      limit: query.limit ?? 100,
-    });
+    return this.audit.search(
+      {
+        ...(query.model ? { model: query.model } : {}),
+        ...(scope ? { scope } : {}),
+        ...(query.actor ? { actor: query.actor } : {}),
+        ...(query.type ? { type: query.type } : {}),
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
+        ...(query.after !== undefined ? { after: query.after } : {}),
+        limit: query.limit ?? 100,
+      },
+      // Read by the replicas' catch-up as the request arrived (PostgreSQL): not read twice.
+      logHeadOf(request),
+    );
   }
 }

@@ -58,6 +58,19 @@ describe('AuditQueries: positions from the audit index, events from the log', ()
     expect((await audit.search({ limit: 100 })).items.map((e) => e.stream)).toEqual(['model-churn', 'model-fraud', 'model-churn', 'model-churn', 'model-churn']);
   });
 
+  it('takes the log head the request\'s read-your-writes check read instead of reading it again, and holds what was acknowledged before it', async () => {
+    const headReads = jest.spyOn(store, 'headPosition');
+    const audit = new AuditQueries(db, store, projector);
+    // Acknowledged, but still gathering for the audit index (written together every 200 ms).
+    const appended = await store.appendToStream('model-fraud', [testEvent('ModelDescriptionUpdated', { model: 'fraud', description: 'x' })], { expectedRevision: 0 });
+    const page = await audit.search({ model: 'fraud', limit: 10 }, appended.position);
+    expect(page.items.map((e) => e.type)).toEqual(['ModelCreated', 'ModelDescriptionUpdated']);
+    expect(headReads).not.toHaveBeenCalled();
+    // Without one it reads the head itself.
+    await audit.search({ model: 'fraud', limit: 10 });
+    expect(headReads).toHaveBeenCalledTimes(1);
+  });
+
   it('leaves out an event the store no longer holds, and still moves the cursor past it', async () => {
     const created = (await store.readAll())[0] as RecordedEvent;
     // As EventStoreDB answers for the events of a deleted stream.

@@ -30,8 +30,9 @@ export class AuditQueries {
     private readonly projector: RegistryProjector,
   ) {}
 
-  async search(filter: AuditFilter) {
-    await this.projector.auditCaughtUp();
+  /** `logHead`: the log's head as the request's read-your-writes check read it, if one did (see auditCaughtUp). */
+  async search(filter: AuditFilter, logHead?: bigint) {
+    await this.projector.auditCaughtUp(logHead === undefined ? {} : { head: logHead });
     const where: string[] = ['position > ?'];
     const params: unknown[] = [filter.after ?? 0];
     if (filter.model) (where.push('model = ?'), params.push(filter.model));

@@ -233,11 +233,13 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   /**
    * Resolves once the audit index holds every event the log held when asked, so a search sees
    * whatever was acknowledged before it: what has gathered is written at once. A 503 problem
-   * when that takes longer than `timeoutMs`.
+   * when that takes longer than `timeoutMs`. `head`: the log's head as the request's
+   * read-your-writes check already read it when the request arrived (replicas), not read again.
    */
-  async auditCaughtUp(timeoutMs = 10_000): Promise<void> {
+  async auditCaughtUp(options: { readonly head?: bigint; readonly timeoutMs?: number } = {}): Promise<void> {
     if (this.failure !== undefined) throw new ProblemException('READ_MODEL_BEHIND', 'the read model stopped following the log; see the registry-projections readiness check', {}, 503);
-    const head = await this.store.headPosition();
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const head = options.head ?? (await this.store.headPosition());
     if (this.audited.position >= head) return;
     const waiting = this.audited.wait(head, timeoutMs, () => new ProblemException('READ_MODEL_BEHIND', `the audit index has not reached position ${head} of the log yet; retry`, {}, 503));
     this.writeAudit();
