@@ -6,15 +6,9 @@ import { isIP, type LookupFunction, type Socket } from 'node:net';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import { AddressPolicy, type AddressRefusal } from '../address-policy/address-policy';
 import { describeUrl, OutboundError } from '../outbound-error';
+import { sharedLookups, type ResolvedAddress, type Resolver } from './shared-lookups';
 
-/** An address a hostname resolves to. */
-export interface ResolvedAddress {
-  readonly address: string;
-  readonly family: number;
-}
-
-/** Resolves a hostname to every address it has (the system resolver unless a test injects one). */
-export type Resolver = (hostname: string) => Promise<readonly ResolvedAddress[]>;
+export type { ResolvedAddress, Resolver } from './shared-lookups';
 
 export interface OutboundTimeouts {
   /** From the start of a request until the connection (and TLS) is up, name resolution included. */
@@ -73,7 +67,11 @@ const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 const ignore = (): void => undefined;
 
-const systemResolver: Resolver = async (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+/** The system's resolver, one lookup per name at a time for the whole process (see sharedLookups). */
+const systemResolver: Resolver = sharedLookups(async (hostname) => dnsLookup(hostname, { all: true, verbatim: true }), {
+  keepMs: 5_000,
+  maxHosts: 1_000,
+});
 
 const refused = (url: URL, refusal: AddressRefusal): OutboundError =>
   new OutboundError('OUTBOUND_ADDRESS_REFUSED', `${describeUrl(url)}: ${refusal.message}`, {
