@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
+import { modelOfStream } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
 import { BusController, registryEvent } from '@mrw/platform';
 import { ArchivalScheduler } from './apply-policies/archival-scheduler';
-import { ArchivalBook, modelOfStream } from './follow-models/archival-book';
+import { ArchivalBook } from './follow-models/archival-book';
 
 /** The registry events that move a model's archival plan: it is made again on the log as it stands once the event is folded. */
 const MOVES_THE_PLAN = [

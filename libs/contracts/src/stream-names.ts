@@ -83,5 +83,9 @@ export const parseModelVersionStream = (stream: string): ModelVersionStreamId | 
   return id;
 };
 
+/** The model a stream is about: `model-<name>` and `modelVersion-<name>@<n>` name it; undefined for any other stream. */
+export const modelOfStream = (stream: string): string | undefined =>
+  parseModelVersionStream(stream)?.model ?? (stream.startsWith('model-') ? stream.slice('model-'.length) : undefined);
+
 /** Standard evaluation sets: one stream per set name, one event per immutable version. */
 export const evaluationSetStream = (name: string): string => `evaluationSet-${name}`;

@@ -1,4 +1,4 @@
-import { isPrivateStream, modelVersionStream, parseModelVersionStream, streamCategory } from './stream-names';
+import { isPrivateStream, modelOfStream, modelStream, modelVersionStream, parseModelVersionStream, streamCategory } from './stream-names';
 
 describe('stream names', () => {
   it('parses a model version stream back into its model and version', () => {
@@ -33,6 +33,12 @@ describe('stream names', () => {
       id.model = 'b';
     }).toThrow(TypeError);
     expect(parseModelVersionStream('modelVersion-a@1')).toEqual({ model: 'a', version: 1 });
+  });
+
+  it('names the model a model\'s or a model version\'s stream is about, and none for any other stream', () => {
+    expect(modelOfStream(modelStream('churn-v2'))).toBe('churn-v2');
+    expect(modelOfStream(modelVersionStream('churn-v2', 3))).toBe('churn-v2');
+    for (const stream of ['accessToken-x', 'modelVersion-churn', 'models-x', 'webhookNotice-model-x']) expect(modelOfStream(stream)).toBeUndefined();
   });
 
   it('names a stream by its category and keeps private categories private', () => {

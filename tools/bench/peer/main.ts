@@ -119,7 +119,6 @@ const reason = (error: unknown): string => (error instanceof Error ? error.messa
 
 const latency = (value: number): string => (value >= 1000 ? `${(value / 1000).toFixed(1)} s` : ms(value));
 
-
 /** `57 req/s, p50 450 ms, p99 3.4 s` (and the errors when there were any); why not, when there is no figure. */
 const cell = (r: Run | string): string =>
   typeof r === 'string'

@@ -1,12 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parseModelVersionStream } from '@mrw/contracts';
+import { modelOfStream } from '@mrw/contracts';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@mrw/event-store';
 import { LogFeed, Readiness } from '@mrw/platform';
 import { emptyModelFacts, evolveModelFacts, type ModelFacts } from '../plan-archival';
-
-/** The model a `model-<m>` or `modelVersion-<m>@<v>` stream belongs to. */
-export const modelOfStream = (stream: string): string | undefined =>
-  parseModelVersionStream(stream)?.model ?? (stream.startsWith('model-') ? stream.slice('model-'.length) : undefined);
 
 /**
  * What the archival service knows of every model, folded from the registry's events: each

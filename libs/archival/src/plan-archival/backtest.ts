@@ -1,4 +1,4 @@
-import { modelVersionStream, parseModelVersionStream, type ModelPolicy, type ServingEnded, type StageTransitioned } from '@mrw/contracts';
+import { modelOfStream, modelVersionStream, parseModelVersionStream, type ModelPolicy, type ServingEnded, type StageTransitioned } from '@mrw/contracts';
 import { emptyModelFacts, evolveModelFacts, versionFacts, type FactEvent, type ModelFacts } from './archival-facts';
 import { archivalPlan, type ArchivalCandidate, type ArchivalRule, type LiveMetricAlarm, type SamplesOf } from './archival-plan';
 import type { LiveSample } from './live-metric-windows';
@@ -28,8 +28,6 @@ export interface BacktestResult {
   readonly upcoming: readonly ArchivalCandidate[];
 }
 
-const modelOf = (stream: string): string | undefined =>
-  stream.startsWith('model-') ? stream.slice('model-'.length) : parseModelVersionStream(stream)?.model;
 
 /**
  * An archival the policy in force made (the archival service's rules, or the registry's
@@ -70,9 +68,9 @@ const samplesIndex = (samples: readonly LiveSample[], untilMs: number): SamplesO
  */
 export const backtest = (events: readonly FactEvent[], samples: readonly LiveSample[], policy: ModelPolicy, until: string): BacktestResult => {
   const untilMs = Date.parse(until);
-  const model = events.map((e) => modelOf(e.streamName)).find((m) => m !== undefined);
+  const model = events.map((e) => modelOfStream(e.streamName)).find((m) => m !== undefined);
   if (model === undefined) return { archived: [], breaches: [], upcoming: [] };
-  const history = events.filter((e) => modelOf(e.streamName) === model && !madeByPolicy(e));
+  const history = events.filter((e) => modelOfStream(e.streamName) === model && !madeByPolicy(e));
   const samplesOf = samplesIndex(samples, untilMs);
   const sampleMoments = [...new Set(samples.map((s) => Date.parse(s.at)).filter((ms) => ms <= untilMs))].sort((a, b) => a - b);
 

@@ -35,6 +35,7 @@ import {
 import { encodeAppend } from '../encode-append';
 import { backoffDelayMs, sleepUnless, validateBackoffOptions, type BackoffOptions } from '../backoff';
 import { chainEncodedEvents } from '../hash-chain';
+import { distinctPositions } from '../read-positions';
 import { CaughtUpWaiters, reportSubscriptionFailure, validateSubscriptionOptions } from '../subscription-support';
 import {
   CHECKPOINT_EVENT_TYPE,
@@ -64,7 +65,6 @@ import {
   type ServerFilter,
   type StoredEventRef,
 } from './eventstoredb-mapping';
-import { distinctPositions } from '../read-positions';
 
 const log = loggerFor('event-store');
 

@@ -1,4 +1,4 @@
-import { parseModelVersionStream, streamCategory } from '@mrw/contracts';
+import { modelOfStream, parseModelVersionStream } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
 import { redactSecretSettings } from '@mrw/platform';
 
@@ -17,10 +17,6 @@ export interface AuditEntry {
   readonly data: unknown;
 }
 
-/** The model a stream is about: `model-<name>` and `modelVersion-<name>@<n>`; null for any other stream. */
-export const modelOfStream = (stream: string): string | null =>
-  parseModelVersionStream(stream)?.model ?? (streamCategory(stream) === 'model' ? stream.slice('model-'.length) : null);
-
 /**
  * The entry people see: a policy's sealed channel secrets as `[encrypted]` and plain secret
  * settings by host only, as every other read of a policy shows them. The stored event keeps its
@@ -34,7 +30,7 @@ export const auditEntryOf = (event: RecordedEvent): AuditEntry =>
     position: Number(event.position),
     stream: event.streamName,
     revision: event.revision,
-    model: modelOfStream(event.streamName),
+    model: modelOfStream(event.streamName) ?? null,
     version: parseModelVersionStream(event.streamName)?.version ?? null,
     type: event.type,
     actor: { kind: event.metadata.actor.kind, id: event.metadata.actor.id },

@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
-import { isPrivateStream, streamCategory } from '@mrw/contracts';
+import { isPrivateStream, modelOfStream, streamCategory } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
-import { modelOfStream } from '../audit-trail/audit-entry.view';
 
 /**
  * Categories that are operations rather than audit facts: dead letters (with their own admin
@@ -26,8 +25,7 @@ export class AuditIndexProjection {
   }
 
   apply(event: RecordedEvent): void {
-    const category = streamCategory(event.streamName);
-    if (isPrivateStream(event.streamName) || NOT_AUDITED.has(category)) return;
-    this.insert.run(event.position, modelOfStream(event.streamName), event.type, event.metadata.actor.id, event.metadata.occurredAt);
+    if (isPrivateStream(event.streamName) || NOT_AUDITED.has(streamCategory(event.streamName))) return;
+    this.insert.run(event.position, modelOfStream(event.streamName) ?? null, event.type, event.metadata.actor.id, event.metadata.occurredAt);
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { streamCategory } from '@mrw/contracts';
+import { modelOfStream, streamCategory } from '@mrw/contracts';
 import type { EventStore, RecordedEvent, Subscription } from '@mrw/event-store';
-import { auditEntryOf, modelOfStream } from '../audit-trail/audit-entry.view';
+import { auditEntryOf } from '../audit-trail/audit-entry.view';
 import { sseComment, sseMessage } from './sse-wire';
 
 /**
@@ -108,7 +108,7 @@ export class EventStreamConnection {
     const { models } = this.settings;
     if (!models) return true;
     const model = modelOfStream(event.streamName);
-    return model !== null && models.includes(model);
+    return model !== undefined && models.includes(model);
   }
 
   private async deliver(event: RecordedEvent): Promise<void> {

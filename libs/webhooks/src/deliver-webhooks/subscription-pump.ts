@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { deriveId, parseModelVersionStream } from '@mrw/contracts';
+import { deriveId, modelOfStream } from '@mrw/contracts';
 import type { Clock } from '@mrw/platform';
 import type { EventStore, RecordedEvent, Subscription } from '@mrw/event-store';
 import type { OutboundHttp } from '@mrw/outbound';
@@ -30,9 +30,6 @@ export interface PumpDependencies {
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
 }
 
-/** The model an event is about: a version's stream names it, and so does a model's. */
-export const modelOf = (stream: string): string | undefined =>
-  parseModelVersionStream(stream)?.model ?? (stream.startsWith('model-') ? stream.slice('model-'.length) : undefined);
 
 /** How often a cursor moved past events nobody wanted is written down (such a move is cheap to repeat after a crash). */
 const CURSOR_FLUSH_MS = 1_000;
@@ -88,7 +85,7 @@ export class SubscriptionPump {
     if (this.abort.signal.aborted) return;
     const subscription = this.deps.subscription(this.id);
     if (!subscription || subscription.status !== 'ACTIVE') return;
-    const names = wantedNames(subscription, modelOf(event.streamName), webhookNamesOf(event)) as WebhookEventName[];
+    const names = wantedNames(subscription, modelOfStream(event.streamName), webhookNamesOf(event)) as WebhookEventName[];
     const name = names[0];
     if (!name) {
       this.unflushed = event.position;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { deriveId, type Actor } from '@mrw/contracts';
+import { deriveId, modelOfStream, type Actor } from '@mrw/contracts';
 import { EVENT_STORE, type EventStore } from '@mrw/event-store';
 import { AddressPolicy, OutboundHttp } from '@mrw/outbound';
 import { CLOCK, LEADERSHIP, ProblemException, SUITE_CONFIG, type Clock, type Leadership, type SuiteConfig } from '@mrw/platform';
@@ -9,7 +9,7 @@ import { WebhookDirectory } from '../manage-webhooks/webhook-directory';
 import { wantedNames, type WebhookSubscription } from '../manage-webhooks/webhook-subscription';
 import { WebhookSubscriptions } from '../manage-webhooks/webhook-subscriptions';
 import { DELIVERY_BOOK, type AttemptRecord, type DeliveryBook, type DeliveryRecord, type ReplayRecord } from './delivery-book';
-import { modelOf, settleDelivery, SubscriptionPump, type PumpDependencies } from './subscription-pump';
+import { settleDelivery, SubscriptionPump, type PumpDependencies } from './subscription-pump';
 import { sendWebhook } from './webhook-sender';
 
 /** Waits between attempts: 1 s doubling to 10 min, with jitter (within the maximum age). */
@@ -268,7 +268,7 @@ export class WebhookDeliveries implements OnApplicationBootstrap, OnApplicationS
       for (const event of batch) {
         const subscription = this.directory.get(replay.subscription);
         if (!subscription || signal.aborted) return;
-        const names = wantedNames(subscription, modelOf(event.streamName), webhookNamesOf(event)) as WebhookEventName[];
+        const names = wantedNames(subscription, modelOfStream(event.streamName), webhookNamesOf(event)) as WebhookEventName[];
         const name = names[0];
         let sent = 0;
         if (name) {

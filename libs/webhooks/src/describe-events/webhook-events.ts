@@ -1,6 +1,7 @@
 import {
   SCHEMA_VERSION,
   isPrivateStream,
+  modelOfStream,
   modelVersionStream,
   parseModelVersionStream,
   type Actor,
@@ -180,7 +181,8 @@ export function webhookNamesOf(event: RecordedEvent): WebhookEventName[] {
 function subjectOf(event: RecordedEvent): { readonly model: string; readonly version: number | null } {
   const version = parseModelVersionStream(event.streamName);
   if (version) return version;
-  if (event.streamName.startsWith('model-')) return { model: event.streamName.slice('model-'.length), version: null };
+  const model = modelOfStream(event.streamName);
+  if (model !== undefined) return { model, version: null };
   // A bug in the caller: only events webhookNamesOf names reach here.
   throw new Error(`stream ${event.streamName} is not a model's or a model version's`);
 }
