@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PlatformModule, startService, type SuiteConfig } from '@mrw/platform';
 import { ApprovalsModule } from '@mrw/approvals';
@@ -26,4 +27,5 @@ const suiteModule = (config: SuiteConfig): DynamicModule => {
   };
 };
 
-void startService('model-registry-workflows', suiteModule, { service: 'suite' });
+// With MRW_SERVING_PROCESSES above 1, reader processes (reader.ts) serve the catalog reads beside this one.
+void startService('model-registry-workflows', suiteModule, { service: 'suite', readerScript: join(__dirname, 'reader.js') });

@@ -34,6 +34,11 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The process id while it runs (to find the processes it started). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(extraEnv: Record<string, string> = {}): Promise<void> {
     const main = join(ROOT, 'dist', 'apps', this.name, 'main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);

@@ -41,3 +41,4 @@ export * from './messaging/registry-commands';
 export * from './scheduling/durable-timers';
 export * from './scheduling/durable-timers.provider';
 export * from './signing/signed-token';
+export * from './serving/before-shutdown';

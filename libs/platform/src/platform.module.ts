@@ -26,6 +26,8 @@ import { CLOCK, systemClock, type Clock } from './persistence/clock';
 import { loadServerSecrets, ServerSecrets } from './secrets/server-secrets';
 import { LEADERSHIP, type Leadership } from './leadership/leadership';
 import { openLeadership } from './leadership/open-leadership';
+import { BeforeShutdown } from './serving/before-shutdown';
+import { TOKENS_CAUGHT_UP_FIRST } from './auth/auth.guard';
 
 export interface PlatformOptions {
   /** Tests pass a controllable clock; production uses the system clock. */
@@ -34,6 +36,12 @@ export interface PlatformOptions {
   readonly eventStore?: EventStore;
   /** The service this process runs (`suite` in embedded mode): names its Kafka client. */
   readonly service?: string;
+  /**
+   * Another process writes the log this one serves from (a reader beside the suite, see
+   * MRW_SERVING_PROCESSES): tokens are caught up with the log before every check, as on
+   * PostgreSQL, so a revocation through the suite holds at once here too.
+   */
+  readonly othersWrite?: boolean;
 }
 
 /** Opens the event store the configuration names; fails with the URL when EventStoreDB or PostgreSQL is unreachable. */
@@ -117,9 +125,11 @@ export class PlatformModule implements NestModule {
         TokenDirectory,
         TokenFeed,
         RegistryCommands,
+        { provide: TOKENS_CAUGHT_UP_FIRST, useValue: config.store === 'postgres' || options.othersWrite === true },
         { provide: APP_GUARD, useClass: AuthGuard },
+        BeforeShutdown,
       ],
-      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, MESSAGE_BUS, LEADERSHIP, ServerSecrets, OutboundHttp, Metrics, Readiness, TokenDirectory, TokenFeed, RegistryCommands],
+      exports: [SUITE_CONFIG, CLOCK, EVENT_STORE, MESSAGE_BUS, LEADERSHIP, ServerSecrets, OutboundHttp, Metrics, Readiness, TokenDirectory, TokenFeed, RegistryCommands, BeforeShutdown],
     };
   }
 

@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Logger, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -8,6 +13,11 @@ import { connectBusTransport } from './messaging/bus-transport';
 import { ConfigError, loadConfig, type SuiteConfig } from './config/config';
 import { NestPinoLogger } from './logging/nest-pino.logger';
 import { requestLogging } from './logging/request-logging.middleware';
+import { Readiness } from './observability/readiness';
+import { BeforeShutdown } from './serving/before-shutdown';
+import { ConnectionDealer, servedHere } from './serving/connection-dealer';
+import { forwardToLeader } from './serving/forward-to-leader';
+import { DEALT_CONNECTION, LEADER_SOCKET_ENV, READER_READY, ReaderProcesses } from './serving/reader-processes';
 
 /** A configuration error ends the process with exit code 2 and what to change, not a stack trace. */
 const exitOnConfigError = (error: unknown): never => {
@@ -44,20 +54,119 @@ export const createHttpApp = async (root: Type<unknown> | DynamicModule, title: 
   return app;
 };
 
-/** Boots a service process: reads the configuration, builds the root module, listens. */
+/**
+ * Boots a service process: reads the configuration, builds the root module, listens. With
+ * `readerScript` and MRW_SERVING_PROCESSES above 1, the port is served by this process and by
+ * reader processes it starts (see `serveWithReaders`).
+ */
 export const startService = async (
   title: string,
   rootModule: (config: SuiteConfig) => Type<unknown> | DynamicModule,
-  options: { readonly service?: string } = {},
+  options: { readonly service?: string; readonly readerScript?: string } = {},
 ): Promise<NestExpressApplication> => {
   const config = orExit(() => loadConfig());
   configureLogging({ service: options.service ?? title, level: config.logLevel, format: config.logFormat });
   // Some settings are only checked as the modules start (the server secret file, seed tokens).
   const app = await orExitAsync(() => createHttpApp(rootModule(config), title));
-  await orExitAsync(() => app.listen(config.port, config.host));
+  const readers = options.readerScript !== undefined && config.servingProcesses > 1 ? options.readerScript : undefined;
+  await orExitAsync(async () => void (await (readers ? serveWithReaders(app, config, readers) : app.listen(config.port, config.host))));
   await connectBusTransport(app);
   new Logger(title).log(
-    `listening on ${config.publicUrl} (store ${config.store} in ${config.dataDir}, bus ${config.bus}); API docs at ${config.publicUrl}/api/docs`,
+    `listening on ${config.publicUrl} (store ${config.store} in ${config.dataDir}, bus ${config.bus}` +
+      `${readers ? `, ${config.servingProcesses} serving processes` : ''}); API docs at ${config.publicUrl}/api/docs`,
   );
   return app;
+};
+
+/**
+ * The port served by several processes: this one, which does everything, and readers, which
+ * answer the registry's catalog reads from the same files and pass every other request on to
+ * this one's private socket. Connections are dealt in turn; readers start once this process is
+ * ready (they read its read model), and stop before it does.
+ */
+const serveWithReaders = async (app: NestExpressApplication, config: SuiteConfig, readerScript: string): Promise<void> => {
+  const log = new Logger('serving');
+  const leaderSocket = join(privateSocketDir(), 'suite.sock');
+  await app.listen(leaderSocket);
+  const readers = new ReaderProcesses({ script: readerScript, count: config.servingProcesses - 1, leaderSocket, log });
+  const here = servedHere(app.getHttpServer() as Server);
+  const dealer = new ConnectionDealer(() => [here, ...readers.takers()]);
+  await dealer.listen(config.port, config.host);
+  let stopped = false;
+  app.get(BeforeShutdown).add(async () => {
+    stopped = true;
+    dealer.close();
+    await readers.stop();
+  });
+  // Readers read this process's read model, so they start once everything else here is ready;
+  // and the suite is ready once they serve (clients keep the connections they are dealt first).
+  const readiness = app.get(Readiness);
+  let readersServe = false;
+  readiness.register({
+    name: SERVING_CHECK,
+    check: async () => ({ ready: readersServe, detail: readersServe ? `${config.servingProcesses} processes serve` : 'reader processes starting' }),
+  });
+  const restReady = async () => (await readiness.report()).checks.every((check) => check.ready || check.name === SERVING_CHECK);
+  void (async () => {
+    while (!stopped && !(await restReady())) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (stopped) return;
+    readers.start();
+    if (!(await readers.allReady())) log.warn('not every reader process became ready within a minute; this process serves their share meanwhile');
+    readersServe = true;
+  })();
+};
+
+/**
+ * A directory only this user can enter (mode 0700), for a socket only this suite's processes
+ * use, removed as the process exits. The suite's socket takes any request from whoever can
+ * connect to it, as its port does; nobody else on the machine can.
+ */
+const privateSocketDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrw-serving-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+/** The readiness check of a suite served by several processes: its readers serve (a later restart of one does not count). */
+const SERVING_CHECK = 'serving-processes';
+
+/**
+ * Boots a reader process (started by a suite with MRW_SERVING_PROCESSES above 1): the same
+ * configuration, the modules `rootModule` names, and no port of its own. Connections arrive
+ * from the suite; a request `servesHere` does not take is passed on to the suite. When the
+ * suite goes away, the reader stops.
+ */
+export const startReader = async (
+  title: string,
+  rootModule: (config: SuiteConfig) => Type<unknown> | DynamicModule,
+  servesHere: (method: string, url: string) => boolean,
+): Promise<void> => {
+  const leaderSocket = process.env[LEADER_SOCKET_ENV];
+  if (leaderSocket === undefined || process.send === undefined) {
+    process.stderr.write('a reader process is started by the suite itself: set MRW_SERVING_PROCESSES and start the suite\n');
+    process.exit(2);
+  }
+  const config = orExit(() => loadConfig());
+  configureLogging({ service: `${title}-reader`, level: config.logLevel, format: config.logFormat });
+  const app = await orExitAsync(() => createHttpApp(rootModule(config), title));
+  // A socket of its own, which nothing connects to: a listening server is one that keeps its
+  // connections' timeouts (slow requests) and closes idle ones when it stops, dealt ones included.
+  await app.listen(join(privateSocketDir(), 'reader.sock'));
+  const server = app.getHttpServer() as Server;
+  // Requests are sorted before Express sees them: what this process serves goes to the app, the
+  // rest to the suite as it came (the suite logs and counts it).
+  const [serve] = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  const forward = forwardToLeader(leaderSocket);
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) =>
+    servesHere(request.method ?? '', request.url ?? '') && serve ? serve(request, response) : forward(request, response),
+  );
+  process.on('message', (message: unknown, socket?: Socket) => {
+    if (message !== DEALT_CONNECTION || socket === undefined) return;
+    server.emit('connection', socket);
+    socket.resume();
+  });
+  // The suite gone (stopped, or killed): nothing is left to pass requests on to.
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  process.send(READER_READY);
 };

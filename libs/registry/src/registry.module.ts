@@ -13,7 +13,7 @@ import { RegistryStreams } from './application/registry-streams';
 import { AuditQueries } from './audit-trail/audit.queries';
 import { AuditTrailController } from './audit-trail/audit-trail.http.controller';
 import { BrowseCatalogController } from './browse-catalog/browse-catalog.http.controller';
-import { CatalogQueries } from './browse-catalog/catalog.queries';
+import { CatalogCheckpoint, CatalogQueries } from './browse-catalog/catalog.queries';
 import { LogForwarder } from './forward-log/log-forwarder';
 import { ServiceCommandsBusController } from './handle-service-commands/service-commands.bus.controller';
 import { ApprovalQueries } from './decide-approvals/approval.queries';
@@ -32,7 +32,7 @@ import { MLFLOW_PROBLEM_DIALECT } from './mlflow-compat/mlflow-wire';
 import { ManageTokensController } from './manage-tokens/manage-tokens.http.controller';
 import { TokenBootstrap } from './manage-tokens/token-bootstrap';
 import { TokenIssuer } from './manage-tokens/token-issuer';
-import { openReadModel } from './projections/read-model.database';
+import { openReadModel, READ_MODEL_FILE } from './projections/read-model.database';
 import { READ_MODEL_DB, RegistryProjector } from './projections/registry-projector';
 import { ReplicaCatchUp } from './projections/replica-catch-up.middleware';
 import { RegisterModelController } from './register-model/register-model.http.controller';
@@ -110,7 +110,7 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
       inject: [SUITE_CONFIG],
       useFactory: (config: SuiteConfig) => {
         mkdirSync(config.dataDir, { recursive: true });
-        return openReadModel(join(config.dataDir, 'registry-read-model.sqlite'));
+        return openReadModel(join(config.dataDir, READ_MODEL_FILE));
       },
     },
     { provide: EVALUATION_SETS, inject: [EVENT_STORE], useFactory: evaluationSetsFromLog },
@@ -149,6 +149,7 @@ import { MlflowArtifactsController } from './mlflow-compat/mlflow-artifacts.http
     RedriveDeadLetter,
     // reading
     RegistryProjector,
+    { provide: CatalogCheckpoint, useExisting: RegistryProjector },
     ReplicaCatchUp,
     CatalogQueries,
     AuditQueries,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MLFLOW_VERSION } from '../../mlflow/pinned';
 import { KeepAliveClient, type Response } from '../http-client';
@@ -26,6 +26,12 @@ const CLIENTS = Math.max(1, Math.round(setting('MRW_PEER_CLIENTS', 32)));
 const WARMUP = setting('MRW_PEER_WARMUP_SECONDS', 1);
 // How many registered models the clients share: 1 (default) puts every registration on one model, as a busy model sees.
 const MODELS = Math.min(CLIENTS, Math.max(1, Math.round(setting('MRW_PEER_MODELS', 1))));
+// Our suite is measured as one process (the default), then with MRW_SERVING_PROCESSES at one per
+// core, at most two (MLflow's workers use every core): readers answer the catalog reads and pass
+// the rest on. MRW_PEER_SERVING_PROCESSES=1 measures the one process only.
+const SERVING = Math.max(1, Math.round(setting('MRW_PEER_SERVING_PROCESSES', Math.min(2, cpus().length))));
+const SERVING_RUNS = [...new Set([1, SERVING])];
+const processes = (n: number): string => (n === 1 ? 'one process' : `${n} serving processes`);
 
 /** One server's model-registry API, as the same closed-loop client drives it. */
 interface RegistryApi {
@@ -142,7 +148,13 @@ const cpuRatio = (ours: Run, peers: ReadonlyArray<Run | string>): string => {
 };
 
 /** The issue's table, in Markdown so it pastes into the README, then any errors the figures leave out. */
-const printTable = (mlflow: ReadonlyMap<number, Measured | string>, ours: { readonly native: Measured; readonly compat: Measured }): void => {
+interface OursMeasured {
+  readonly serving: number;
+  readonly native: Measured;
+  readonly compat: Measured;
+}
+
+const printTable = (mlflow: ReadonlyMap<number, Measured | string>, oursRuns: readonly OursMeasured[]): void => {
   const peer = (workers: number, op: keyof Measured): Run | string => {
     const measured = mlflow.get(workers) ?? 'not run';
     return typeof measured === 'string' ? measured : measured[op];
@@ -151,15 +163,12 @@ const printTable = (mlflow: ReadonlyMap<number, Measured | string>, ours: { read
   const errors: string[] = [];
   for (const op of ['create', 'get'] as const) {
     const peers = WORKERS.map((w) => peer(w, op));
-    for (const [flavour, measured] of [['/api/v1', ours.native], ['MLflow API', ours.compat]] as const) {
-      rows.push([
-        `${op} model version (ours: ${flavour})`,
-        ...peers.map(cell),
-        cell(measured[op]),
-        ratio(measured[op], peers),
-        cpuRatio(measured[op], peers),
-      ]);
-      if (measured[op].errors > 0) errors.push(`ours, ${op} via ${flavour}: ${describeErrors(measured[op]).slice(2)}`);
+    for (const ours of oursRuns) {
+      for (const [flavour, measured] of [['/api/v1', ours.native], ['MLflow API', ours.compat]] as const) {
+        const who = `ours, ${processes(ours.serving)}: ${flavour}`;
+        rows.push([`${op} model version (${who})`, ...peers.map(cell), cell(measured[op]), ratio(measured[op], peers), cpuRatio(measured[op], peers)]);
+        if (measured[op].errors > 0) errors.push(`${who}, ${op}: ${describeErrors(measured[op]).slice(2)}`);
+      }
     }
     WORKERS.forEach((w, k) => {
       const p = peers[k];
@@ -237,20 +246,22 @@ const main = async (): Promise<void> => {
       }
     }
 
-    section('ours (built suite, embedded, SQLite synchronous=FULL)');
-    const suite = await SuiteProcess.start(dir, TOKEN);
-    running.add(suite);
-    let ours: { native: Measured; compat: Measured };
-    try {
-      // An uploaded artifact (`artifacts://`): we refuse s3 sources, and an http(s) one would time the resolver, not the registry.
-      const source = await suite.upload('m.onnx', Buffer.from('not a real model'));
-      const headers = { authorization: `Bearer ${TOKEN}` };
-      const native = await measure('/api/v1', ourApi(suite.port, suite.pid, source, headers), 'peer-v1');
-      const compat = await measure('MLflow API', mlflowApi(suite.port, suite.pid, source, headers), 'peer-mlflow');
-      ours = { native, compat };
-    } finally {
-      await suite.stop();
-      running.delete(suite);
+    const ours: OursMeasured[] = [];
+    for (const serving of SERVING_RUNS) {
+      section(`ours (${processes(serving)}): built suite, embedded, SQLite synchronous=FULL`);
+      const suite = await SuiteProcess.start(dir, TOKEN, { MRW_SERVING_PROCESSES: String(serving), MRW_DATA_DIR: join(dir, `suite-${serving}`) });
+      running.add(suite);
+      try {
+        // An uploaded artifact (`artifacts://`): we refuse s3 sources, and an http(s) one would time the resolver, not the registry.
+        const source = await suite.upload('m.onnx', Buffer.from('not a real model'));
+        const headers = { authorization: `Bearer ${TOKEN}` };
+        const native = await measure('/api/v1', ourApi(suite.port, suite.pid, source, headers), 'peer-v1');
+        const compat = await measure('MLflow API', mlflowApi(suite.port, suite.pid, source, headers), 'peer-mlflow');
+        ours.push({ serving, native, compat });
+      } finally {
+        await suite.stop();
+        running.delete(suite);
+      }
     }
     printTable(mlflow, ours);
     process.stdout.write(`\n(${Math.round((performance.now() - started) / 1000)} s in all)\n`);

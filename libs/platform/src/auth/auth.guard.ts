@@ -1,4 +1,4 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@mrw/contracts';
 import { SUITE_CONFIG, type SuiteConfig } from '../config/config';
@@ -9,6 +9,12 @@ import { hasRole, inScope, type AuthPrincipal } from './principal';
 import { TokenDirectory } from './token-directory';
 import { TokenFeed } from './token-feed';
 
+/**
+ * Whether another process writes tokens to the log this one checks them from (PostgreSQL
+ * replicas, a reader beside the suite): the token feed is then caught up before every check.
+ */
+export const TOKENS_CAUGHT_UP_FIRST = Symbol('TOKENS_CAUGHT_UP_FIRST');
+
 /** How long a request with an unknown token waits for this process to read the log's newest tokens. */
 const CATCH_UP_MS = 2_000;
 
@@ -16,8 +22,9 @@ const CATCH_UP_MS = 2_000;
  * Bearer-token authentication and role checks for every route not marked @Public(). A token
  * this process does not know may have been issued a moment ago by another process sharing the
  * log (a registry replica behind the same load balancer): before refusing it, the token feed
- * catches up with the log once. On PostgreSQL, where replicas share the log, it catches up
- * before every check, so a revocation through one replica holds at once on all of them.
+ * catches up with the log once. Where another process writes the log too (replicas on
+ * PostgreSQL, a reader beside the suite), it catches up before every check, so a revocation
+ * through one process holds at once on all of them.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -28,8 +35,9 @@ export class AuthGuard implements CanActivate {
     private readonly tokens: TokenDirectory,
     private readonly feed: TokenFeed,
     @Inject(SUITE_CONFIG) config: Pick<SuiteConfig, 'store'>,
+    @Optional() @Inject(TOKENS_CAUGHT_UP_FIRST) catchUpFirst?: boolean,
   ) {
-    this.catchUpFirst = config.store === 'postgres';
+    this.catchUpFirst = catchUpFirst ?? config.store === 'postgres';
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {

@@ -88,7 +88,16 @@ export interface SuiteConfig {
   readonly eventStreamHeartbeatMs: number;
   /** How many live event streams one process serves at once (`MRW_EVENT_STREAMS_MAX`, default 100); more are answered 429. */
   readonly maxEventStreams: number;
+  /**
+   * How many processes serve the suite's port (`MRW_SERVING_PROCESSES`, default 1): the suite
+   * itself and readers it starts, which answer the registry's catalog reads from the same files
+   * and pass every other request on to the suite. Embedded mode (SQLite, embedded bus) only.
+   */
+  readonly servingProcesses: number;
 }
+
+/** The most serving processes one suite starts (`MRW_SERVING_PROCESSES`). */
+export const MAX_SERVING_PROCESSES = 16;
 
 /** The least length of a configured secret (admin token, seeded tokens, server secret). */
 export const MIN_SECRET_LENGTH = 32;
@@ -204,6 +213,16 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
       'MRW_BUS=kafka needs MRW_SECRET_KEY: every service of a distributed suite verifies tokens with it, so give them all the same value (32+ characters, e.g. `openssl rand -base64 32`)',
     );
   }
+  const servingProcesses = positiveInteger('MRW_SERVING_PROCESSES', env['MRW_SERVING_PROCESSES'], 1, 'processes');
+  if (servingProcesses > MAX_SERVING_PROCESSES) {
+    throw new ConfigError(`MRW_SERVING_PROCESSES=${servingProcesses}: at most ${MAX_SERVING_PROCESSES} (one per core is the most that helps)`);
+  }
+  if (servingProcesses > 1 && (store !== 'sqlite' || bus !== 'embedded')) {
+    throw new ConfigError(
+      'MRW_SERVING_PROCESSES applies to the embedded suite (MRW_STORE=sqlite, MRW_BUS=embedded); ' +
+        'with PostgreSQL, run several registry replicas behind a load balancer instead (deploy/k8s-postgres)',
+    );
+  }
   const resolvedDataDir = isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir);
   return {
     port,
@@ -240,6 +259,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): SuiteConfig =>
     maxEventStreams: positiveInteger('MRW_EVENT_STREAMS_MAX', env['MRW_EVENT_STREAMS_MAX'], 100, 'streams'),
     evaluatorThreads: Math.max(1, Number(env['MRW_EVALUATOR_THREADS'] ?? cpus().length) || 1),
     artifactsDir: env['MRW_ARTIFACTS_DIR'] ? resolve(process.cwd(), env['MRW_ARTIFACTS_DIR']) : join(resolvedDataDir, 'artifacts'),
+    servingProcesses,
   };
 };
 

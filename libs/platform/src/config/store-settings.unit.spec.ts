@@ -36,3 +36,21 @@ describe('event store settings', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 });
+
+describe('serving processes (MRW_SERVING_PROCESSES)', () => {
+  it('is one process unless asked for more', () => {
+    expect(loadConfig({}).servingProcesses).toBe(1);
+    expect(loadConfig({ MRW_SERVING_PROCESSES: '2' }).servingProcesses).toBe(2);
+  });
+
+  it.each([
+    [{ MRW_SERVING_PROCESSES: '0' }, /MRW_SERVING_PROCESSES=0 is not a positive whole number of processes/],
+    [{ MRW_SERVING_PROCESSES: 'two' }, /MRW_SERVING_PROCESSES=two is not a positive whole number/],
+    [{ MRW_SERVING_PROCESSES: '17' }, /MRW_SERVING_PROCESSES=17: at most 16/],
+    [{ MRW_SERVING_PROCESSES: '2', MRW_STORE: 'postgres', MRW_POSTGRES_URL: 'postgres://mrw@db:5432/mrw' }, /applies to the embedded suite .* registry replicas/],
+    [{ MRW_SERVING_PROCESSES: '2', MRW_BUS: 'kafka', MRW_SECRET_KEY: 'k'.repeat(32) }, /applies to the embedded suite/],
+  ])('refuses %j at start with what to do instead', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

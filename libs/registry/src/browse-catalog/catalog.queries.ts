@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { STAGES, type Stage } from '@mrw/contracts';
 import type { VersionRow } from '../projections/read-model.database';
-import { READ_MODEL_DB, RegistryProjector } from '../projections/registry-projector';
+import { READ_MODEL_DB } from '../projections/registry-projector';
 
 interface ModelRow {
   name: string;
@@ -54,6 +54,14 @@ const versionSummary = (row: VersionRow) => ({
   pendingApproval: row.pending_approval,
 });
 
+/**
+ * How far into the log the catalog has been projected: the registry's projector in the suite,
+ * the read model's own checkpoint row in a reader process (which reads the suite's file).
+ */
+export abstract class CatalogCheckpoint {
+  abstract get checkpoint(): bigint;
+}
+
 /** Read-side queries over the catalog projection: lists, filters and the stage board. */
 @Injectable()
 export class CatalogQueries {
@@ -69,7 +77,7 @@ export class CatalogQueries {
 
   constructor(
     @Inject(READ_MODEL_DB) private readonly db: Database.Database,
-    private readonly projector: RegistryProjector,
+    private readonly projected: CatalogCheckpoint,
   ) {}
 
   /**
@@ -131,7 +139,7 @@ export class CatalogQueries {
    */
   board(scope?: readonly string[]): Board {
     const key = scope ? JSON.stringify(scope) : '';
-    const at = this.projector.checkpoint;
+    const at = this.projected.checkpoint;
     const kept = this.boards.get(key);
     if (kept?.at === at) return kept.board;
     const board = this.buildBoard(scope);

@@ -180,6 +180,34 @@ export const openReadModel = (file: string): Database.Database => {
   return db;
 };
 
+/** The read model's file in the data directory. */
+export const READ_MODEL_FILE = 'registry-read-model.sqlite';
+
+/**
+ * The suite's read model as a reader process sees it: the same file, read only, opened once the
+ * suite has built it (readers start after the suite is ready). It must be of this schema
+ * version: a reader is the same build as the suite that started it.
+ */
+export const openReadModelReadOnly = (file: string): Database.Database => {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const version = (db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined)?.value;
+  if (Number(version) !== READ_MODEL_SCHEMA_VERSION) {
+    db.close();
+    throw new Error(`the read model ${file} is of schema version ${version ?? 'none'}, not ${READ_MODEL_SCHEMA_VERSION}: a reader reads the suite's own, once it is built`);
+  }
+  return db;
+};
+
+/** The catalog's checkpoint as the file holds it: what the suite's projector last committed. */
+export const committedCatalogCheckpoint = (db: Database.Database): { readonly checkpoint: bigint } => {
+  const position = db.prepare<[], bigint>(`SELECT position FROM checkpoint WHERE name = 'registry'`).pluck().safeIntegers(true);
+  return {
+    get checkpoint() {
+      return position.get() ?? 0n;
+    },
+  };
+};
+
 /**
  * A build of the read model from empty, which is the whole log in large batches: SQLite's
  * syncing is off meanwhile (no fsync at the WAL checkpoints the bulk load makes), which a
