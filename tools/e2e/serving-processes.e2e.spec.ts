@@ -142,10 +142,16 @@ describe('the embedded suite served by two processes', () => {
     expect(byReader).toBeGreaterThan(0);
   });
 
-  it('stops its readers when it stops', async () => {
+  it('answers the requests in flight as it stops, whichever process has them, then stops its readers', async () => {
     const readers = childrenOf(suite.pid as number);
     expect(readers.length).toBeGreaterThan(0);
-    await suite.stop();
+    // Two uploads on connections of their own (one per process), each stopped halfway: the
+    // server has its headers (it sent 100 Continue), the body comes after the stop is asked for.
+    const uploads = await Promise.all([0, 1].map(() => halfwayUpload(suite.port, admin)));
+    const stopping = suite.stop();
+    const answers = await Promise.all(uploads.map((upload) => upload.finish()));
+    expect(answers.map((a) => a.status)).toEqual([201, 201]);
+    await stopping;
     for (const pid of readers) expect(() => process.kill(pid, 0)).toThrow();
   });
 });
@@ -171,4 +177,34 @@ const openStream = (port: number, token: string): Promise<{ until(seen: (text: s
     });
     req.on('error', reject);
     req.end();
+  });
+
+/** An artifact upload whose headers are in (the server answered 100 Continue) and whose body waits for `finish`. */
+const halfwayUpload = (port: number, token: string): Promise<{ finish(): Promise<Answer> }> =>
+  new Promise((resolve, reject) => {
+    const boundary = 'mrw-halfway';
+    const body = Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="m.onnx"\r\ncontent-type: application/octet-stream\r\n\r\n` +
+        `${randomBytes(16).toString('hex')}\r\n--${boundary}--\r\n`,
+    );
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/v1/artifacts',
+      agent: false,
+      headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length, expect: '100-continue' },
+    });
+    const answered = new Promise<Answer>((done, fail) => {
+      req.on('response', (res) => {
+        let raw = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (raw += chunk));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: raw }));
+      });
+      req.on('error', fail);
+    });
+    req.on('error', reject);
+    req.on('continue', () => resolve({ finish: () => (req.end(body), answered) }));
+    req.flushHeaders();
   });

@@ -15,7 +15,7 @@ import { NestPinoLogger } from './logging/nest-pino.logger';
 import { requestLogging } from './logging/request-logging.middleware';
 import { Readiness } from './observability/readiness';
 import { BeforeShutdown } from './serving/before-shutdown';
-import { ConnectionDealer, servedHere } from './serving/connection-dealer';
+import { ConnectionDealer, ServedHere } from './serving/connection-dealer';
 import { forwardToLeader } from './serving/forward-to-leader';
 import { DEALT_CONNECTION, LEADER_SOCKET_ENV, READER_READY, ReaderProcesses } from './serving/reader-processes';
 
@@ -86,39 +86,53 @@ export const startService = async (
  */
 const serveWithReaders = async (app: NestExpressApplication, config: SuiteConfig, readerScript: string): Promise<void> => {
   const log = new Logger('serving');
-  const leaderSocket = join(privateSocketDir(), 'suite.sock');
+  const socketDir = privateSocketDir();
+  const leaderSocket = join(socketDir, 'suite.sock');
   await app.listen(leaderSocket);
   const readers = new ReaderProcesses({ script: readerScript, count: config.servingProcesses - 1, leaderSocket, log });
-  const here = servedHere(app.getHttpServer() as Server);
+  const here = new ServedHere(app.getHttpServer() as Server);
   const dealer = new ConnectionDealer(() => [here, ...readers.takers()]);
   await dealer.listen(config.port, config.host);
   let stopped = false;
+  // Stop dealing, let the readers finish (what they pass on is still answered here), then finish
+  // this process's own connections, before the modules close what requests use.
   app.get(BeforeShutdown).add(async () => {
     stopped = true;
     dealer.close();
     await readers.stop();
+    await here.drain();
+    rmSync(socketDir, { recursive: true, force: true });
   });
   // Readers read this process's read model, so they start once everything else here is ready;
   // and the suite is ready once they serve (clients keep the connections they are dealt first).
   const readiness = app.get(Readiness);
   let readersServe = false;
+  let readersStarted = false;
   readiness.register({
     name: SERVING_CHECK,
-    check: async () => ({ ready: readersServe, detail: readersServe ? `${config.servingProcesses} processes serve` : 'reader processes starting' }),
+    check: async () => ({
+      ready: readersServe,
+      detail: !readersServe
+        ? 'reader processes starting'
+        : readersStarted
+          ? `${config.servingProcesses} processes serve`
+          : 'reader processes did not all start within a minute; this process serves their share',
+    }),
   });
   const restReady = async () => (await readiness.report()).checks.every((check) => check.ready || check.name === SERVING_CHECK);
   void (async () => {
     while (!stopped && !(await restReady())) await new Promise((resolve) => setTimeout(resolve, 100));
     if (stopped) return;
     readers.start();
-    if (!(await readers.allReady())) log.warn('not every reader process became ready within a minute; this process serves their share meanwhile');
+    readersStarted = await readers.allReady();
+    if (!readersStarted && !stopped) log.warn('not every reader process became ready within a minute; this process serves their share meanwhile');
     readersServe = true;
   })();
 };
 
 /**
  * A directory only this user can enter (mode 0700), for a socket only this suite's processes
- * use, removed as the process exits. The suite's socket takes any request from whoever can
+ * use, removed as the process stops (and at exit, should it end another way). The suite's socket takes any request from whoever can
  * connect to it, as its port does; nobody else on the machine can.
  */
 const privateSocketDir = (): string => {
@@ -151,8 +165,14 @@ export const startReader = async (
   const app = await orExitAsync(() => createHttpApp(rootModule(config), title));
   // A socket of its own, which nothing connects to: a listening server is one that keeps its
   // connections' timeouts (slow requests) and closes idle ones when it stops, dealt ones included.
-  await app.listen(join(privateSocketDir(), 'reader.sock'));
+  const socketDir = privateSocketDir();
+  await app.listen(join(socketDir, 'reader.sock'));
   const server = app.getHttpServer() as Server;
+  const here = new ServedHere(server);
+  app.get(BeforeShutdown).add(async () => {
+    await here.drain();
+    rmSync(socketDir, { recursive: true, force: true });
+  });
   // Requests are sorted before Express sees them: what this process serves goes to the app, the
   // rest to the suite as it came (the suite logs and counts it).
   const [serve] = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
@@ -162,9 +182,7 @@ export const startReader = async (
     servesHere(request.method ?? '', request.url ?? '') && serve ? serve(request, response) : forward(request, response),
   );
   process.on('message', (message: unknown, socket?: Socket) => {
-    if (message !== DEALT_CONNECTION || socket === undefined) return;
-    server.emit('connection', socket);
-    socket.resume();
+    if (message === DEALT_CONNECTION && socket !== undefined) here.take(socket);
   });
   // The suite gone (stopped, or killed): nothing is left to pass requests on to.
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));

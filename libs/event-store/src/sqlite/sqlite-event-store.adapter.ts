@@ -627,7 +627,8 @@ class SqliteSubscription implements Subscription {
   private readonly waiters = new CaughtUpWaiters();
   private stopSignal: () => void = () => undefined;
   private readonly stopped = new Promise<void>((resolve) => (this.stopSignal = resolve));
-  private wakeUp: (() => void) | undefined;
+  /** Ends the subscription's wait: `ask`, to ask the database for its head (another process may have appended). */
+  private wakeUp: ((ask: boolean) => void) | undefined;
   /** The store refused this many reads or checkpoint writes in a row (busy, locked, I/O): waiting it out. */
   private storeFailures = 0;
   private storeFailure: unknown;
@@ -679,11 +680,15 @@ class SqliteSubscription implements Subscription {
     if (this.finished || this.stopping) {
       return Promise.reject(new Error(`subscription ${this.name} is stopped`));
     }
-    return this.waiters.wait(target);
+    const reached = this.waiters.wait(target);
+    // A target beyond what this process committed was appended by another one: read it now
+    // rather than at the next poll (a reader beside the suite checks tokens this way per request).
+    this.wakeUp?.(true);
+    return reached;
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.wakeUp?.(false);
   }
 
   async stop(): Promise<void> {
@@ -772,7 +777,10 @@ class SqliteSubscription implements Subscription {
     reportSubscriptionFailure(this.options, error);
   }
 
-  /** Waits for a commit of this process (false) or the poll timer (true: time to ask the database). */
+  /**
+   * Waits for a commit of this process (false), or the poll timer or a caller waiting for a
+   * position beyond it (true: time to ask the database).
+   */
   private idle(): Promise<boolean> {
     return new Promise((resolve) => {
       const done = (polled: boolean): void => {
@@ -781,7 +789,7 @@ class SqliteSubscription implements Subscription {
         resolve(polled);
       };
       const timer = setTimeout(() => done(true), this.pollIntervalMs);
-      this.wakeUp = () => done(false);
+      this.wakeUp = done;
     });
   }
 }

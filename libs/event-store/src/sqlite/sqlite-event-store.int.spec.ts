@@ -213,6 +213,22 @@ describe('SqliteEventStore', () => {
     await subscription.caughtUp();
     expect(subscription.checkpoint).toBe(last.position);
   });
+
+  it("catches up at once with another process's appends when asked to, not at the next poll", async () => {
+    // Two stores on one file stand for two processes; the follower would poll only once a minute.
+    const writer = open();
+    const follower = open({ pollIntervalMs: 60_000 });
+    const seen: string[] = [];
+    const subscription = follower.subscribeToAll({ name: 'tokens', startAfter: 0n, handler: async (e) => void seen.push(e.type) });
+    await subscription.caughtUp();
+    const { position } = await writer.appendToStream('thing-1', [event('ThingCreated')], { expectedRevision: 'no_stream' });
+    const started = Date.now();
+    // With no target, it asks the database for the log's head, as a reader's auth guard does per request.
+    await subscription.caughtUp();
+    expect(seen).toEqual(['ThingCreated']);
+    expect(subscription.checkpoint).toBe(position);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });
 
 

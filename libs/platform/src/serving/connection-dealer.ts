@@ -48,11 +48,31 @@ export class ConnectionDealer {
   }
 }
 
-/** A taker that hands the connection to an HTTP server of this process (one not listening on the port itself). */
-export const servedHere = (server: { emit(event: 'connection', socket: Socket): boolean }): ConnectionTaker => ({
-  take: (socket) => {
-    server.emit('connection', socket);
+/**
+ * The connections dealt to an HTTP server of this process (one not listening on the port
+ * itself). Its own `close` would not wait for them (they were never accepted by it), so a
+ * process that stops drains them first: idle ones are closed, busy ones once their answer is
+ * written, until none is left or the deadline passes.
+ */
+export class ServedHere implements ConnectionTaker {
+  private readonly open = new Set<Socket>();
+
+  constructor(private readonly server: { emit(event: 'connection', socket: Socket): boolean; closeIdleConnections(): void }) {}
+
+  take(socket: Socket): boolean {
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+    this.server.emit('connection', socket);
     socket.resume();
     return true;
-  },
-});
+  }
+
+  async drain(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.open.size > 0 && Date.now() < deadline) {
+      this.server.closeIdleConnections();
+      if (this.open.size > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    for (const socket of this.open) socket.destroy();
+  }
+}

@@ -4,7 +4,13 @@ import { ProblemException } from '../problem/problem';
 /** Headers about one connection, not the request: each hop has its own (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'expect']);
 
-const endToEnd = (raw: readonly string[], drop: ReadonlySet<string>): string[] => {
+/** The headers to pass on: not the hop-by-hop ones, nor those the message's `Connection` names. */
+const endToEnd = (raw: readonly string[], hopByHop: ReadonlySet<string>): string[] => {
+  const drop = new Set(hopByHop);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== 'connection') continue;
+    for (const name of (raw[i + 1] as string).split(',')) drop.add(name.trim().toLowerCase());
+  }
   const kept: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
@@ -25,7 +31,9 @@ const RESPONSE_HOP_BY_HOP = new Set([...HOP_BY_HOP, 'transfer-encoding']);
  * the suite's own would.
  */
 export const forwardToLeader = (socketPath: string) => {
-  const agent = new Agent({ keepAlive: true });
+  // Idle connections to the suite are dropped before its keep-alive timeout (5 s) would close them
+  // under a request just sent.
+  const agent = new Agent({ keepAlive: true, timeout: 4_000 });
   return (request: IncomingMessage, response: ServerResponse): void => {
     const upstream = httpRequest(
       { socketPath, agent, method: request.method, path: request.url, headers: endToEnd(request.rawHeaders, HOP_BY_HOP) },

@@ -15,6 +15,8 @@ const STOP_WAIT_MS = 10_000;
 interface Reader {
   readonly child: ChildProcess;
   ready: boolean;
+  /** Connections sent but not yet on their way: Node queues them one behind another. */
+  readonly sending: Set<Socket>;
 }
 
 export interface ReaderProcessesOptions {
@@ -45,15 +47,15 @@ export class ReaderProcesses {
   /** The readers that serve now, as connection takers. */
   takers(): ConnectionTaker[] {
     const takers: ConnectionTaker[] = [];
-    for (const reader of this.readers) if (reader.ready && reader.child.connected) takers.push(takerOf(reader.child));
+    for (const reader of this.readers) if (reader.ready && reader.child.connected) takers.push(takerOf(reader));
     return takers;
   }
 
-  /** Resolves once every reader has said it is ready (or has died trying). */
+  /** True once every reader has said it is ready; false if they have not within `timeoutMs`. */
   async allReady(timeoutMs = 60_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if ([...this.readers].every((r) => r.ready)) return true;
+    while (Date.now() < deadline && !this.stopping) {
+      if (this.readers.size === this.options.count && [...this.readers].every((r) => r.ready)) return true;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     return false;
@@ -70,7 +72,7 @@ export class ReaderProcesses {
       env: { ...process.env, [LEADER_SOCKET_ENV]: this.options.leaderSocket },
       stdio: 'inherit',
     });
-    const reader: Reader = { child, ready: false };
+    const reader: Reader = { child, ready: false, sending: new Set() };
     this.readers.add(reader);
     child.on('message', (message: unknown) => {
       if (message === READER_READY) {
@@ -78,7 +80,11 @@ export class ReaderProcesses {
         this.options.log.log(`reader process ${child.pid} serves`);
       }
     });
+    // Connections still queued for a reader whose channel closed are never sent, and Node does
+    // not say so: close them, so their clients reconnect instead of waiting on nobody.
+    child.once('disconnect', () => dropUnsent(reader));
     child.once('exit', (code, signal) => {
+      dropUnsent(reader);
       this.readers.delete(reader);
       if (this.stopping) return;
       this.options.log.warn(`reader process ${child.pid} exited (${signal ?? `code ${code}`}); starting another in ${RESTART_AFTER_MS / 1000} s`);
@@ -89,18 +95,27 @@ export class ReaderProcesses {
   }
 }
 
-const takerOf = (child: ChildProcess): ConnectionTaker => ({
+const takerOf = (reader: Reader): ConnectionTaker => ({
   take: (socket: Socket) => {
-    if (!child.connected) return false;
+    if (!reader.child.connected) return false;
     // The reader gets a copy of the connection's descriptor; this process closes its own once the
     // message is on its way (keepOpen, then destroy: were the reader to die before taking it, the
     // copy in flight dies with the channel and the client sees the connection close, instead of
     // this process holding it open, unserved, waiting for a receipt that never comes). The
     // connection is the reader's even when `send` answers false: that only reports a backlog.
-    child.send(DEALT_CONNECTION, socket, { keepOpen: true }, () => socket.destroy());
+    reader.sending.add(socket);
+    reader.child.send(DEALT_CONNECTION, socket, { keepOpen: true }, () => {
+      reader.sending.delete(socket);
+      socket.destroy();
+    });
     return true;
   },
 });
+
+const dropUnsent = (reader: Reader): void => {
+  for (const socket of reader.sending) socket.destroy();
+  reader.sending.clear();
+};
 
 const stopChild = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => {
