@@ -37,7 +37,7 @@ describe('AuditQueries: positions from the audit index, events from the log', ()
   });
 
   it('answers each entry as the log holds the event, page by page', async () => {
-    const audit = new AuditQueries(db, store, projector);
+    const audit = new AuditQueries(store, projector);
     const all = await store.readAll();
     const first = await audit.search({ model: 'churn', limit: 2 });
     expect(first.items.map((e) => [e.type, e.model, e.revision])).toEqual([
@@ -60,7 +60,7 @@ describe('AuditQueries: positions from the audit index, events from the log', ()
 
   it('takes the log head the request\'s read-your-writes check read instead of reading it again, and holds what was acknowledged before it', async () => {
     const headReads = jest.spyOn(store, 'headPosition');
-    const audit = new AuditQueries(db, store, projector);
+    const audit = new AuditQueries(store, projector);
     // Acknowledged, but still gathering for the audit index (written together every 200 ms).
     const appended = await store.appendToStream('model-fraud', [testEvent('ModelDescriptionUpdated', { model: 'fraud', description: 'x' })], { expectedRevision: 0 });
     const page = await audit.search({ model: 'fraud', limit: 10 }, appended.position);
@@ -77,7 +77,7 @@ describe('AuditQueries: positions from the audit index, events from the log', ()
     const forgetful: EventStore = Object.assign(Object.create(store) as EventStore, {
       readAt: async (positions: readonly bigint[]) => (await store.readAt(positions)).filter((e) => e.position !== created.position),
     });
-    const audit = new AuditQueries(db, forgetful, projector);
+    const audit = new AuditQueries(forgetful, projector);
     const page = await audit.search({ model: 'churn', limit: 2 });
     expect(page.items.map((e) => e.revision)).toEqual([1]);
     expect(page.next).not.toBeNull();

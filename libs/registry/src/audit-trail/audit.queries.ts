@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Database from 'better-sqlite3';
 import { EVENT_STORE, type EventStore } from '@mrw/event-store';
-import { READ_MODEL_DB, RegistryProjector } from '../projections/registry-projector';
+import { RegistryProjector } from '../projections/registry-projector';
 import { auditEntryOf } from './audit-entry.view';
 
 export interface AuditFilter {
@@ -25,7 +24,6 @@ export interface AuditFilter {
 @Injectable()
 export class AuditQueries {
   constructor(
-    @Inject(READ_MODEL_DB) private readonly db: Database.Database,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projector: RegistryProjector,
   ) {}
@@ -41,7 +39,7 @@ export class AuditQueries {
     if (filter.type) (where.push('type = ?'), params.push(filter.type));
     if (filter.since) (where.push('occurred_at >= ?'), params.push(filter.since));
     if (filter.until) (where.push('occurred_at <= ?'), params.push(filter.until));
-    const positions = this.db
+    const positions = this.projector.auditIndex
       .prepare(`SELECT position FROM audit WHERE ${where.join(' AND ')} ORDER BY position LIMIT +?`)
       .pluck()
       .safeIntegers(true)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type RegistryHarness } from '../testing/registry-harness';
@@ -133,9 +133,10 @@ describe('registry lifecycle', () => {
     const auditBefore = await first.http('GET', '/api/v1/audit?model=durable');
     await first.close({ keepData: true });
 
-    for (const file of ['registry-read-model.sqlite', 'registry-read-model.sqlite-wal', 'registry-read-model.sqlite-shm']) {
-      await rm(join(dataDir, file), { force: true });
-    }
+    // The read model and the audit index next to it, with their WAL and shared-memory files.
+    const readModelFiles = (await readdir(dataDir)).filter((file) => file.startsWith('registry-read-model.'));
+    expect(readModelFiles).toEqual(expect.arrayContaining(['registry-read-model.sqlite', 'registry-read-model.audit-index.sqlite']));
+    for (const file of readModelFiles) await rm(join(dataDir, file), { force: true });
     const second = await startRegistry({ dataDir });
     try {
       const ready = await second.http('GET', '/readyz', { token: null });

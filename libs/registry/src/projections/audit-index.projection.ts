@@ -1,6 +1,6 @@
-import type Database from 'better-sqlite3';
 import { isPrivateStream, modelOfStream, streamCategory } from '@mrw/contracts';
 import type { RecordedEvent } from '@mrw/event-store';
+import type { AuditRows } from './audit-index.writer';
 
 /**
  * Categories that are operations rather than audit facts: dead letters (with their own admin
@@ -15,17 +15,10 @@ const NOT_AUDITED: ReadonlySet<string> = new Set(['deadLetter', 'webhookNotice']
  * except the private streams (a verifier is not an audit fact) and operations (NOT_AUDITED).
  * The index holds what a search filters on and the event's position; the event itself is read
  * from the log (`EventStore.readAt`), which is the audit trail: no second copy of every event's
- * data to write, keep and rebuild.
+ * data to write, keep and rebuild. Adds the event's row, if it has one, to `rows` (written by
+ * `AuditIndexWriter`).
  */
-export class AuditIndexProjection {
-  private readonly insert;
-
-  constructor(db: Database.Database) {
-    this.insert = db.prepare(`INSERT OR IGNORE INTO audit (position, model, type, actor_id, occurred_at) VALUES (?, ?, ?, ?, ?)`);
-  }
-
-  apply(event: RecordedEvent): void {
-    if (isPrivateStream(event.streamName) || NOT_AUDITED.has(streamCategory(event.streamName))) return;
-    this.insert.run(event.position, modelOfStream(event.streamName) ?? null, event.type, event.metadata.actor.id, event.metadata.occurredAt);
-  }
-}
+export const addAuditRow = (rows: AuditRows, event: RecordedEvent): void => {
+  if (isPrivateStream(event.streamName) || NOT_AUDITED.has(streamCategory(event.streamName))) return;
+  rows.push(event.position, modelOfStream(event.streamName) ?? null, event.type, event.metadata.actor.id, event.metadata.occurredAt);
+};

@@ -1,14 +1,18 @@
 import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Stage } from '@mrw/contracts';
 
 /** Bumped whenever a projection's tables or meaning change: the read model is then rebuilt from the log. */
-export const READ_MODEL_SCHEMA_VERSION = 6;
+export const READ_MODEL_SCHEMA_VERSION = 7;
 
-const SCHEMA = `
+/** What every projection's file holds besides its own tables: its schema version and its checkpoints. */
+const BOOKKEEPING = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoint (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+`;
+
+const SCHEMA = `
 CREATE TABLE IF NOT EXISTS models (
   name TEXT PRIMARY KEY,
   description TEXT NOT NULL,
@@ -36,13 +40,6 @@ CREATE TABLE IF NOT EXISTS versions (
   PRIMARY KEY (model, version)
 );
 CREATE INDEX IF NOT EXISTS versions_by_stage ON versions (stage, model);
-CREATE TABLE IF NOT EXISTS audit (
-  position INTEGER PRIMARY KEY,
-  model TEXT,
-  type TEXT NOT NULL,
-  actor_id TEXT NOT NULL,
-  occurred_at TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS dead_letters (
   letter_id TEXT PRIMARY KEY,
   position INTEGER NOT NULL,
@@ -113,17 +110,32 @@ export interface VersionRow {
   serving: number;
 }
 
+/** Bumped whenever the audit index's table or meaning change: it is then rebuilt from the log. */
+export const AUDIT_INDEX_SCHEMA_VERSION = 1;
+
 /**
- * The audit table's indexes. A read model built from an empty file gets them once it has caught
- * up with the log (READ_MODEL_INDEXES after the bulk load): one sort per index is far cheaper
- * than keeping four indexes in order through a hundred thousand inserts.
+ * The audit index, in a file of its own next to the read model: it is written by a thread of
+ * its own (`AuditIndexWriter`), and SQLite takes one writer per file at a time.
  */
-export const READ_MODEL_INDEXES = `
+const AUDIT_INDEX_SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit (
+  position INTEGER PRIMARY KEY,
+  model TEXT,
+  type TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  occurred_at TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS audit_by_model ON audit (model, position);
 CREATE INDEX IF NOT EXISTS audit_by_actor ON audit (actor_id, position);
 CREATE INDEX IF NOT EXISTS audit_by_type ON audit (type, position);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (occurred_at);
 `;
+
+/** One row of the audit index: position, model (null for a stream of no model), type, actor id, time. */
+export const AUDIT_INSERT = `INSERT OR IGNORE INTO audit (position, model, type, actor_id, occurred_at) VALUES (?, ?, ?, ?, ?)`;
+
+/** The audit index's checkpoint, in its own file. */
+export const AUDIT_CHECKPOINT_SAVE = `INSERT OR REPLACE INTO checkpoint (name, position) VALUES ('audit', ?)`;
 
 /** Present while a read model is built from empty with syncing off (see `beginBulkBuild`). */
 const buildMarkerOf = (file: string): string => `${file}.building`;
@@ -138,12 +150,13 @@ const syncDirectoryOf = (file: string): void => {
   }
 };
 
-/** Opens a read-model file with its pragmas (WAL, NORMAL syncing, a busy timeout). */
+/** Every connection to a projection's file: WAL, NORMAL syncing, a busy timeout. */
+export const PROJECTION_FILE_PRAGMAS: readonly string[] = ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000'];
+
+/** Opens a projection's file with its pragmas. */
 const openFile = (file: string): Database.Database => {
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  for (const pragma of PROJECTION_FILE_PRAGMAS) db.pragma(pragma);
   return db;
 };
 
@@ -153,13 +166,13 @@ const removeFiles = (file: string): void => {
 };
 
 /**
- * The registry's read model: a SQLite file of its own, rebuilt from the event log whenever
- * it is missing or its schema version changed. Durability is NORMAL: a lost tail is replayed.
- * A file whose build from empty did not finish (its marker is still there: the process died,
- * or the power went, while syncing was off) is started over. So is a file of another schema
- * version, in a new file: dropping its tables would keep the space they took.
+ * A projection's file of the given schema version, rebuilt from the event log whenever it is
+ * missing or its schema version changed. Durability is NORMAL: a lost tail is replayed. A file
+ * whose build from empty did not finish (its marker is still there: the process died, or the
+ * power went, while syncing was off) is started over. So is a file of another schema version,
+ * in a new file: dropping its tables would keep the space they took.
  */
-export const openReadModel = (file: string): Database.Database => {
+const openProjectionFile = (file: string, schema: string, schemaVersion: number): Database.Database => {
   const marker = buildMarkerOf(file);
   if (existsSync(marker)) {
     removeFiles(file);
@@ -170,15 +183,24 @@ export const openReadModel = (file: string): Database.Database => {
   const version = hasMeta
     ? (db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined)?.value
     : undefined;
-  if (version !== undefined && Number(version) !== READ_MODEL_SCHEMA_VERSION) {
+  if (version !== undefined && Number(version) !== schemaVersion) {
     db.close();
     removeFiles(file);
     db = openFile(file);
   }
-  db.exec(SCHEMA);
-  db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(READ_MODEL_SCHEMA_VERSION));
+  db.exec(BOOKKEEPING + schema);
+  db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(schemaVersion));
   return db;
 };
+
+/** The registry's read model (catalog, stage board, approvals, dead letters): see `openProjectionFile`. */
+export const openReadModel = (file: string): Database.Database => openProjectionFile(file, SCHEMA, READ_MODEL_SCHEMA_VERSION);
+
+/** The audit index's file next to a read model's. */
+export const auditIndexFileOf = (readModelFile: string): string => join(dirname(readModelFile), `${basename(readModelFile, '.sqlite')}.audit-index.sqlite`);
+
+/** The audit index (see `openProjectionFile`); this connection reads it and its checkpoint, `AuditIndexWriter` writes it. */
+export const openAuditIndex = (file: string): Database.Database => openProjectionFile(file, AUDIT_INDEX_SCHEMA, AUDIT_INDEX_SCHEMA_VERSION);
 
 /** The read model's file in the data directory. */
 export const READ_MODEL_FILE = 'registry-read-model.sqlite';
@@ -209,18 +231,33 @@ export const committedCatalogCheckpoint = (db: Database.Database): { readonly ch
 };
 
 /**
+ * Says a projection's file is being built from empty with syncing off: made durable before the
+ * first batch, removed (durably) once everything is synced again. `openProjectionFile` starts
+ * a file whose marker is still there over.
+ */
+export const markBulkBuild = (file: string): { remove(): void } => {
+  const marker = buildMarkerOf(file);
+  closeSync(openSync(marker, 'w'));
+  syncDirectoryOf(marker);
+  return {
+    remove: () => {
+      rmSync(marker);
+      syncDirectoryOf(marker);
+    },
+  };
+};
+
+/**
  * A build of the read model from empty, which is the whole log in large batches: SQLite's
  * syncing is off meanwhile (no fsync at the WAL checkpoints the bulk load makes), which a
- * read model can afford because it can be built again. A marker file, made durable first,
- * says the file is not to be trusted until `finish()` has checkpointed and synced everything
- * with NORMAL again and removed it; `openReadModel` starts a marked file over. 10% of a
- * 110k-event rebuild here.
+ * read model can afford because it can be built again. The marker (`markBulkBuild`) says the
+ * file is not to be trusted until `finish()` has checkpointed and synced everything with NORMAL
+ * again. 10% of a 110k-event rebuild here. (The audit index's writer thread does the same on
+ * its own connection.)
  */
 export const beginBulkBuild = (db: Database.Database): { finish(): void } => {
   if (db.memory) return { finish: () => undefined };
-  const marker = buildMarkerOf(db.name);
-  closeSync(openSync(marker, 'w'));
-  syncDirectoryOf(marker);
+  const marker = markBulkBuild(db.name);
   db.pragma('synchronous = OFF');
   return {
     finish: () => {
@@ -228,9 +265,7 @@ export const beginBulkBuild = (db: Database.Database): { finish(): void } => {
       // With NORMAL, a checkpoint syncs the WAL before copying it and the database file after.
       const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
       // A checkpoint another connection held up leaves the marker: the next start builds again.
-      if (result?.busy !== 0) return;
-      rmSync(marker);
-      syncDirectoryOf(marker);
+      if (result?.busy === 0) marker.remove();
     },
   };
 };

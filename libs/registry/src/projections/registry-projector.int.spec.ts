@@ -7,7 +7,7 @@ import { SqliteEventStore } from '@mrw/event-store';
 import { testEvent } from '@mrw/event-store/testing';
 import { eventually } from '@mrw/messaging/testing';
 import { Readiness } from '@mrw/platform';
-import { openReadModel, READ_MODEL_SCHEMA_VERSION } from './read-model.database';
+import { auditIndexFileOf, openAuditIndex, openReadModel, READ_MODEL_SCHEMA_VERSION } from './read-model.database';
 import { RegistryProjector } from './registry-projector';
 
 describe('RegistryProjector rebuilding from an empty read model', () => {
@@ -37,13 +37,13 @@ describe('RegistryProjector rebuilding from an empty read model', () => {
     await store.close();
   };
 
-  it('indexes the audit table once it has caught up, and keeps following the log', async () => {
+  it('keeps the audit index in a file of its own, indexed for searches, and keeps following the log', async () => {
     const store = await logWithChurn();
-    const db = openReadModel(join(dir, 'read-model.sqlite'));
+    const projector = new RegistryProjector(store, openReadModel(join(dir, 'read-model.sqlite')), new Readiness());
+    // The audit index's own file, next to the read model's.
+    const db = projector.auditIndex;
+    expect(db.name).toBe(join(dir, 'read-model.audit-index.sqlite'));
     const indexes = () => (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' AND name LIKE 'audit_by_%' ORDER BY name`).all() as Array<{ name: string }>).map((r) => r.name);
-    // Left out of the fresh schema: built in one pass after the bulk load.
-    expect(indexes()).toEqual([]);
-    const projector = new RegistryProjector(store, db, new Readiness());
     projector.onApplicationBootstrap();
     await projector.caughtUp();
     expect(indexes()).toEqual(['audit_by_actor', 'audit_by_model', 'audit_by_time', 'audit_by_type']);
@@ -64,11 +64,14 @@ describe('RegistryProjector rebuilding from an empty read model', () => {
     const db = openReadModel(file);
     const projector = new RegistryProjector(store, db, new Readiness());
     projector.onApplicationBootstrap();
-    // The marker is made before the first batch is read.
+    // The markers are made before the first batch is read, the audit index's too (its writer's
+    // thread turns its syncing off on its own connection).
     expect(existsSync(`${file}.building`)).toBe(true);
+    expect(existsSync(`${auditIndexFileOf(file)}.building`)).toBe(true);
     expect(db.pragma('synchronous', { simple: true })).toBe(0);
     await projector.caughtUp();
     expect(existsSync(`${file}.building`)).toBe(false);
+    expect(existsSync(`${auditIndexFileOf(file)}.building`)).toBe(false);
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
     expect(projector.checkpoint).toBeGreaterThan(0n);
     await projector.onApplicationShutdown();
@@ -121,7 +124,7 @@ describe('RegistryProjector following the log', () => {
   let dir: string;
   let store: SqliteEventStore;
   const file = () => join(dir, 'read-model.sqlite');
-  const auditRows = (db: ReturnType<typeof openReadModel>) => (db.prepare(`SELECT COUNT(*) AS n FROM audit`).get() as { n: number }).n;
+  const auditRows = (projector: RegistryProjector) => (projector.auditIndex.prepare(`SELECT COUNT(*) AS n FROM audit`).get() as { n: number }).n;
   const describe = (n: number) =>
     store.appendToStream('model-churn', [testEvent('ModelDescriptionChanged', { description: `d${n}` })], { expectedRevision: n });
 
@@ -144,16 +147,16 @@ describe('RegistryProjector following the log', () => {
   };
 
   it('writes the audit index on its own: gathered without a search, at once for one', async () => {
-    const { projector, db } = await started();
+    const { projector } = await started();
     let last = await describe(0);
     await projector.waitFor(last.position);
     // Nobody searches: it is written within its lag all the same.
     await eventually(async () => projector.auditCheckpoint >= last.position, { what: 'the audit index written without a search' });
-    expect(auditRows(db)).toBe(2);
+    expect(auditRows(projector)).toBe(2);
     for (let n = 1; n <= 5; n += 1) last = await describe(n);
     await projector.auditCaughtUp();
     expect(projector.auditCheckpoint).toBe(last.position);
-    expect(auditRows(db)).toBe(7);
+    expect(auditRows(projector)).toBe(7);
     await projector.onApplicationShutdown();
   });
 
@@ -170,12 +173,12 @@ describe('RegistryProjector following the log', () => {
     expect(again.auditCheckpoint).toBe(last.position);
     await again.onApplicationShutdown();
     const db = openReadModel(file());
-    expect(auditRows(db)).toBe(2);
-    expect(db.prepare(`SELECT name, position FROM checkpoint ORDER BY name`).safeIntegers(true).all()).toEqual([
-      { name: 'audit', position: last.position },
-      { name: 'registry', position: last.position },
-    ]);
+    const audit = openAuditIndex(auditIndexFileOf(file()));
+    expect(audit.prepare(`SELECT COUNT(*) AS n FROM audit`).get()).toEqual({ n: 2 });
+    expect(db.prepare(`SELECT name, position FROM checkpoint`).safeIntegers(true).all()).toEqual([{ name: 'registry', position: last.position }]);
+    expect(audit.prepare(`SELECT name, position FROM checkpoint`).safeIntegers(true).all()).toEqual([{ name: 'audit', position: last.position }]);
     db.close();
+    audit.close();
   });
 
   it('catches an audit index left behind up to the rest before following the log', async () => {
@@ -186,17 +189,46 @@ describe('RegistryProjector following the log', () => {
     await projector.caughtUp();
     await projector.onApplicationShutdown();
     // As a crash before the gathered rows were written would leave it: the rest at `last`, the audit index at `first`.
-    const behind = openReadModel(file());
+    const behind = openAuditIndex(auditIndexFileOf(file()));
     behind.prepare(`DELETE FROM audit WHERE position > ?`).run(first.position);
     behind.prepare(`UPDATE checkpoint SET position = ? WHERE name = 'audit'`).run(first.position);
-    const again = new RegistryProjector(store, behind, new Readiness());
+    behind.close();
+    const again = new RegistryProjector(store, openReadModel(file()), new Readiness());
     expect([again.checkpoint, again.auditCheckpoint]).toEqual([last.position, first.position]);
     again.onApplicationBootstrap();
     await again.caughtUp();
     expect(again.auditCheckpoint).toBe(last.position);
-    expect(auditRows(behind)).toBe(5);
+    expect(auditRows(again)).toBe(5);
     expect(db.open).toBe(false);
     await again.onApplicationShutdown();
+  });
+
+  it('builds a missing audit index on its own while the rest goes on from its checkpoint, and the other way round', async () => {
+    const { projector } = await started();
+    let last = await describe(0);
+    await projector.caughtUp();
+    await projector.onApplicationShutdown();
+    const auditFile = auditIndexFileOf(file());
+    await rm(auditFile);
+    const again = new RegistryProjector(store, openReadModel(file()), new Readiness());
+    expect([again.checkpoint, again.auditCheckpoint]).toEqual([last.position, 0n]);
+    again.onApplicationBootstrap();
+    await again.caughtUp();
+    expect(again.auditCheckpoint).toBe(last.position);
+    expect(auditRows(again)).toBe(2);
+    expect(existsSync(`${auditFile}.building`)).toBe(false);
+    await again.onApplicationShutdown();
+    // A read model rebuilt (a schema bump, a lost file) leaves the audit index where it is.
+    last = await describe(1);
+    await rm(file());
+    const rebuilt = new RegistryProjector(store, openReadModel(file()), new Readiness());
+    expect(rebuilt.checkpoint).toBe(0n);
+    expect(rebuilt.auditCheckpoint).toBeLessThan(last.position);
+    rebuilt.onApplicationBootstrap();
+    await rebuilt.caughtUp();
+    expect([rebuilt.checkpoint, rebuilt.auditCheckpoint]).toEqual([last.position, last.position]);
+    expect(auditRows(rebuilt)).toBe(3);
+    await rebuilt.onApplicationShutdown();
   });
 
   it('keeps a version row as its events say, within an append and across appends, and ignores a repeated registration', async () => {
@@ -255,20 +287,6 @@ describe('RegistryProjector following the log', () => {
     await projector.onApplicationShutdown();
   });
 
-  it('takes a read model from before the audit checkpoint as audited as far as the rest', async () => {
-    const { projector } = await started();
-    const last = await describe(0);
-    await projector.caughtUp();
-    await projector.onApplicationShutdown();
-    const old = openReadModel(file());
-    old.prepare(`DELETE FROM checkpoint WHERE name = 'audit'`).run();
-    const again = new RegistryProjector(store, old, new Readiness());
-    expect([again.checkpoint, again.auditCheckpoint]).toEqual([last.position, last.position]);
-    // Written down at once: the rest may move on before the audit index writes anything.
-    expect(old.prepare(`SELECT position FROM checkpoint WHERE name = 'audit'`).safeIntegers(true).pluck().get()).toBe(last.position);
-    await again.onApplicationShutdown();
-  });
-
   it('answers an audit search 503 at once when the read model has stopped following the log', async () => {
     const { projector, db } = await started();
     // The read model's file is gone from under it: the next batch fails.
@@ -277,6 +295,7 @@ describe('RegistryProjector following the log', () => {
     await eventually(async () => (await projector.auditCaughtUp().then(() => undefined, (error: unknown) => error)) ?? undefined, {
       what: 'the search refused',
     }).then((error) => expect(error).toMatchObject({ code: 'READ_MODEL_BEHIND', status: 503 }));
+    await projector.onApplicationShutdown();
   });
 
   it('stops a start that is still catching up before it follows the log, leaving a build to start over', async () => {

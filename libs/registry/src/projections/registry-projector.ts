@@ -2,9 +2,10 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type Database from 'better-sqlite3';
 import { CaughtUpWaiters, EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@mrw/event-store';
 import { ProblemException, Readiness } from '@mrw/platform';
-import { AuditIndexProjection } from './audit-index.projection';
+import { addAuditRow } from './audit-index.projection';
+import { AuditIndexWriter, type AuditRows } from './audit-index.writer';
 import { CatalogProjection } from './catalog.projection';
-import { beginBulkBuild, READ_MODEL_INDEXES } from './read-model.database';
+import { auditIndexFileOf, beginBulkBuild, markBulkBuild, openAuditIndex } from './read-model.database';
 import { ApprovalsProjection } from '../decide-approvals/approvals.projection';
 import { DeadLettersProjection } from '../redrive-dead-letters/dead-letters.projection';
 
@@ -17,6 +18,12 @@ export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
  * ran ~15% slower than with pages of 400–1,000. Larger pages bought nothing.
  */
 const CATCH_UP_BATCH = 500;
+
+/**
+ * Requests the audit index's writer may have waiting while catching up: the catch-up reads on
+ * while the writer inserts the pages before, but does not run further ahead than this.
+ */
+const AUDIT_WRITES_AHEAD = 4;
 
 /**
  * How long the audit index may lag the log while nobody searches it: its rows are written in a
@@ -63,29 +70,37 @@ class Reached {
  * neither loses nor doubles an event; a missing read-model file simply starts again from the
  * beginning of the log.
  *
- * The audit index follows the log on its own, with a checkpoint of its own (`audit`): keeping
- * its four indexes in order one small batch of appends at a time cost about as much as the rest
- * of the read model. Nothing waits for it on the write path (a registration waits for the
- * catalog), so it gathers what arrives for up to AUDIT_LAG_MS and writes it in one transaction;
- * an audit search first brings it up to the log's head (`auditCaughtUp`), so a search still
- * sees every event acknowledged before it. Catching up at start, both are written together.
+ * The audit index follows the log on its own, in a file of its own with its own checkpoint,
+ * written by a thread of its own (`AuditIndexWriter`): keeping its four indexes in order cost
+ * about as much as the rest of the read model, and in a rebuild it now runs on the other core.
+ * Nothing waits for it on the write path (a registration waits for the catalog), so live it
+ * gathers what arrives for up to AUDIT_LAG_MS and hands it over in one transaction; an audit
+ * search first brings it up to the log's head (`auditCaughtUp`), so a search still sees every
+ * event acknowledged before it. Catching up at start, one read of the log feeds both.
  */
 @Injectable()
 export class RegistryProjector implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('projections');
   private readonly catalog: CatalogProjection;
-  private readonly audit: AuditIndexProjection;
   private readonly deadLetters: DeadLettersProjection;
   private readonly approvals: ApprovalsProjection;
-  private readonly applyInTransaction: (events: readonly RecordedEvent[], auditTo: bigint | undefined) => void;
-  private readonly applyAuditInTransaction: (events: readonly RecordedEvent[]) => void;
+  private readonly applyInTransaction: (events: readonly RecordedEvent[]) => void;
+  /** The audit index's file, read here (searches, its checkpoint) and written by `auditWriter`. */
+  readonly auditIndex: Database.Database;
+  private auditWriter: AuditIndexWriter | undefined;
+  /** The last position whose audit row (if any) was handed to the writer. */
+  private auditSent: bigint;
+  /** The audit index's build from empty, finishing on the writer's thread. */
+  private auditBuilt: Promise<void> = Promise.resolve();
   private subscription: Subscription | undefined;
   private auditSubscription: Subscription | undefined;
   private started: Promise<void> = Promise.resolve();
   private readonly reached: Reached;
   private readonly audited: Reached;
-  /** Events for the audit index, not written yet (see AUDIT_LAG_MS). */
-  private auditPending: RecordedEvent[] = [];
+  /** Rows for the audit index and the position they reach, not handed over yet (see AUDIT_LAG_MS). */
+  private auditPending: AuditRows = [];
+  private auditPendingTo = 0n;
+  private auditPendingEvents = 0;
   private auditTimer: NodeJS.Timeout | undefined;
   private failure: unknown;
   private stopping = false;
@@ -96,36 +111,26 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     readiness: Readiness,
   ) {
     this.catalog = new CatalogProjection(db);
-    this.audit = new AuditIndexProjection(db);
     this.deadLetters = new DeadLettersProjection(db);
     this.approvals = new ApprovalsProjection(db);
     const saveCheckpoint = db.prepare(`INSERT OR REPLACE INTO checkpoint (name, position) VALUES (?, ?)`);
-    // `auditTo`: the audit index's checkpoint after this batch, when the batch feeds it too.
-    this.applyInTransaction = db.transaction((events: readonly RecordedEvent[], auditTo: bigint | undefined) => {
+    this.applyInTransaction = db.transaction((events: readonly RecordedEvent[]) => {
       this.catalog.forget();
       for (const event of events) {
         this.catalog.apply(event);
-        if (auditTo !== undefined) this.audit.apply(event);
         this.deadLetters.apply(event);
         this.approvals.apply(event);
       }
       this.catalog.write();
       const last = events[events.length - 1];
       if (last) saveCheckpoint.run('registry', last.position);
-      if (last && auditTo !== undefined) saveCheckpoint.run('audit', auditTo);
     });
-    this.applyAuditInTransaction = db.transaction((events: readonly RecordedEvent[]) => {
-      for (const event of events) this.audit.apply(event);
-      const last = events[events.length - 1];
-      if (last) saveCheckpoint.run('audit', last.position);
-    });
-    const checkpoint = db.prepare<[string], bigint>(`SELECT position FROM checkpoint WHERE name = ?`).pluck().safeIntegers(true);
-    const registry = checkpoint.get('registry') ?? 0n;
-    // A read model from before the audit index had a checkpoint of its own fed it with the rest:
-    // written down now, before the rest moves on without it.
-    db.prepare(`INSERT OR IGNORE INTO checkpoint (name, position) VALUES ('audit', ?)`).run(registry);
-    this.reached = new Reached(registry);
-    this.audited = new Reached(checkpoint.get('audit') ?? registry);
+    const checkpointOf = (file: Database.Database) =>
+      file.prepare<[string], bigint>(`SELECT position FROM checkpoint WHERE name = ?`).pluck().safeIntegers(true);
+    this.reached = new Reached(checkpointOf(db).get('registry') ?? 0n);
+    this.auditIndex = openAuditIndex(auditIndexFileOf(db.name));
+    this.audited = new Reached(checkpointOf(this.auditIndex).get('audit') ?? 0n);
+    this.auditSent = this.audited.position;
     readiness.register({
       name: 'registry-projections',
       check: async () => {
@@ -143,83 +148,104 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Catches up a page at a time (CATCH_UP_BATCH events, one read-model transaction each), then
-   * follows the log, a transaction per batch of what arrived.
+   * Catches up a page at a time (CATCH_UP_BATCH events, one read-model transaction each, their
+   * audit rows handed to the writer's thread), then follows the log, a transaction per batch of
+   * what arrived.
    */
   private async run(): Promise<void> {
     const build = this.reached.position === 0n ? beginBulkBuild(this.db) : undefined;
     if (build) this.logger.log('read model is empty: building it from the event log');
+    const writer = new AuditIndexWriter(this.auditIndex.name, {
+      written: (to) => this.audited.reach(to),
+      failed: (error) => this.fail(error),
+    });
+    this.auditWriter = writer;
+    const auditBuild = this.audited.position === 0n ? markBulkBuild(this.auditIndex.name) : undefined;
+    if (auditBuild) writer.beginBulk();
     // An audit index left behind (the process stopped before it wrote what it had gathered)
     // catches up to the rest first; from there one pass feeds both.
-    while (!this.stopping && this.audited.position < this.reached.position) {
+    while (!this.stopping && this.auditSent < this.reached.position) {
       const upTo = this.reached.position;
-      const batch = (await this.store.readAll({ after: this.audited.position, maxCount: CATCH_UP_BATCH })).filter((e) => e.position <= upTo);
+      const batch = (await this.store.readAll({ after: this.auditSent, maxCount: CATCH_UP_BATCH })).filter((e) => e.position <= upTo);
       if (batch.length === 0) break;
-      this.commitAudit(batch);
+      this.sendAudit(batch);
+      await writer.fewerWaitingThan(AUDIT_WRITES_AHEAD);
     }
     for (;;) {
       if (this.stopping) return;
       const batch = await this.store.readAll({ after: this.reached.position, maxCount: CATCH_UP_BATCH });
-      if (batch.length > 0) this.commit(batch, true);
+      if (batch.length > 0) {
+        this.commit(batch);
+        this.sendAudit(batch);
+        await writer.fewerWaitingThan(AUDIT_WRITES_AHEAD);
+      }
       if (batch.length < CATCH_UP_BATCH) break;
     }
     // Stopped while catching up: a build not finished keeps its marker and starts over.
     if (this.stopping) return;
-    // Built after the bulk load of a rebuild; a no-op once they exist.
-    this.db.exec(READ_MODEL_INDEXES);
     build?.finish();
+    // The audit index's bulk load ends on the writer's thread, after the pages handed over.
+    if (auditBuild) {
+      this.auditBuilt = writer.finishBulk().then(
+        (synced) => (synced ? auditBuild.remove() : undefined),
+        () => undefined,
+      );
+    }
     this.subscription = this.store.subscribeToAll({
       name: 'registry-projections',
       startAfter: this.reached.position,
       // What has arrived since the last commit is applied in one read-model transaction: under
       // load one commit serves many events (and the requests waiting for them).
-      handleBatch: async (events) => this.commit(events, false),
+      handleBatch: async (events) => this.commit(events),
       onError: (error) => this.fail(error),
     });
     this.auditSubscription = this.store.subscribeToAll({
       name: 'registry-audit-index',
-      startAfter: this.audited.position,
+      startAfter: this.auditSent,
       handleBatch: async (events) => this.gatherAudit(events),
       onError: (error) => this.fail(error),
     });
   }
 
-  private commit(events: readonly RecordedEvent[], withAudit: boolean): void {
+  private commit(events: readonly RecordedEvent[]): void {
+    this.applyInTransaction(events);
+    this.reached.reach((events[events.length - 1] as RecordedEvent).position);
+  }
+
+  /** Hands the rows of the events not handed over yet to the audit index's writer. */
+  private sendAudit(events: readonly RecordedEvent[]): void {
     const last = (events[events.length - 1] as RecordedEvent).position;
-    const auditTo = withAudit ? (last > this.audited.position ? last : this.audited.position) : undefined;
-    this.applyInTransaction(events, auditTo);
-    this.reached.reach(last);
-    if (auditTo !== undefined) this.audited.reach(auditTo);
+    if (last <= this.auditSent) return;
+    const rows: AuditRows = [];
+    for (const event of events) if (event.position > this.auditSent) addAuditRow(rows, event);
+    this.auditSent = last;
+    this.auditWriter?.write(rows, last);
   }
 
-  private commitAudit(events: readonly RecordedEvent[]): void {
-    this.applyAuditInTransaction(events);
-    this.audited.reach((events[events.length - 1] as RecordedEvent).position);
-  }
-
-  /** Audit rows wait to be written together, unless a search is waiting for them or enough have gathered. */
+  /** Audit rows wait to be handed over together, unless a search is waiting for them or enough have gathered. */
   private gatherAudit(events: readonly RecordedEvent[]): void {
     // Stopped by a failure: nothing more is gathered; the next start reads it from its checkpoint.
-    if (this.failure !== undefined) return;
-    this.auditPending.push(...events);
-    if (this.audited.awaited || this.auditPending.length >= AUDIT_GATHER_MAX) this.writeAudit();
+    if (this.failure !== undefined || events.length === 0) return;
+    for (const event of events) addAuditRow(this.auditPending, event);
+    this.auditPendingTo = (events[events.length - 1] as RecordedEvent).position;
+    this.auditPendingEvents += events.length;
+    if (this.audited.awaited || this.auditPendingEvents >= AUDIT_GATHER_MAX) this.writeAudit();
     else this.auditTimer ??= setTimeout(() => this.writeAudit(), AUDIT_LAG_MS);
   }
 
   private writeAudit(): void {
     clearTimeout(this.auditTimer);
     this.auditTimer = undefined;
-    if (this.auditPending.length === 0 || this.failure !== undefined) return;
-    const events = this.auditPending;
+    if (this.auditPendingTo <= this.auditSent || this.failure !== undefined) return;
+    const rows = this.auditPending;
     this.auditPending = [];
-    try {
-      this.commitAudit(events);
-    } catch (error) {
-      this.fail(error);
-    }
+    this.auditPendingEvents = 0;
+    this.auditSent = this.auditPendingTo;
+    this.auditWriter?.write(rows, this.auditPendingTo);
   }
 
   private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
     this.failure = error;
     this.logger.error(`projection stopped: ${error instanceof Error ? error.stack : String(error)}`);
   }
@@ -251,6 +277,8 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     await this.started;
     await Promise.all([this.subscription?.caughtUp(), this.auditSubscription?.caughtUp()]);
     this.writeAudit();
+    await this.auditBuilt;
+    if (this.failure === undefined) await this.audited.wait(this.auditSent, 60_000, () => new Error('the audit index did not catch up in a minute'));
   }
 
   get checkpoint(): bigint {
@@ -269,6 +297,9 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     await Promise.all([this.subscription?.stop(), this.auditSubscription?.stop()]);
     // What the audit index gathered is written rather than read again at the next start.
     this.writeAudit();
+    await this.auditBuilt;
+    await this.auditWriter?.close();
     this.db.close();
+    this.auditIndex.close();
   }
 }
