@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { eventually } from '@mrw/messaging/testing';
 import { AuditIndexWriter } from './audit-index.writer';
@@ -60,6 +62,26 @@ describe('AuditIndexWriter: the audit index written from a thread of its own', (
     expect(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0).toBe(0);
     await writer.close();
     expect(failures).toEqual([]);
+    reader.close();
+  });
+
+  it('keeps the process alive while an answer is awaited, and only then', async () => {
+    // A process whose only other work is done: the writer's thread must hold it until the rows
+    // are written and the thread has ended (as in a suite stopping), and not a moment longer.
+    const file = join(dir, 'audit.sqlite');
+    openAuditIndex(file).close();
+    const script = `
+      const { AuditIndexWriter } = require(${JSON.stringify(join(__dirname, 'audit-index.writer.ts'))});
+      const idle = new AuditIndexWriter(process.argv[1] + '.idle', { written: () => undefined, failed: () => undefined });
+      const writer = new AuditIndexWriter(process.argv[1], { written: (to) => console.log('written ' + to), failed: (e) => console.log('failed ' + e.message) });
+      writer.write([1n, 'churn', 'ModelCreated', 'ada', '2026-01-01T00:00:00.000Z'], 1n);
+      writer.close().then(() => console.log('closed'));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', '-e', script, file], { timeout: 30_000 });
+    // Ended by itself with 'idle' never closed: an idle writer does not hold the process.
+    expect(stdout.trim().split('\n')).toEqual(['written 1', 'closed']);
+    const reader = openAuditIndex(file);
+    expect(reader.prepare(`SELECT COUNT(*) FROM audit`).pluck().get()).toBe(1);
     reader.close();
   });
 

@@ -31,6 +31,7 @@ try {
   insert = db.prepare(workerData.insert);
   saveCheckpoint = db.prepare(workerData.saveCheckpoint);
 } catch (error) {
+  if (db !== undefined) db.close();
   // A plain Error reaches the main thread with its message (SQLite's own error class does not).
   throw new Error('the audit index ' + workerData.file + ' cannot be written: ' + error.message);
 }
@@ -76,7 +77,7 @@ parentPort.on('message', (request) => {
 
 /**
  * Writes the audit index from a thread of its own, into its own file: the main thread works out
- * each event's row (`auditRowsOf`) and hands the rows over; the thread inserts them with the
+ * each event's row (`addAuditRow`) and hands the rows over; the thread inserts them with the
  * checkpoint in one transaction, and the main thread learns the position once it is committed
  * (`written`). Requests are carried out and answered in the order they are made. During a
  * rebuild this runs next to the catalog's projection on the other core; live, the index's
@@ -108,16 +109,18 @@ export class AuditIndexWriter {
         width: AUDIT_ROW_WIDTH,
       },
     });
-    // A projector nobody stopped does not keep the process alive; what it had not written is
-    // read from the log again at the next start.
+    // The thread keeps the process alive only while a request waits for its answer (see
+    // `request`): an idle writer nobody stopped does not, and what it had not written is read
+    // from the log again at the next start.
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => {
       const next = this.waiting.shift();
+      if (this.waiting.length === 0 && !this.closing) this.worker.unref();
       if (reply.ok) next?.resolve(reply.value);
       else {
         const error = new Error(`the audit index's writer failed: ${reply.message}`);
         next?.reject(error);
-        this.stop(error);
+        this.stop(error, { asked: this.closing });
       }
       if (this.waiting.length < this.drainedBelow) this.wake();
     });
@@ -161,6 +164,8 @@ export class AuditIndexWriter {
   /** Writes what was handed over, closes the file and ends the thread. */
   async close(): Promise<void> {
     this.closing = true;
+    // Until the thread has ended, whatever else the process is doing.
+    this.worker.ref();
     // A failed writer has nothing more to write: its thread is ended as it stands.
     if (this.failure) await this.worker.terminate();
     else await this.request({ type: 'close' }).catch(() => undefined);
@@ -171,6 +176,8 @@ export class AuditIndexWriter {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
+      // An answer awaited keeps the process alive (a stopping suite's last handles may be gone).
+      if (this.waiting.length === 1) this.worker.ref();
       this.worker.postMessage(request);
     });
   }

@@ -137,7 +137,7 @@ export const AUDIT_INSERT = `INSERT OR IGNORE INTO audit (position, model, type,
 /** The audit index's checkpoint, in its own file. */
 export const AUDIT_CHECKPOINT_SAVE = `INSERT OR REPLACE INTO checkpoint (name, position) VALUES ('audit', ?)`;
 
-/** Present while a read model is built from empty with syncing off (see `beginBulkBuild`). */
+/** Present while a projection's file is built from empty with syncing off (see `markBulkBuild`). */
 const buildMarkerOf = (file: string): string => `${file}.building`;
 
 /** Makes a directory entry (a file made or removed in it) survive a power cut. */
@@ -160,7 +160,7 @@ const openFile = (file: string): Database.Database => {
   return db;
 };
 
-/** Removes a read-model file with its WAL and shared-memory files. */
+/** Removes a projection's file with its WAL and shared-memory files. */
 const removeFiles = (file: string): void => {
   for (const part of [file, `${file}-wal`, `${file}-shm`]) rmSync(part, { force: true });
 };

@@ -218,6 +218,11 @@ describe('RegistryProjector following the log', () => {
     expect(auditRows(again)).toBe(2);
     expect(existsSync(`${auditFile}.building`)).toBe(false);
     await again.onApplicationShutdown();
+    // An audit index whose build did not finish (its marker is still there) is started over.
+    await writeFile(`${auditFile}.building`, '');
+    const unfinished = openAuditIndex(auditFile);
+    expect([existsSync(`${auditFile}.building`), unfinished.prepare(`SELECT COUNT(*) FROM audit`).pluck().get()]).toEqual([false, 0]);
+    unfinished.close();
     // A read model rebuilt (a schema bump, a lost file) leaves the audit index where it is.
     last = await describe(1);
     await rm(file());

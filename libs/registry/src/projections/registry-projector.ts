@@ -38,6 +38,10 @@ const AUDIT_LAG_MS = 200;
  */
 const AUDIT_GATHER_MAX = 2_000;
 
+/** What a search is told once the projector has stopped. */
+const stoppedFollowing = (): ProblemException =>
+  new ProblemException('READ_MODEL_BEHIND', 'the read model stopped following the log; see the registry-projections readiness check', {}, 503);
+
 /** The position a projection has reached, and the callers waiting for one. */
 class Reached {
   private readonly waiters = new CaughtUpWaiters();
@@ -61,6 +65,11 @@ class Reached {
   reach(position: bigint): void {
     if (position > this.position) this.position = position;
     this.waiters.reached(this.position);
+  }
+
+  /** It will not move again: whoever waits is told why at once. */
+  stopped(reason: unknown): void {
+    this.waiters.rejectAll(reason);
   }
 }
 
@@ -128,6 +137,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     const checkpointOf = (file: Database.Database) =>
       file.prepare<[string], bigint>(`SELECT position FROM checkpoint WHERE name = ?`).pluck().safeIntegers(true);
     this.reached = new Reached(checkpointOf(db).get('registry') ?? 0n);
+    if (db.memory) throw new Error('the read model must be a file: the audit index next to it is written by another thread');
     this.auditIndex = openAuditIndex(auditIndexFileOf(db.name));
     this.audited = new Reached(checkpointOf(this.auditIndex).get('audit') ?? 0n);
     this.auditSent = this.audited.position;
@@ -164,7 +174,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     if (auditBuild) writer.beginBulk();
     // An audit index left behind (the process stopped before it wrote what it had gathered)
     // catches up to the rest first; from there one pass feeds both.
-    while (!this.stopping && this.auditSent < this.reached.position) {
+    while (!this.stopping && this.failure === undefined && this.auditSent < this.reached.position) {
       const upTo = this.reached.position;
       const batch = (await this.store.readAll({ after: this.auditSent, maxCount: CATCH_UP_BATCH })).filter((e) => e.position <= upTo);
       if (batch.length === 0) break;
@@ -186,10 +196,11 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     build?.finish();
     // The audit index's bulk load ends on the writer's thread, after the pages handed over.
     if (auditBuild) {
-      this.auditBuilt = writer.finishBulk().then(
-        (synced) => (synced ? auditBuild.remove() : undefined),
-        () => undefined,
-      );
+      this.auditBuilt = writer
+        .finishBulk()
+        .then((synced) => (synced ? auditBuild.remove() : undefined))
+        // The marker stays: the next start builds the index again. A failed writer is reported by `fail`.
+        .catch((error: unknown) => this.logger.warn(`the audit index's build did not finish: ${String(error)}`));
     }
     this.subscription = this.store.subscribeToAll({
       name: 'registry-projections',
@@ -248,6 +259,8 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
     if (this.failure !== undefined) return;
     this.failure = error;
     this.logger.error(`projection stopped: ${error instanceof Error ? error.stack : String(error)}`);
+    // A search waiting for the audit index hears it now rather than at its timeout.
+    this.audited.stopped(stoppedFollowing());
   }
 
   /** Resolves once the read model (all but the audit index) includes the event at `position` (read-your-writes). */
@@ -263,7 +276,7 @@ export class RegistryProjector implements OnApplicationBootstrap, OnApplicationS
    * read-your-writes check already read it when the request arrived (replicas), not read again.
    */
   async auditCaughtUp(options: { readonly head?: bigint; readonly timeoutMs?: number } = {}): Promise<void> {
-    if (this.failure !== undefined) throw new ProblemException('READ_MODEL_BEHIND', 'the read model stopped following the log; see the registry-projections readiness check', {}, 503);
+    if (this.failure !== undefined) throw stoppedFollowing();
     const timeoutMs = options.timeoutMs ?? 10_000;
     const head = options.head ?? (await this.store.headPosition());
     if (this.audited.position >= head) return;
