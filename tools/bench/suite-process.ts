@@ -28,7 +28,10 @@ export class SuiteProcess {
    */
   static async start(dir: string, adminToken: string, env: Record<string, string> = {}, app = 'suite'): Promise<SuiteProcess> {
     const port = 18_000 + Math.floor(Math.random() * 1000);
-    const child = spawn(process.execPath, [resolve(__dirname, `../../apps/${app}/main.js`)], {
+    // `MRW_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` profiles the suite under the
+    // benchmark's load (Node refuses --cpu-prof in NODE_OPTIONS).
+    const nodeArgs = (process.env['MRW_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, resolve(__dirname, `../../apps/${app}/main.js`)], {
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MRW_DATA_DIR: join(dir, app), MRW_ADMIN_TOKEN: adminToken, MRW_LOG_LEVEL: 'error', ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
