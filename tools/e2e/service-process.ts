@@ -80,15 +80,19 @@ export class ServiceProcess {
     await this.exited;
   }
 
-  /** The value of one Prometheus sample, 0 when absent (no labels: a metric that has none). */
+  /**
+   * The value of one Prometheus sample, 0 when absent (no labels: a metric that has none). A
+   * label wanted empty must be absent, as Prometheus reads an empty label.
+   */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
     const text = await (await fetch(`${this.url}/metrics`)).text();
-    const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+    const wanted = Object.entries(labels);
     for (const line of text.split('\n')) {
       const labelled = line.startsWith(`${name}{`);
       if (!labelled && !(wanted.length === 0 && line.startsWith(`${name} `))) continue;
-      const labelPart = labelled ? line.slice(name.length + 1, line.indexOf('}')) : '';
-      if (wanted.every((w) => labelPart.split(',').includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+      const has = labelled ? line.slice(name.length + 1, line.indexOf('}')).split(',') : [];
+      const matches = wanted.every(([k, v]) => (v === '' ? !has.some((label) => label.startsWith(`${k}=`)) : has.includes(`${k}="${v}"`)));
+      if (matches) return Number(line.slice(line.lastIndexOf(' ') + 1));
     }
     return 0;
   }

@@ -55,8 +55,15 @@ describe('the embedded suite served by two processes', () => {
       req.end(text);
     });
 
-  /** How many version reads the suite process itself answered (the reader's are not in its metrics). */
-  const versionReadsBySuite = () => suite.metric('mrw_http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/models/:name/versions/:version', status: '200' });
+  /** How many version reads a process answered, by the suite's /metrics: its own series, and each reader's labelled with its name. */
+  const versionReadsBy = (process: 'suite' | 'reader-1') =>
+    suite.metric('mrw_http_request_duration_seconds_count', {
+      method: 'GET',
+      route: '/api/v1/models/:name/versions/:version',
+      status: '200',
+      serving_process: process === 'suite' ? '' : process,
+    });
+  const versionReadsBySuite = () => versionReadsBy('suite');
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mrw-serving-'));
@@ -80,6 +87,7 @@ describe('the embedded suite served by two processes', () => {
 
   it('answers reads on both processes, each seeing the write made just before through either', async () => {
     const before = await versionReadsBySuite();
+    const beforeReader = await versionReadsBy('reader-1');
     for (let i = 1; i <= 6; i += 1) {
       const registered = await call('POST', '/api/v1/models/churn/versions', { source: `https://models.example.com/churn-${i}.onnx` });
       expect(registered.status).toBe(201);
@@ -91,10 +99,12 @@ describe('the embedded suite served by two processes', () => {
         expect(listed.body.items.map((v: { version: number }) => v.version)).toContain(registered.body.version);
       }
     }
-    // 12 version reads in all: the suite answered some, the reader the rest.
+    // 12 version reads in all: the suite answered some, the reader the rest, and /metrics counts both.
     const bySuite = (await versionReadsBySuite()) - before;
+    const byReader = (await versionReadsBy('reader-1')) - beforeReader;
     expect(bySuite).toBeGreaterThan(0);
     expect(bySuite).toBeLessThan(12);
+    expect(bySuite + byReader).toBe(12);
   });
 
   it('refuses a revoked token at once on both processes', async () => {

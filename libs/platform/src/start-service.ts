@@ -13,11 +13,12 @@ import { connectBusTransport } from './messaging/bus-transport';
 import { ConfigError, loadConfig, type SuiteConfig } from './config/config';
 import { NestPinoLogger } from './logging/nest-pino.logger';
 import { requestLogging } from './logging/request-logging.middleware';
+import { Metrics } from './observability/metrics';
 import { Readiness } from './observability/readiness';
 import { BeforeShutdown } from './serving/before-shutdown';
 import { ConnectionDealer, ServedHere } from './serving/connection-dealer';
 import { forwardToLeader } from './serving/forward-to-leader';
-import { DEALT_CONNECTION, LEADER_SOCKET_ENV, READER_READY, ReaderProcesses } from './serving/reader-processes';
+import { DEALT_CONNECTION, isMetricsMessage, LEADER_SOCKET_ENV, METRICS_ANSWERED, METRICS_ASKED, READER_NAME_ENV, READER_READY, ReaderProcesses, type MetricsMessage } from './serving/reader-processes';
 
 /** A configuration error ends the process with exit code 2 and what to change, not a stack trace. */
 const exitOnConfigError = (error: unknown): never => {
@@ -92,6 +93,8 @@ const serveWithReaders = async (app: NestExpressApplication, config: SuiteConfig
   const readers = new ReaderProcesses({ script: readerScript, count: config.servingProcesses - 1, leaderSocket, log });
   const here = new ServedHere(app.getHttpServer() as Server);
   const dealer = new ConnectionDealer(() => [here, ...readers.takers()]);
+  // /metrics reports the readers' series too, each labelled with its reader.
+  app.get(Metrics).gatherFrom(() => readers.metrics());
   await dealer.listen(config.port, config.host);
   let stopped = false;
   // Stop dealing, let the readers finish (what they pass on is still answered here), then finish
@@ -181,8 +184,15 @@ export const startReader = async (
   server.on('request', (request: IncomingMessage, response: ServerResponse) =>
     servesHere(request.method ?? '', request.url ?? '') && serve ? serve(request, response) : forward(request, response),
   );
+  const metrics = app.get(Metrics);
+  metrics.nameProcess(process.env[READER_NAME_ENV] ?? `reader-${process.pid}`);
   process.on('message', (message: unknown, socket?: Socket) => {
     if (message === DEALT_CONNECTION && socket !== undefined) here.take(socket);
+    else if (isMetricsMessage(message) && message.type === METRICS_ASKED) {
+      void metrics.registry
+        .getMetricsAsJSON()
+        .then((json) => process.send?.({ type: METRICS_ANSWERED, id: message.id, metrics: json } satisfies MetricsMessage));
+    }
   });
   // The suite gone (stopped, or killed): nothing is left to pass requests on to.
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));

@@ -29,6 +29,6 @@ export class HealthController {
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
   async prometheus(@Res() response: Response): Promise<void> {
-    response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+    response.type(this.metrics.registry.contentType).send(await this.metrics.exposition());
   }
 }

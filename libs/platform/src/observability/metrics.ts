@@ -1,6 +1,6 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /** The process's Prometheus registry and the suite's own metrics. */
 @Injectable()
@@ -57,10 +57,36 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Where the other processes serving this port report their metrics from (see `gatherFrom`). */
+  private others: () => Promise<ReadonlyArray<MetricsOfProcess>> = async () => [];
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+
+  /**
+   * Names this process among those serving one port: every series it reports carries
+   * `serving_process="<name>"` (a reader's; the suite's own series carry no such label).
+   */
+  nameProcess(name: string): void {
+    this.registry.setDefaultLabels({ serving_process: name });
+  }
+
+  /** The series of the other processes serving this port are reported with this one's. */
+  gatherFrom(others: () => Promise<ReadonlyArray<MetricsOfProcess>>): void {
+    this.others = others;
+  }
+
+  /** The Prometheus exposition: this process's series, and those of the processes it gathers from. */
+  async exposition(): Promise<string> {
+    const others = await this.others();
+    if (others.length === 0) return this.registry.metrics();
+    return AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...others]).metrics();
+  }
 }
+
+/** What one process's registry holds, as `Registry.getMetricsAsJSON` gives it (and IPC carries it). */
+export type MetricsOfProcess = Array<MetricObjectWithValues<MetricValue<string>>>;
 
 /** Times every request; labels by the matched route pattern, not the raw path. */
 @Injectable()

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { MetricsOfProcess } from '../observability/metrics';
 import type { ConnectionTaker } from './connection-dealer';
 
 /** The message a reader sends once it serves, and the one a dealt connection arrives with. */
@@ -7,12 +8,26 @@ export const READER_READY = 'mrw:reader-ready';
 export const DEALT_CONNECTION = 'mrw:connection';
 /** Where a reader passes the requests it does not serve: the suite's private socket. */
 export const LEADER_SOCKET_ENV = 'MRW_LEADER_SOCKET';
+/** A reader's name (`reader-1`, …), the same for the reader started again in its place: its metrics' `serving_process`. */
+export const READER_NAME_ENV = 'MRW_READER_NAME';
+/** The suite asks a reader for its metrics, and the reader answers, with the same id. */
+export const METRICS_ASKED = 'mrw:metrics-asked';
+export const METRICS_ANSWERED = 'mrw:metrics-answered';
+export interface MetricsMessage {
+  readonly type: typeof METRICS_ASKED | typeof METRICS_ANSWERED;
+  readonly id: number;
+  readonly metrics?: MetricsOfProcess;
+}
+
+/** How long a scrape waits for a reader's metrics: one that does not answer in time is left out of that scrape. */
+const METRICS_WAIT_MS = 2_000;
 
 /** How long a reader that died waits before it is started again, and how long a stop waits for one. */
 const RESTART_AFTER_MS = 1_000;
 const STOP_WAIT_MS = 10_000;
 
 interface Reader {
+  readonly name: string;
   readonly child: ChildProcess;
   ready: boolean;
   /** Connections sent but not yet on their way: Node queues them one behind another. */
@@ -37,11 +52,38 @@ export interface ReaderProcessesOptions {
 export class ReaderProcesses {
   private readonly readers = new Set<Reader>();
   private stopping = false;
+  /** Scrapes waiting for readers' metrics, by id. */
+  private readonly scrapes = new Map<number, (metrics: MetricsOfProcess) => void>();
+  private nextScrape = 0;
 
   constructor(private readonly options: ReaderProcessesOptions) {}
 
   start(): void {
-    for (let i = 0; i < this.options.count; i += 1) this.spawn();
+    for (let i = 1; i <= this.options.count; i += 1) this.spawn(`reader-${i}`);
+  }
+
+  /** The metrics of every reader that serves and answers within METRICS_WAIT_MS. */
+  async metrics(): Promise<MetricsOfProcess[]> {
+    const asked = [...this.readers].filter((reader) => reader.ready && reader.child.connected);
+    const answers = await Promise.all(
+      asked.map(
+        (reader) =>
+          new Promise<MetricsOfProcess | undefined>((resolve) => {
+            const id = (this.nextScrape += 1);
+            const timer = setTimeout(() => {
+              this.scrapes.delete(id);
+              resolve(undefined);
+            }, METRICS_WAIT_MS);
+            this.scrapes.set(id, (metrics) => {
+              clearTimeout(timer);
+              this.scrapes.delete(id);
+              resolve(metrics);
+            });
+            reader.child.send({ type: METRICS_ASKED, id } satisfies MetricsMessage, (error) => error && this.scrapes.get(id)?.([]));
+          }),
+      ),
+    );
+    return answers.filter((metrics): metrics is MetricsOfProcess => metrics !== undefined && metrics.length > 0);
   }
 
   /** The readers that serve now, as connection takers. */
@@ -67,17 +109,19 @@ export class ReaderProcesses {
     this.readers.clear();
   }
 
-  private spawn(): void {
+  private spawn(name: string): void {
     const child = fork(this.options.script, [], {
-      env: { ...process.env, [LEADER_SOCKET_ENV]: this.options.leaderSocket },
+      env: { ...process.env, [LEADER_SOCKET_ENV]: this.options.leaderSocket, [READER_NAME_ENV]: name },
       stdio: 'inherit',
     });
-    const reader: Reader = { child, ready: false, sending: new Set() };
+    const reader: Reader = { name, child, ready: false, sending: new Set() };
     this.readers.add(reader);
     child.on('message', (message: unknown) => {
       if (message === READER_READY) {
         reader.ready = true;
-        this.options.log.log(`reader process ${child.pid} serves`);
+        this.options.log.log(`reader process ${child.pid} (${name}) serves`);
+      } else if (isMetricsMessage(message) && message.type === METRICS_ANSWERED) {
+        this.scrapes.get(message.id)?.(message.metrics ?? []);
       }
     });
     // Connections still queued for a reader whose channel closed are never sent, and Node does
@@ -89,11 +133,14 @@ export class ReaderProcesses {
       if (this.stopping) return;
       this.options.log.warn(`reader process ${child.pid} exited (${signal ?? `code ${code}`}); starting another in ${RESTART_AFTER_MS / 1000} s`);
       setTimeout(() => {
-        if (!this.stopping) this.spawn();
+        if (!this.stopping) this.spawn(name);
       }, RESTART_AFTER_MS).unref();
     });
   }
 }
+
+export const isMetricsMessage = (message: unknown): message is MetricsMessage =>
+  typeof message === 'object' && message !== null && ((message as MetricsMessage).type === METRICS_ASKED || (message as MetricsMessage).type === METRICS_ANSWERED);
 
 const takerOf = (reader: Reader): ConnectionTaker => ({
   take: (socket: Socket) => {
