@@ -189,9 +189,11 @@ export const startReader = async (
   process.on('message', (message: unknown, socket?: Socket) => {
     if (message === DEALT_CONNECTION && socket !== undefined) here.take(socket);
     else if (isMetricsMessage(message) && message.type === METRICS_ASKED) {
+      // A collector failing, or the suite gone before the answer leaves: the scrape goes without this reader.
       void metrics.registry
         .getMetricsAsJSON()
-        .then((json) => process.send?.({ type: METRICS_ANSWERED, id: message.id, metrics: json } satisfies MetricsMessage));
+        .catch(() => [])
+        .then((json) => process.send?.({ type: METRICS_ANSWERED, id: message.id, metrics: json } satisfies MetricsMessage, undefined, {}, () => undefined));
     }
   });
   // The suite gone (stopped, or killed): nothing is left to pass requests on to.

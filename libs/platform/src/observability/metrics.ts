@@ -77,11 +77,22 @@ export class Metrics {
     this.others = others;
   }
 
-  /** The Prometheus exposition: this process's series, and those of the processes it gathers from. */
+  /**
+   * The Prometheus exposition: this process's series, and those of the processes it gathers
+   * from. Theirs carry their `serving_process`, so no two series meet: every family is merged
+   * as a plain union (prom-client's own aggregators would drop a family marked `omit`, such as
+   * process_start_time_seconds, from every process). Should theirs not merge, this process's
+   * alone are reported.
+   */
   async exposition(): Promise<string> {
     const others = await this.others();
     if (others.length === 0) return this.registry.metrics();
-    return AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...others]).metrics();
+    const own = await this.registry.getMetricsAsJSON();
+    try {
+      return await AggregatorRegistry.aggregate([own, ...others].map((families) => families.map((family) => ({ ...family, aggregator: 'sum' as const })))).metrics();
+    } catch {
+      return this.registry.metrics();
+    }
   }
 }
 

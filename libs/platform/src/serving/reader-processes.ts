@@ -29,6 +29,8 @@ const STOP_WAIT_MS = 10_000;
 interface Reader {
   readonly name: string;
   readonly child: ChildProcess;
+  /** Scrapes waiting for this reader's metrics: answered with nothing if it goes away. */
+  readonly scrapes: Set<number>;
   ready: boolean;
   /** Connections sent but not yet on their way: Node queues them one behind another. */
   readonly sending: Set<Socket>;
@@ -70,15 +72,15 @@ export class ReaderProcesses {
         (reader) =>
           new Promise<MetricsOfProcess | undefined>((resolve) => {
             const id = (this.nextScrape += 1);
-            const timer = setTimeout(() => {
-              this.scrapes.delete(id);
-              resolve(undefined);
-            }, METRICS_WAIT_MS);
-            this.scrapes.set(id, (metrics) => {
+            const settle = (metrics: MetricsOfProcess | undefined) => {
               clearTimeout(timer);
               this.scrapes.delete(id);
+              reader.scrapes.delete(id);
               resolve(metrics);
-            });
+            };
+            const timer = setTimeout(() => settle(undefined), METRICS_WAIT_MS);
+            this.scrapes.set(id, settle);
+            reader.scrapes.add(id);
             reader.child.send({ type: METRICS_ASKED, id } satisfies MetricsMessage, (error) => error && this.scrapes.get(id)?.([]));
           }),
       ),
@@ -114,21 +116,25 @@ export class ReaderProcesses {
       env: { ...process.env, [LEADER_SOCKET_ENV]: this.options.leaderSocket, [READER_NAME_ENV]: name },
       stdio: 'inherit',
     });
-    const reader: Reader = { name, child, ready: false, sending: new Set() };
+    const reader: Reader = { name, child, scrapes: new Set(), ready: false, sending: new Set() };
     this.readers.add(reader);
     child.on('message', (message: unknown) => {
       if (message === READER_READY) {
         reader.ready = true;
         this.options.log.log(`reader process ${child.pid} (${name}) serves`);
       } else if (isMetricsMessage(message) && message.type === METRICS_ANSWERED) {
-        this.scrapes.get(message.id)?.(message.metrics ?? []);
+        this.scrapes.get(message.id)?.(Array.isArray(message.metrics) ? message.metrics : []);
       }
     });
     // Connections still queued for a reader whose channel closed are never sent, and Node does
     // not say so: close them, so their clients reconnect instead of waiting on nobody.
-    child.once('disconnect', () => dropUnsent(reader));
-    child.once('exit', (code, signal) => {
+    const gone = () => {
       dropUnsent(reader);
+      for (const id of reader.scrapes) this.scrapes.get(id)?.([]);
+    };
+    child.once('disconnect', gone);
+    child.once('exit', (code, signal) => {
+      gone();
       this.readers.delete(reader);
       if (this.stopping) return;
       this.options.log.warn(`reader process ${child.pid} exited (${signal ?? `code ${code}`}); starting another in ${RESTART_AFTER_MS / 1000} s`);
