@@ -1,7 +1,6 @@
-import { Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@mrw/contracts';
-import { SUITE_CONFIG, type SuiteConfig } from '../config/config';
 import { logHeadOf } from '../persistence/request-log-head';
 import { ProblemException } from '../problem/problem';
 import { MODEL_SCOPE, PUBLIC_ROUTE, REQUIRED_ROLE, type ModelScopeSource } from './auth.decorators';
@@ -12,6 +11,7 @@ import { TokenFeed } from './token-feed';
 /**
  * Whether another process writes tokens to the log this one checks them from (PostgreSQL
  * replicas, a reader beside the suite): the token feed is then caught up before every check.
+ * PlatformModule decides it from the configuration.
  */
 export const TOKENS_CAUGHT_UP_FIRST = Symbol('TOKENS_CAUGHT_UP_FIRST');
 
@@ -28,17 +28,12 @@ const CATCH_UP_MS = 2_000;
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly catchUpFirst: boolean;
-
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenDirectory,
     private readonly feed: TokenFeed,
-    @Inject(SUITE_CONFIG) config: Pick<SuiteConfig, 'store'>,
-    @Optional() @Inject(TOKENS_CAUGHT_UP_FIRST) catchUpFirst?: boolean,
-  ) {
-    this.catchUpFirst = catchUpFirst ?? config.store === 'postgres';
-  }
+    @Inject(TOKENS_CAUGHT_UP_FIRST) private readonly catchUpFirst: boolean,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
