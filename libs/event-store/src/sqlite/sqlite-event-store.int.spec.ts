@@ -101,6 +101,25 @@ describe('SqliteEventStore', () => {
     await waitFor(() => handled.length === 1, 2_000, 'the append woke the subscription');
   });
 
+
+  it('keeps only its latest 10,000 appended events in memory, oldest out first, and a subscription still reads every event in order', async () => {
+    const store = open({ synchronous: 'NORMAL', pollIntervalMs: 60_000 });
+    // 1,010 appends of 10: 100 events more than are kept.
+    for (let s = 0; s < 101; s += 1) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, k) =>
+          store.appendToStream(`thing-${s}-${k}`, Array.from({ length: 10 }, (_, e) => event('ThingTagged', { e })), { expectedRevision: 'no_stream' }),
+        ),
+      );
+    }
+    const kept = (store as unknown as { recent: Map<bigint, RecordedEvent> }).recent;
+    expect(kept.size).toBe(10_000);
+    expect(Math.min(...[...kept.keys()].map(Number))).toBe(101);
+    const positions: bigint[] = [];
+    const subscription = store.subscribeToAll({ name: 'all', handler: async (e) => void positions.push(e.position) });
+    await subscription.caughtUp();
+    expect(positions).toEqual(Array.from({ length: 10_100 }, (_, i) => BigInt(i + 1)));
+  });
   it('appends from several threads at once: each fails only with WrongExpectedRevisionError, and the chain holds', async () => {
     const file = join(dir, 'events.db');
     await open().close();

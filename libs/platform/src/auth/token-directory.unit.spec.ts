@@ -67,6 +67,25 @@ describe('token directory', () => {
     expect(directory.hasActiveAdmin()).toBe(false);
   });
 
+  it("keeps a known secret's verifier rather than paying an HMAC per request, and still refuses it once its token is revoked", () => {
+    const directory = directoryWith(EVALUATOR_ID, secret, 'evaluator');
+    const hmacs = jest.spyOn(secrets, 'tokenVerifier');
+    try {
+      const stranger = generateSecret();
+      for (let i = 0; i < 3; i += 1) {
+        expect(directory.authenticate(secret)?.tokenId).toBe(EVALUATOR_ID);
+        expect(directory.authenticate(stranger)).toBeUndefined();
+      }
+      // Once for the known secret; every time for the unknown one, which is never kept.
+      expect(hmacs.mock.calls.filter(([given]) => given === secret)).toHaveLength(1);
+      expect(hmacs.mock.calls.filter(([given]) => given === stranger)).toHaveLength(3);
+      directory.apply(recorded(`accessToken-${EVALUATOR_ID}`, 'AccessTokenRevoked', { tokenId: EVALUATOR_ID }));
+      expect(directory.authenticate(secret)).toBeUndefined();
+    } finally {
+      hmacs.mockRestore();
+    }
+  });
+
   it('ignores a revocation of a token it never saw issued', () => {
     const directory = new TokenDirectory(secrets);
     directory.apply(recorded(`accessToken-${OTHER_ID}`, 'AccessTokenRevoked', { tokenId: OTHER_ID }));
