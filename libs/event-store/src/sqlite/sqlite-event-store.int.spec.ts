@@ -101,7 +101,6 @@ describe('SqliteEventStore', () => {
     await waitFor(() => handled.length === 1, 2_000, 'the append woke the subscription');
   });
 
-
   it('keeps only its latest 10,000 appended events in memory, oldest out first, and a subscription still reads every event in order', async () => {
     const store = open({ synchronous: 'NORMAL', pollIntervalMs: 60_000 });
     // 1,010 appends of 10: 100 events more than are kept.
@@ -120,6 +119,7 @@ describe('SqliteEventStore', () => {
     await subscription.caughtUp();
     expect(positions).toEqual(Array.from({ length: 10_100 }, (_, i) => BigInt(i + 1)));
   });
+
   it('appends from several threads at once: each fails only with WrongExpectedRevisionError, and the chain holds', async () => {
     const file = join(dir, 'events.db');
     await open().close();

@@ -11,7 +11,9 @@ const SIGNED_COMMAND = /^MRW-HMAC-SHA256 token=([0-9a-f-]{36}), signature=([A-Za
 
 /** The `authorization` header of a command message signed by the holder of token `tokenId` with its secret. */
 export const signedCommandAuthorization = (secrets: ServerSecrets, tokenId: string, secret: string, value: string): string =>
-  `${COMMAND_SIGNATURE_SCHEME} token=${tokenId}, signature=${secrets.signCommand(secrets.tokenVerifier(secret), value)}`;
+  commandAuthorization(tokenId, secrets.signCommand(secrets.tokenVerifier(secret), value));
+
+const commandAuthorization = (tokenId: string, signature: string): string => `${COMMAND_SIGNATURE_SCHEME} token=${tokenId}, signature=${signature}`;
 
 /** How many secrets' verifiers a directory keeps (see TokenDirectory.verifierBySecret). */
 const VERIFIERS_KEPT = 1_000;
@@ -79,6 +81,17 @@ export class TokenDirectory {
   }
 
   authenticate(secret: string): AuthPrincipal | undefined {
+    return this.holderOf(secret)?.principal;
+  }
+
+  /** `authorization` for a command message signed with this secret (see ServerSecrets.signCommand); undefined for an unknown secret. */
+  signCommand(secret: string, value: string): string | undefined {
+    const holder = this.holderOf(secret);
+    return holder && commandAuthorization(holder.principal.tokenId, this.secrets.signCommand(holder.verifier, value));
+  }
+
+  /** Who holds a secret, if it names a live token, with its verifier (kept for the next time: see verifierBySecret). */
+  private holderOf(secret: string): { readonly verifier: string; readonly principal: AuthPrincipal } | undefined {
     const kept = this.verifierBySecret.get(secret);
     const verifier = kept ?? this.secrets.tokenVerifier(secret);
     const id = this.idByVerifier.get(verifier);
@@ -87,14 +100,8 @@ export class TokenDirectory {
       if (this.verifierBySecret.size >= VERIFIERS_KEPT) this.verifierBySecret.clear();
       this.verifierBySecret.set(secret, verifier);
     }
-    return this.principal(id);
-  }
-
-  /** `authorization` for a command message signed with this secret (see ServerSecrets.signCommand); undefined for an unknown secret. */
-  signCommand(secret: string, value: string): string | undefined {
-    const principal = this.authenticate(secret);
-    if (!principal) return undefined;
-    return signedCommandAuthorization(this.secrets, principal.tokenId, secret, value);
+    const principal = this.principal(id);
+    return principal && { verifier, principal };
   }
 
   /**
